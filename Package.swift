@@ -1,0 +1,50 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Digits",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "DigitsCore", targets: ["DigitsCore"]),
+        .library(name: "DigitsData", targets: ["DigitsData"]),
+        .executable(name: "digits", targets: ["digits"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // The neural-network core: tensors, kernels, layers, losses, optimisers, training, model files.
+        // Knows nothing of MNIST.
+        .target(name: "DigitsCore"),
+
+        // The system zlib, for reading .gz files.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+
+        // Data: IDX and CSV readers, gzip, the bundled MNIST copy.
+        .target(
+            name: "DigitsData",
+            dependencies: ["CZlib"],
+            resources: [.copy("Resources/mnist")]
+        ),
+
+        // What the command-line tool does, as a library: presets, training sessions, reports.
+        .target(
+            name: "DigitsApp",
+            dependencies: ["DigitsCore", "DigitsData"]
+        ),
+
+        // The `digits` command: a thin layer of argument parsing over DigitsApp.
+        .executableTarget(
+            name: "digits",
+            dependencies: [
+                "DigitsApp", "DigitsCore", "DigitsData",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "DigitsCoreTests", dependencies: ["DigitsCore"]),
+        .testTarget(name: "DigitsDataTests", dependencies: ["DigitsData"]),
+        .testTarget(name: "DigitsAppTests", dependencies: ["DigitsApp", "DigitsCore", "DigitsData"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
