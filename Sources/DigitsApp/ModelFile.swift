@@ -1,0 +1,68 @@
+import DigitsCore
+import Foundation
+
+/// A trained model as the app saves and loads it: the network, how to feed it, the loss it was
+/// trained with, and what it scored.
+public struct TrainedModel {
+    public var model: Sequential
+    public var inputTransform: InputTransform
+    public var loss: LossKind
+    public var metadata: [String: String]
+
+    public init(model: Sequential, inputTransform: InputTransform, loss: LossKind, metadata: [String: String] = [:]) {
+        self.model = model
+        self.inputTransform = inputTransform
+        self.loss = loss
+        self.metadata = metadata
+    }
+
+    /// The default model path: `model.safetensors` in the working directory.
+    public static let defaultPath = "model.safetensors"
+
+    /// Saves to `path` atomically, as safetensors.
+    public func save(to path: String) throws(AppError) {
+        var meta = metadata
+        meta["loss"] = loss.rawValue
+        do {
+            try Safetensors.save(model, inputTransform: inputTransform, metadata: meta, to: URL(fileURLWithPath: path))
+        } catch { throw AppError(error.description) }
+    }
+
+    /// Loads a model saved by `save`.
+    public static func load(from path: String) throws(AppError) -> TrainedModel {
+        let loaded: Safetensors.LoadedModel
+        do { loaded = try Safetensors.load(from: URL(fileURLWithPath: path)) } catch {
+            if error.problem == "no such file" {
+                throw AppError("model file \(path) does not exist: train one first with `digits train` (or pass --model PATH)")
+            }
+            throw AppError(error.description)
+        }
+        let loss = loaded.metadata["loss"].flatMap(LossKind.init(rawValue:)) ?? .crossEntropy
+        return TrainedModel(model: loaded.model, inputTransform: loaded.inputTransform, loss: loss, metadata: loaded.metadata)
+    }
+
+    /// Loss, accuracy and predictions on `data`.
+    public func evaluate(on data: Dataset) -> Evaluation {
+        Evaluator.evaluate(model, loss: loss.make(), on: data, transform: inputTransform)
+    }
+
+    /// The class probabilities for one sample of bytes: softmax of the scores, or the outputs
+    /// themselves when the network ends in a softmax; sigmoid outputs are normalised to sum to 1.
+    public func probabilities(for sample: [UInt8]) -> [Float] {
+        let x = Tensor(shape: [1] + model.inputShape)
+        for i in 0..<min(sample.count, x.count) {
+            x.data[i] = Float(sample[i]) * inputTransform.scale + inputTransform.offset
+        }
+        let out = model(x)
+        var p = [Float](repeating: 0, count: out.count)
+        if model.layers.last is Softmax {
+            for i in 0..<out.count { p[i] = out.data[i] }
+        } else if case .dense(_, _, _, .sigmoid?, _) = model.layers.last?.spec {
+            let sum = (0..<out.count).reduce(Float(0)) { $0 + out.data[$1] }
+            for i in 0..<out.count { p[i] = out.data[i] / max(sum, .leastNormalMagnitude) }
+        } else {
+            p.withUnsafeMutableBufferPointer { Softmax.row(out.data, $0.baseAddress!, out.count) }
+        }
+        return p
+    }
+}

@@ -1,0 +1,36 @@
+/// Squared error against the one-hot label: ½ Σ_k (y_k − t_k)² per sample, the "raw error"
+/// of the first tutorial, whose update `W += lᵀ · ((t − y) · f'(y))` is gradient descent on it.
+/// Its gradient is y − t.
+public final class MeanSquaredError: Loss {
+    private let grad = Tensor(shape: [0])
+    public init() {}
+    public var name: String { "mse" }
+
+    // y: (B, K), labels: (B) -> loss: (B); dy = (y − onehot) · scale
+    public func forwardBackward(output y: Tensor, labels: UnsafePointer<Int32>, perSample: UnsafeMutablePointer<Float>,
+                                gradientScale: Float) -> Tensor {
+        grad.reshape(to: y.shape)
+        let k = y.columns
+        for b in 0..<y.rows {
+            let yr = y.data + b * k, g = grad.data + b * k, label = Int(labels[b])
+            var l: Float = 0
+            for j in 0..<k {
+                let d = yr[j] - (j == label ? 1 : 0)
+                l += d * d
+                g[j] = d * gradientScale
+            }
+            perSample[b] = 0.5 * l
+        }
+        return grad
+    }
+
+    public func forward(output y: Tensor, labels: UnsafePointer<Int32>, perSample: UnsafeMutablePointer<Float>) {
+        let k = y.columns
+        for b in 0..<y.rows {
+            let yr = y.data + b * k, label = Int(labels[b])
+            var l: Float = 0
+            for j in 0..<k { let d = yr[j] - (j == label ? 1 : 0); l += d * d }
+            perSample[b] = 0.5 * l
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+
+/// Adam (Kingma & Ba): per-value step sizes from running averages of the gradient and its square.
+///
+///     m = β1·m + (1 − β1)·g
+///     v = β2·v + (1 − β2)·g²
+///     w −= lr · (m / (1 − β1ᵗ)) / (√(v / (1 − β2ᵗ)) + ε)  +  lr · wd · w   (AdamW's decoupled decay)
+public final class Adam: Optimizer {
+    public let beta1: Float, beta2: Float, epsilon: Float
+    /// L2 regularisation, added to the gradient (classic Adam + L2).
+    public let l2: Float
+    /// Decoupled weight decay (AdamW), applied to the weights directly.
+    public let weightDecay: Float
+    private var moments: [ObjectIdentifier: (m: Tensor, v: Tensor)] = [:]
+    private var t = 0
+
+    public init(beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, l2: Float = 0, weightDecay: Float = 0) {
+        self.beta1 = beta1; self.beta2 = beta2; self.epsilon = epsilon
+        self.l2 = l2; self.weightDecay = weightDecay
+    }
+
+    public var summary: String {
+        var s = weightDecay != 0 ? "adamw(weight decay \(weightDecay))" : "adam"
+        if l2 != 0 { s += ", l2 \(l2)" }
+        return s
+    }
+
+    public func step(_ parameters: [Parameter], lr: Float) {
+        t += 1
+        let c1 = 1 - Float(Foundation.pow(Double(beta1), Double(t)))
+        let c2 = 1 - Float(Foundation.pow(Double(beta2), Double(t)))
+        let stepSize = lr / c1, invC2 = 1 / c2
+        for p in parameters {
+            p.addL2(l2)
+            let (mt, vt) = state(for: p)
+            let w = p.value.data, g = p.grad.data, m = mt.data, v = vt.data, n = p.value.count
+            let decay = p.decays ? lr * weightDecay : 0
+            for i in 0..<n {
+                m[i] = beta1 * m[i] + (1 - beta1) * g[i]
+                v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
+                w[i] -= stepSize * m[i] / ((v[i] * invC2).squareRoot() + epsilon) + decay * w[i]
+            }
+            p.grad.zero()
+        }
+    }
+
+    private func state(for p: Parameter) -> (m: Tensor, v: Tensor) {
+        if let s = moments[ObjectIdentifier(p)] { return s }
+        let s = (m: Tensor(shape: p.value.shape), v: Tensor(shape: p.value.shape))
+        moments[ObjectIdentifier(p)] = s
+        return s
+    }
+}

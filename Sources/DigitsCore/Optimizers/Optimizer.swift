@@ -1,0 +1,42 @@
+/// Updates parameters from their gradients.
+///
+/// Before the update, L2 regularisation adds `l2 · w` to the gradient of every parameter that
+/// decays (weights, not biases): the gradient of the penalty ½·l2·‖w‖².
+public protocol Optimizer: AnyObject {
+    /// A short description: "sgd(momentum 0.9, nesterov)".
+    var summary: String { get }
+    /// Updates every parameter with learning rate `lr`, then clears the gradients.
+    func step(_ parameters: [Parameter], lr: Float)
+}
+
+/// What the command line and presets choose from.
+public enum OptimizerKind: Sendable, Equatable, Codable {
+    case sgd
+    case momentum(Float, nesterov: Bool)
+    case adam(beta1: Float, beta2: Float, epsilon: Float)
+    /// Adam with decoupled weight decay (Loshchilov & Hutter).
+    case adamW(beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float)
+
+    /// Adam with the usual constants: β1 0.9, β2 0.999, ε 1e-8.
+    public static let adam = OptimizerKind.adam(beta1: 0.9, beta2: 0.999, epsilon: 1e-8)
+
+    /// A new optimiser of this kind.
+    public func make(l2: Float) -> any Optimizer {
+        switch self {
+        case .sgd: SGD(momentum: 0, nesterov: false, l2: l2)
+        case .momentum(let m, let n): SGD(momentum: m, nesterov: n, l2: l2)
+        case let .adam(b1, b2, e): Adam(beta1: b1, beta2: b2, epsilon: e, l2: l2, weightDecay: 0)
+        case let .adamW(b1, b2, e, wd): Adam(beta1: b1, beta2: b2, epsilon: e, l2: l2, weightDecay: wd)
+        }
+    }
+}
+
+extension Parameter {
+    /// g += l2 · w, for a parameter that decays.
+    @inlinable
+    func addL2(_ l2: Float) {
+        guard l2 != 0, decays else { return }
+        let w = value.data, g = grad.data
+        for i in 0..<value.count { g[i] += l2 * w[i] }
+    }
+}
