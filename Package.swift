@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "DigitsCore", targets: ["DigitsCore"]),
         .library(name: "DigitsData", targets: ["DigitsData"]),
+        .library(name: "DigitsVision", targets: ["DigitsVision"]),
         .executable(name: "digits", targets: ["digits"]),
     ],
     dependencies: [
@@ -42,9 +43,22 @@ let package = Package(
             ]
         ),
 
+        // A small C shim over the system's libpng, libjpeg(-turbo) and zlib; their setjmp/longjmp
+        // error handling stays inside it.
+        .target(
+            name: "CImageIO",
+            linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg"), .linkedLibrary("z")]
+        ),
+
+        // Images and pictures: reading photos, MNIST-style digit preparation, grids, plots,
+        // confusion matrices, synthetic handwriting. Knows nothing of the network.
+        .target(name: "DigitsVision", dependencies: ["CImageIO"]),
+
+        .testTarget(name: "DigitsVisionTests", dependencies: ["DigitsVision"]),
         .testTarget(name: "DigitsCoreTests", dependencies: ["DigitsCore"]),
         .testTarget(name: "DigitsDataTests", dependencies: ["DigitsData"]),
-        .testTarget(name: "DigitsAppTests", dependencies: ["DigitsApp", "DigitsCore", "DigitsData"]),
+        // The app tests also run the built `digits` executable, so they depend on it.
+        .testTarget(name: "DigitsAppTests", dependencies: ["DigitsApp", "DigitsCore", "DigitsData", "digits"]),
     ],
     swiftLanguageModes: [.v6]
 )

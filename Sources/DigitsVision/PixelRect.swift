@@ -1,0 +1,33 @@
+// MARK: - PixelRect
+
+/// A rectangle of whole pixels: `x..<x+width` by `y..<y+height`.
+public struct PixelRect: Equatable, Hashable, Sendable, CustomStringConvertible {
+    public var x: Int
+    public var y: Int
+    public var width: Int
+    public var height: Int
+
+    public init(x: Int, y: Int, width: Int, height: Int) {
+        self.x = x
+        self.y = y
+        self.width = width
+        self.height = height
+    }
+
+    /// One past the last column.
+    public var maxX: Int { x + width }
+    /// One past the last row.
+    public var maxY: Int { y + height }
+
+    /// Whether the pixel (`px`, `py`) lies inside.
+    public func contains(x px: Int, y py: Int) -> Bool {
+        px >= x && px < maxX && py >= y && py < maxY
+    }
+
+    /// The rectangle shrunk by `d` pixels on every side (grown when negative).
+    public func insetBy(_ d: Int) -> PixelRect {
+        PixelRect(x: x + d, y: y + d, width: max(0, width - 2 * d), height: max(0, height - 2 * d))
+    }
+
+    public var description: String { "\(width)×\(height) at (\(x), \(y))" }
+}

@@ -1,0 +1,71 @@
+// MARK: - Resampling
+
+/// Resizing flat grey (`[Float]`) rasters: area averaging when shrinking (each output pixel is
+/// the coverage-weighted mean of the source pixels under it), linear interpolation when growing.
+/// Separable: rows first, then columns.
+public enum Resampling {
+    /// `values` (`width * height`, row-major) resized to `newWidth * newHeight`.
+    public static func resize(_ values: [Float], width: Int, height: Int, toWidth newWidth: Int, toHeight newHeight: Int) -> [Float] {
+        guard width > 0, height > 0, newWidth > 0, newHeight > 0, values.count == width * height else {
+            return [Float](repeating: 0, count: max(0, newWidth) * max(0, newHeight))
+        }
+        let columns = weights(from: width, to: newWidth)
+        let rows = weights(from: height, to: newHeight)
+        // Horizontal pass: height × newWidth.
+        var horizontal = [Float](repeating: 0, count: height * newWidth)
+        for y in 0..<height {
+            let rowStart = y * width
+            for (x, taps) in columns.enumerated() {
+                var sum: Float = 0
+                for tap in taps { sum += values[rowStart + tap.index] * tap.weight }
+                horizontal[y * newWidth + x] = sum
+            }
+        }
+        // Vertical pass: newHeight × newWidth.
+        var out = [Float](repeating: 0, count: newHeight * newWidth)
+        for (y, taps) in rows.enumerated() {
+            for tap in taps {
+                let sourceRow = tap.index * newWidth
+                let weight = tap.weight
+                for x in 0..<newWidth { out[y * newWidth + x] += horizontal[sourceRow + x] * weight }
+            }
+        }
+        return out
+    }
+
+    /// One source sample's share of an output sample.
+    struct Tap {
+        var index: Int
+        var weight: Float
+    }
+
+    /// For each of `m` outputs, the source samples (of `n`) it draws from and their weights (summing to 1).
+    static func weights(from n: Int, to m: Int) -> [[Tap]] {
+        if m == n { return (0..<n).map { [Tap(index: $0, weight: 1)] } }
+        let scale = Double(n) / Double(m)  // source samples per output sample
+        if m < n {
+            // Area averaging: output i covers the source interval [i*scale, (i+1)*scale).
+            return (0..<m).map { i in
+                let start = Double(i) * scale, end = Double(i + 1) * scale
+                var taps: [Tap] = []
+                var j = Int(start.rounded(.down))
+                while Double(j) < end && j < n {
+                    let overlap = min(end, Double(j + 1)) - max(start, Double(j))
+                    if overlap > 1e-9 { taps.append(Tap(index: j, weight: Float(overlap / scale))) }
+                    j += 1
+                }
+                return taps
+            }
+        }
+        // Linear interpolation between source sample centres.
+        return (0..<m).map { i in
+            let position = (Double(i) + 0.5) * scale - 0.5
+            let clamped = min(max(position, 0), Double(n - 1))
+            let left = Int(clamped.rounded(.down))
+            let right = min(left + 1, n - 1)
+            let t = Float(clamped - Double(left))
+            if right == left || t == 0 { return [Tap(index: left, weight: 1)] }
+            return [Tap(index: left, weight: 1 - t), Tap(index: right, weight: t)]
+        }
+    }
+}
