@@ -1,0 +1,52 @@
+import Foundation
+
+// MARK: - DataFile
+
+/// Reads a whole file into memory, with errors as ``DataError``.
+enum DataFile {
+    /// The path used to name `url` in error messages.
+    static func name(_ url: URL) -> String {
+        url.isFileURL ? url.path : url.absoluteString
+    }
+
+    /// The file's bytes exactly as stored.
+    ///
+    /// - Throws: ``DataError/fileNotFound(file:)``, ``DataError/unreadable(file:reason:)``
+    ///   or ``DataError/empty(file:)``.
+    static func read(_ url: URL) throws(DataError) -> Data {
+        let file = name(url)
+        guard url.isFileURL else { throw .unreadable(file: file, reason: "not a local file URL") }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw .fileNotFound(file: file)
+        }
+        guard !isDirectory.boolValue else { throw .unreadable(file: file, reason: "is a directory") }
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw .unreadable(file: file, reason: Self.reason(error))
+        }
+        guard !data.isEmpty else { throw .empty(file: file) }
+        return data
+    }
+
+    /// The file's contents, gunzipped when the file starts with the gzip magic bytes
+    /// (whatever its name).
+    ///
+    /// - Throws: as ``read(_:)``, plus ``DataError/badGzip(file:reason:)``, and
+    ///   ``DataError/empty(file:)`` when a `.gz` file decompresses to nothing.
+    static func readDecompressed(_ url: URL) throws(DataError) -> Data {
+        let stored = try read(url)
+        guard Gzip.isCompressed(stored) else { return stored }
+        let data = try Gzip.decompress(stored, file: name(url))
+        guard !data.isEmpty else { throw .empty(file: name(url)) }
+        return data
+    }
+
+    /// A one-line reason from a Foundation error.
+    private static func reason(_ error: any Error) -> String {
+        let text = (error as NSError).localizedDescription
+        return text.split(whereSeparator: \.isNewline).joined(separator: " ")
+    }
+}
