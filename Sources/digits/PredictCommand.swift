@@ -22,7 +22,7 @@ struct Predict: ParsableCommand {
     }
 
     func run() throws {
-        do {
+        do throws(AppError) {
             let trained = try TrainedModel.load(from: model.path)
             let test = try data.source.load(sampleShape: trained.model.inputShape).test
             guard index < test.count else {
