@@ -1,0 +1,262 @@
+// MARK: - InkAnalysis
+
+/// The measurements behind `DigitPreparation`: smoothing, a robust background plane, the
+/// connected marks that carry ink, stroke width, and morphology on flat buffers.
+enum InkAnalysis {
+    // MARK: - Smoothing
+
+    /// 3×3 box mean (edges use the pixels that exist).
+    static func boxBlur3(_ values: [Float], width: Int, height: Int) -> [Float] {
+        var horizontal = [Float](repeating: 0, count: values.count)
+        for y in 0..<height {
+            let row = y * width
+            for x in 0..<width {
+                let lo = max(0, x - 1), hi = min(width - 1, x + 1)
+                var sum: Float = 0
+                for k in lo...hi { sum += values[row + k] }
+                horizontal[row + x] = sum / Float(hi - lo + 1)
+            }
+        }
+        var out = [Float](repeating: 0, count: values.count)
+        for y in 0..<height {
+            let lo = max(0, y - 1), hi = min(height - 1, y + 1)
+            let count = Float(hi - lo + 1)
+            for x in 0..<width {
+                var sum: Float = 0
+                for k in lo...hi { sum += horizontal[k * width + x] }
+                out[y * width + x] = sum / count
+            }
+        }
+        return out
+    }
+
+    // MARK: - Background
+
+    /// A background level `a + b·u + c·v` over normalised coordinates (u, v in -0.5…0.5), and
+    /// the noise around it.
+    struct BackgroundPlane {
+        var a: Double
+        var b: Double
+        var c: Double
+        var width: Int
+        var height: Int
+        /// Robust standard deviation of the values around the plane.
+        var noise: Float
+
+        func level(x: Int, y: Int) -> Float {
+            let u = Double(x) / Double(max(1, width)) - 0.5
+            let v = Double(y) / Double(max(1, height)) - 0.5
+            return Float(a + b * u + c * v)
+        }
+    }
+
+    /// Fits the background plane by iteratively reweighted least squares: only values near the
+    /// current plane (within 2.5 robust standard deviations) take part, so ink of either
+    /// polarity is ignored.
+    static func fitBackground(_ values: [Float], width: Int, height: Int) -> BackgroundPlane {
+        let step = max(1, Int((Double(width * height) / 12_000).squareRoot()))
+        var us: [Double] = [], vs: [Double] = [], zs: [Double] = []
+        for y in stride(from: 0, to: height, by: step) {
+            for x in stride(from: 0, to: width, by: step) {
+                us.append(Double(x) / Double(width) - 0.5)
+                vs.append(Double(y) / Double(height) - 0.5)
+                zs.append(Double(values[y * width + x]))
+            }
+        }
+        var plane = BackgroundPlane(a: quantile(zs, 0.5), b: 0, c: 0, width: width, height: height, noise: 0)
+        var deviations = [Double](repeating: 0, count: zs.count)
+        for _ in 0..<4 {
+            for i in 0..<zs.count { deviations[i] = abs(zs[i] - (plane.a + plane.b * us[i] + plane.c * vs[i])) }
+            let sigma = 1.4826 * quantile(deviations, 0.5)
+            let band = max(2.5 * sigma, 1.5)
+            // Normal equations for (a, b, c) over the samples within the band.
+            var n = 0.0, su = 0.0, sv = 0.0, suu = 0.0, suv = 0.0, svv = 0.0, sz = 0.0, suz = 0.0, svz = 0.0
+            for i in 0..<zs.count where deviations[i] <= band {
+                let u = us[i], v = vs[i], z = zs[i]
+                n += 1; su += u; sv += v; suu += u * u; suv += u * v; svv += v * v
+                sz += z; suz += u * z; svz += v * z
+            }
+            guard let solution = solve3([[n, su, sv], [su, suu, suv], [sv, suv, svv]], [sz, suz, svz]) else { break }
+            plane.a = solution[0]
+            plane.b = solution[1]
+            plane.c = solution[2]
+        }
+        for i in 0..<zs.count { deviations[i] = abs(zs[i] - (plane.a + plane.b * us[i] + plane.c * vs[i])) }
+        plane.noise = Float(1.4826 * quantile(deviations, 0.5))
+        return plane
+    }
+
+    /// Robust standard deviation (1.4826 × median absolute deviation) of every `stride`-th value.
+    static func robustSigma(_ values: [Float], stride step: Int) -> Float {
+        var sample: [Double] = []
+        for i in stride(from: 0, to: values.count, by: max(1, step)) { sample.append(Double(values[i])) }
+        let centre = quantile(sample, 0.5)
+        for i in 0..<sample.count { sample[i] = abs(sample[i] - centre) }
+        return Float(1.4826 * quantile(sample, 0.5))
+    }
+
+    /// The `q`-quantile (0…1) of grey-level-like values, from a histogram of 1/8-level bins over
+    /// -512…512 (values outside are clamped): linear time, and precise enough for levels.
+    static func quantile(_ values: [Double], _ q: Double) -> Double {
+        guard !values.isEmpty else { return 0 }
+        let low = -512.0, binsPerLevel = 8.0
+        let count = Int(1024 * binsPerLevel)
+        var histogram = [Int](repeating: 0, count: count)
+        for v in values {
+            let bin = Int(((v - low) * binsPerLevel).rounded(.down))
+            histogram[min(count - 1, max(0, bin))] += 1
+        }
+        let target = Int((q * Double(values.count - 1)).rounded(.down))
+        var seen = 0
+        for (bin, n) in histogram.enumerated() {
+            seen += n
+            if seen > target { return low + (Double(bin) + 0.5) / binsPerLevel }
+        }
+        return low + Double(count) / binsPerLevel
+    }
+
+    /// Cramer's rule for a 3×3 system; `nil` when it is (nearly) singular.
+    static func solve3(_ m: [[Double]], _ r: [Double]) -> [Double]? {
+        func det(_ a: [[Double]]) -> Double {
+            a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1])
+                - a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0])
+                + a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0])
+        }
+        let d = det(m)
+        guard abs(d) > 1e-12 else { return nil }
+        return (0..<3).map { column in
+            var replaced = m
+            for row in 0..<3 { replaced[row][column] = r[row] }
+            return det(replaced) / d
+        }
+    }
+
+    // MARK: - Marks
+
+    /// The pixels above `threshold` that belong to connected marks (8-connected) carrying at
+    /// least 8% of the ink of the strongest mark; specks and dust fall away.
+    static func inkMask(_ values: [Float], width: Int, height: Int, threshold: Float) -> [Bool] {
+        let n = width * height
+        var label = [Int32](repeating: -1, count: n)
+        var masses: [Float] = []
+        var stack: [Int] = []
+        for start in 0..<n where values[start] > threshold && label[start] < 0 {
+            let id = Int32(masses.count)
+            var mass: Float = 0
+            label[start] = id
+            stack.append(start)
+            while let p = stack.popLast() {
+                mass += values[p]
+                let px = p % width, py = p / width
+                for dy in -1...1 {
+                    let y = py + dy
+                    guard y >= 0, y < height else { continue }
+                    for dx in -1...1 {
+                        let x = px + dx
+                        guard x >= 0, x < width else { continue }
+                        let q = y * width + x
+                        if label[q] < 0 && values[q] > threshold {
+                            label[q] = id
+                            stack.append(q)
+                        }
+                    }
+                }
+            }
+            masses.append(mass)
+        }
+        let strongest = masses.max() ?? 0
+        let kept = masses.map { $0 >= 0.08 * strongest }
+        return label.map { $0 >= 0 && kept[Int($0)] }
+    }
+
+    /// The smallest rectangle holding every set pixel; `nil` when none is set.
+    static func boundingBox(of mask: [Bool], width: Int, height: Int) -> PixelRect? {
+        var minX = width, minY = height, maxX = -1, maxY = -1
+        for y in 0..<height {
+            for x in 0..<width where mask[y * width + x] {
+                minX = min(minX, x)
+                maxX = max(maxX, x)
+                minY = min(minY, y)
+                maxY = max(maxY, y)
+            }
+        }
+        guard maxX >= 0 else { return nil }
+        return PixelRect(x: minX, y: minY, width: maxX - minX + 1, height: maxY - minY + 1)
+    }
+
+    // MARK: - Morphology
+
+    /// Binary dilation by a (2·radius+1)² square.
+    static func dilate(_ mask: [Bool], width: Int, height: Int, radius: Int) -> [Bool] {
+        let values = mask.map { $0 ? Float(1) : 0 }
+        return maxFilter(values, width: width, height: height, radius: radius, square: true).map { $0 > 0 }
+    }
+
+    /// Grey dilation: each value becomes the maximum within `radius`. With `square` false the
+    /// neighbourhood alternates square and cross steps, which approximates a disc.
+    static func maxFilter(_ values: [Float], width: Int, height: Int, radius: Int, square: Bool = false) -> [Float] {
+        var current = values
+        for step in 0..<max(0, radius) {
+            let useSquare = square || step % 2 == 0
+            var next = current
+            for y in 0..<height {
+                for x in 0..<width {
+                    var m = current[y * width + x]
+                    for dy in -1...1 {
+                        let yy = y + dy
+                        guard yy >= 0, yy < height else { continue }
+                        for dx in -1...1 {
+                            if !useSquare && dx != 0 && dy != 0 { continue }
+                            let xx = x + dx
+                            guard xx >= 0, xx < width else { continue }
+                            m = max(m, current[yy * width + xx])
+                        }
+                    }
+                    next[y * width + x] = m
+                }
+            }
+            current = next
+        }
+        return current
+    }
+
+    // MARK: - Stroke width
+
+    /// Estimated stroke width (pixels) of the ink (values 0…1) inside `bounds`, from the mean
+    /// distance of the half-intensity mask's pixels to the nearest background pixel (a chamfer
+    /// distance transform): across a stroke of width w = 2m+1 the distances 1, 2, …, m+1, …, 1
+    /// average (m+1)²/w, which is inverted here.
+    static func strokeWidth(_ ink: [Float], width: Int, bounds: PixelRect) -> Double {
+        let w = bounds.width + 2, h = bounds.height + 2  // one pixel of empty border
+        let far = Float(w + h)
+        var distance = [Float](repeating: 0, count: w * h)
+        var count = 0
+        for y in 0..<bounds.height {
+            for x in 0..<bounds.width where ink[(bounds.y + y) * width + bounds.x + x] > 0.5 {
+                distance[(y + 1) * w + x + 1] = far
+                count += 1
+            }
+        }
+        guard count > 0 else { return 1 }
+        let diagonal: Float = 1.4142
+        for y in 1..<(h - 1) {
+            for x in 1..<(w - 1) where distance[y * w + x] > 0 {
+                let i = y * w + x
+                distance[i] = min(distance[i], distance[i - 1] + 1, distance[i - w] + 1,
+                                  distance[i - w - 1] + diagonal, distance[i - w + 1] + diagonal)
+            }
+        }
+        var total: Double = 0
+        for y in stride(from: h - 2, through: 1, by: -1) {
+            for x in stride(from: w - 2, through: 1, by: -1) where distance[y * w + x] > 0 {
+                let i = y * w + x
+                distance[i] = min(distance[i], distance[i + 1] + 1, distance[i + w] + 1,
+                                  distance[i + w + 1] + diagonal, distance[i + w - 1] + diagonal)
+                total += Double(distance[i])
+            }
+        }
+        let ratio = total / Double(count)
+        let a = 2 * ratio - 1
+        return a + (max(0, a * a - 1)).squareRoot()
+    }
+}
