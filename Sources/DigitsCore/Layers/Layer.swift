@@ -1,4 +1,4 @@
-/// A trainable tensor and the gradient of the loss with respect to it.
+/// A tensor of a model (usually trainable) and the gradient of the loss with respect to it.
 public final class Parameter {
     /// A name unique within the model, such as "layers.0.weight"; set by `Sequential`.
     public var name: String
@@ -8,12 +8,16 @@ public final class Parameter {
     public let grad: Tensor
     /// Whether L2 regularisation and weight decay apply (weights: yes; biases: no).
     public let decays: Bool
+    /// Whether optimisers update it. False for state that is saved with the model but not
+    /// learned by gradient descent, such as batch normalisation's running statistics.
+    public let trainable: Bool
 
-    public init(name: String, value: Tensor, decays: Bool) {
+    public init(name: String, value: Tensor, decays: Bool, trainable: Bool = true) {
         self.name = name
         self.value = value
         self.grad = Tensor(shape: value.shape)
         self.decays = decays
+        self.trainable = trainable
     }
 }
 

@@ -30,7 +30,7 @@ public final class Adam: Optimizer {
         let c1 = 1 - Float(Foundation.pow(Double(beta1), Double(t)))
         let c2 = 1 - Float(Foundation.pow(Double(beta2), Double(t)))
         let stepSize = lr / c1, invC2 = 1 / c2
-        for p in parameters {
+        for p in parameters where p.trainable {
             p.addL2(l2)
             let (mt, vt) = state(for: p)
             let w = p.value.data, g = p.grad.data, m = mt.data, v = vt.data, n = p.value.count

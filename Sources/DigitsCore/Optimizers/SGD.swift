@@ -25,7 +25,7 @@ public final class SGD: Optimizer {
     }
 
     public func step(_ parameters: [Parameter], lr: Float) {
-        for p in parameters {
+        for p in parameters where p.trainable {
             p.addL2(l2)
             let w = p.value.data, g = p.grad.data, n = p.value.count
             if momentum == 0 {

@@ -1,0 +1,148 @@
+/// Batch normalisation (Ioffe & Szegedy), per channel:
+///
+///     y = γ · (x − μ) / √(σ² + ε) + β
+///
+/// over (B, C, H, W) the statistics of channel c are taken over B·H·W values; over (B, C) (after a
+/// dense layer) over the B values. In training μ and σ² are the batch's (biased variance) and the
+/// running estimates move towards them by `momentum` (the running variance uses the unbiased
+/// batch variance, as PyTorch does); at inference the running estimates are used.
+///
+/// The running mean and variance are `Parameter`s that are not trainable: optimisers leave them
+/// alone, and model files save them with the weights.
+public final class BatchNorm: Layer {
+    public let channels: Int
+    /// How far the running statistics move towards each batch's: running = (1 − m)·running + m·batch.
+    public let momentum: Float
+    public let epsilon: Float
+
+    /// γ, `(C)`, starts at 1.
+    public let scale: Parameter
+    /// β, `(C)`, starts at 0.
+    public let shift: Parameter
+    /// The running mean, `(C)`; not trainable.
+    public let runningMean: Parameter
+    /// The running variance, `(C)`; not trainable.
+    public let runningVariance: Parameter
+    public var computesInputGradient = true
+
+    private var batch = 0, plane = 0, training = false
+    private let xHat = Tensor(shape: [0])     // (B, C, …): (x − μ)/σ, kept for backward
+    private let y = Tensor(shape: [0])        // (B, C, …)
+    private let dx = Tensor(shape: [0])       // (B, C, …)
+    private let invStd = Tensor(shape: [0])   // (C): 1/√(σ² + ε) of the last batch
+
+    /// Batch normalisation of `channels` channels.
+    public init(channels: Int, momentum: Float = 0.1, epsilon: Float = 1e-5) {
+        self.channels = channels
+        self.momentum = momentum
+        self.epsilon = epsilon
+        scale = Parameter(name: "weight", value: Tensor(shape: [channels], repeating: 1), decays: false)
+        shift = Parameter(name: "bias", value: Tensor(shape: [channels]), decays: false)
+        runningMean = Parameter(name: "running_mean", value: Tensor(shape: [channels]), decays: false, trainable: false)
+        runningVariance = Parameter(name: "running_var", value: Tensor(shape: [channels], repeating: 1),
+                                    decays: false, trainable: false)
+        invStd.reshape(to: [channels])
+    }
+
+    public var summary: String { "BatchNorm(\(channels))" }
+    public var spec: LayerSpec { .batchNorm(channels: channels, momentum: momentum, epsilon: epsilon) }
+    public var parameters: [Parameter] { [scale, shift, runningMean, runningVariance] }
+
+    public func outputShape(for input: [Int]) throws(ModelError) -> [Int] {
+        guard input.first == channels else {
+            throw .invalidArchitecture("\(summary) takes inputs of shape [\(channels), …], got \(input)")
+        }
+        return input
+    }
+
+    // MARK: - Forward and backward
+
+    // x: (B, C, H, W) or (B, C) -> y: same shape
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        precondition(x.shape.count >= 2 && x.shape[1] == channels, "\(summary) got input of shape \(x.shape)")
+        self.training = training
+        batch = x.shape[0]
+        plane = x.count / max(batch * channels, 1)
+        y.reshape(to: x.shape)
+        xHat.reshape(to: x.shape)
+        let n = batch * plane, stride = channels * plane
+        let gamma = scale.value.data, beta = shift.value.data
+        let rm = runningMean.value.data, rv = runningVariance.value.data
+        for c in 0..<channels {
+            var mean: Float, inv: Float
+            if training {
+                // Two passes in Double: the mean, then the variance about it.
+                var s = 0.0
+                for b in 0..<batch {
+                    let p = x.data + b * stride + c * plane
+                    var t: Float = 0
+                    for i in 0..<plane { t += p[i] }
+                    s += Double(t)
+                }
+                let m = s / Double(n)
+                var v = 0.0
+                for b in 0..<batch {
+                    let p = x.data + b * stride + c * plane
+                    var t: Float = 0
+                    for i in 0..<plane { let d = p[i] - Float(m); t += d * d }
+                    v += Double(t)
+                }
+                let variance = v / Double(n)
+                mean = Float(m)
+                inv = Float(1 / (variance + Double(epsilon)).squareRoot())
+                let unbiased = n > 1 ? variance * Double(n) / Double(n - 1) : variance
+                rm[c] = (1 - momentum) * rm[c] + momentum * mean
+                rv[c] = (1 - momentum) * rv[c] + momentum * Float(unbiased)
+            } else {
+                mean = rm[c]
+                inv = 1 / (rv[c] + epsilon).squareRoot()
+            }
+            invStd.data[c] = inv
+            let g = gamma[c], bt = beta[c]
+            for b in 0..<batch {
+                let off = b * stride + c * plane
+                let p = x.data + off, h = xHat.data + off, out = y.data + off
+                for i in 0..<plane {
+                    let v = (p[i] - mean) * inv
+                    h[i] = v
+                    out[i] = g * v + bt
+                }
+            }
+        }
+        return y
+    }
+
+    // dy -> dx = (γ/σ)/N · (N·dy − Σdy − x̂·Σ(dy·x̂)) in training; dγ += Σ dy·x̂, dβ += Σ dy
+    public func backward(_ dy: Tensor) -> Tensor {
+        let n = batch * plane, stride = channels * plane
+        dx.reshape(to: dy.shape)
+        let gamma = scale.value.data, dGamma = scale.grad.data, dBeta = shift.grad.data
+        for c in 0..<channels {
+            var sumDy: Float = 0, sumDyXHat: Float = 0
+            for b in 0..<batch {
+                let off = b * stride + c * plane
+                let g = dy.data + off, h = xHat.data + off
+                for i in 0..<plane { sumDy += g[i]; sumDyXHat += g[i] * h[i] }
+            }
+            dGamma[c] += sumDyXHat
+            dBeta[c] += sumDy
+            guard computesInputGradient else { continue }
+            let k = gamma[c] * invStd.data[c]
+            if training {
+                let meanDy = sumDy / Float(n), meanDyXHat = sumDyXHat / Float(n)
+                for b in 0..<batch {
+                    let off = b * stride + c * plane
+                    let g = dy.data + off, h = xHat.data + off, d = dx.data + off
+                    for i in 0..<plane { d[i] = k * (g[i] - meanDy - h[i] * meanDyXHat) }
+                }
+            } else {
+                for b in 0..<batch {
+                    let off = b * stride + c * plane
+                    let g = dy.data + off, d = dx.data + off
+                    for i in 0..<plane { d[i] = k * g[i] }
+                }
+            }
+        }
+        return dx
+    }
+}
