@@ -101,17 +101,26 @@ public struct Canvas: Sendable {
             if let p = points.first { disc(at: p, radius: lineWidth / 2, color) }
             return
         }
-        // Draw into a coverage mask first so overlapping joints do not darken.
-        var coverage = [Double](repeating: 0, count: width * height)
+        // Draw into a coverage mask (over the lines' bounding box) first, so that overlapping
+        // joints do not darken.
         let r = max(0.5, lineWidth / 2)
+        let regionX0 = max(0, Int(((points.map(\.x).min() ?? 0) - r - 1).rounded(.down)))
+        let regionX1 = min(width - 1, Int(((points.map(\.x).max() ?? 0) + r + 1).rounded(.up)))
+        let regionY0 = max(0, Int(((points.map(\.y).min() ?? 0) - r - 1).rounded(.down)))
+        let regionY1 = min(height - 1, Int(((points.map(\.y).max() ?? 0) + r + 1).rounded(.up)))
+        guard regionX0 <= regionX1, regionY0 <= regionY1 else { return }
+        let regionWidth = regionX1 - regionX0 + 1
+        var coverage = [Double](repeating: 0, count: regionWidth * (regionY1 - regionY0 + 1))
         var travelled = 0.0
         for k in 0..<(points.count - 1) {
             let a = points[k], b = points[k + 1]
             let d = b - a
             let length = (d * d).sum().squareRoot()
             defer { travelled += length }
-            let x0 = max(0, Int((min(a.x, b.x) - r - 1).rounded(.down))), x1 = min(width - 1, Int((max(a.x, b.x) + r + 1).rounded(.up)))
-            let y0 = max(0, Int((min(a.y, b.y) - r - 1).rounded(.down))), y1 = min(height - 1, Int((max(a.y, b.y) + r + 1).rounded(.up)))
+            let x0 = max(regionX0, Int((min(a.x, b.x) - r - 1).rounded(.down)))
+            let x1 = min(regionX1, Int((max(a.x, b.x) + r + 1).rounded(.up)))
+            let y0 = max(regionY0, Int((min(a.y, b.y) - r - 1).rounded(.down)))
+            let y1 = min(regionY1, Int((max(a.y, b.y) + r + 1).rounded(.up)))
             guard x0 <= x1, y0 <= y1 else { continue }
             for y in y0...y1 {
                 for x in x0...x1 {
@@ -123,13 +132,13 @@ public struct Canvas: Sendable {
                     }
                     let q = p - t * d
                     let c = min(1, max(0, r + 0.5 - (q * q).sum().squareRoot()))
-                    let i = y * width + x
+                    let i = (y - regionY0) * regionWidth + (x - regionX0)
                     if c > coverage[i] { coverage[i] = c }
                 }
             }
         }
         for i in 0..<coverage.count where coverage[i] > 0 {
-            blend(x: i % width, y: i / width, color, alpha: coverage[i])
+            blend(x: regionX0 + i % regionWidth, y: regionY0 + i / regionWidth, color, alpha: coverage[i])
         }
     }
 
