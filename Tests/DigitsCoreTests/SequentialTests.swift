@@ -1,0 +1,114 @@
+import DigitsCore
+import Foundation
+import Testing
+
+@Suite struct SequentialTests {
+    /// A small network ending in what `kind` expects: logits, anything, or probabilities.
+    static func model(for kind: LossKind, rng: inout RandomSource) throws -> Sequential {
+        var specs: [LayerSpec] = [
+            .dense(inputs: 4, outputs: 5, bias: true, activation: .tanh, biasGradient: nil),
+            .activation(.sigmoid),
+            .dense(inputs: 5, outputs: 6, bias: false, activation: nil, biasGradient: nil),
+            .activation(.tanh),
+            .dense(inputs: 6, outputs: 3, bias: true, activation: kind == .meanSquaredError ? .sigmoid : nil,
+                   biasGradient: nil),
+        ]
+        if kind == .binaryCrossEntropy { specs.append(.softmax(gradient: .jacobian)) }
+        return try Sequential(inputShape: [4], specs: specs, initializer: .xavier,
+                              biasInitializer: .uniform(low: -0.5, high: 0.5), rng: &rng)
+    }
+
+    @Test("Whole-network gradient check: every parameter, through the loss", arguments: LossKind.allCases)
+    func gradientCheck(kind: LossKind) throws {
+        var rng = RandomSource(seed: 31)
+        let model = try Self.model(for: kind, rng: &rng)
+        let loss = kind.make()
+        let x = randomTensor([4, 4], &rng, in: -2...2)
+        let labels: [Int32] = [0, 2, 1, 2]
+        let scale: Float = 1 / 4
+        var ps = [Float](repeating: 0, count: 4)
+
+        #expect(model.layers[0].computesInputGradient == false, "Sequential skips the data's gradient")
+        #expect(model.layers[1].computesInputGradient == true)
+
+        model.zeroGradients()
+        let out = model.forward(x, training: true)
+        model.backward(loss.forwardBackward(output: out, labels: labels, perSample: &ps, gradientScale: scale))
+        let grads = model.parameters.map(\.grad.array)
+
+        let f: () -> Double = {
+            let out = model.forward(x, training: true)
+            loss.forward(output: out, labels: labels, perSample: &ps)
+            return ps.reduce(0.0) { $0 + Double($1) } * Double(scale)
+        }
+        let factor = kind.gradientFactor(classes: 3)
+        #expect(model.parameters.count == 5)
+        for (p, g) in zip(model.parameters, grads) {
+            let numeric = numericalGradient(of: p.value, epsilon: 1e-2, f).map { $0 * factor }
+            #expect(numeric.contains { abs($0) > 1e-3 }, "degenerate check for \(p.name)")
+            expectClose(g, numeric, relative: 2e-2, absolute: 1e-3, "\(kind) \(p.name)")
+        }
+    }
+
+    @Test("Parameters are named by layer index; shapes are checked; specs rebuild the network")
+    func construction() throws {
+        var rng = RandomSource(seed: 1)
+        let specs: [LayerSpec] = [
+            .dense(inputs: 6, outputs: 4, bias: true, activation: .leakyReLU(alpha: 0.1), biasGradient: nil),
+            .activation(.relu),
+            .dense(inputs: 4, outputs: 3, bias: false, activation: nil, biasGradient: .scalarMean),
+            .softmax(gradient: .diagonal),
+        ]
+        let model = try Sequential(inputShape: [2, 3], specs: specs, rng: &rng)
+        #expect(model.parameters.map(\.name) == ["layers.0.weight", "layers.0.bias", "layers.2.weight"])
+        #expect(model.parameters.map(\.decays) == [true, false, true])
+        #expect(model.parameterCount == 6 * 4 + 4 + 4 * 3)
+        #expect(model.outputShape == [3])
+        #expect(model.specs == specs)
+        let y = model(Tensor(shape: [5, 2, 3], repeating: 0.5))
+        #expect(y.shape == [5, 3])
+
+        let data = try JSONEncoder().encode(specs)
+        #expect(try JSONDecoder().decode([LayerSpec].self, from: data) == specs)
+    }
+
+    @Test("Layers that do not fit together are rejected")
+    func mismatch() {
+        var rng = RandomSource(seed: 1)
+        #expect(throws: ModelError.self) {
+            try Sequential(inputShape: [4], specs: [
+                .dense(inputs: 4, outputs: 3, bias: true, activation: nil, biasGradient: nil),
+                .dense(inputs: 5, outputs: 2, bias: true, activation: nil, biasGradient: nil),
+            ], rng: &rng)
+        }
+        #expect(throws: ModelError.self) { try Sequential(inputShape: [4], layers: []) }
+        #expect(throws: ModelError.self) {
+            try Sequential(inputShape: [4], specs: [.dense(inputs: 4, outputs: 0, bias: true, activation: nil, biasGradient: nil)],
+                           rng: &rng)
+        }
+    }
+
+    @Test("LeakyReLU alpha outside (0, 1) is rejected", arguments: [Float(0), -0.1, 1, 1.5])
+    func leakyAlpha(alpha: Float) {
+        var rng = RandomSource(seed: 1)
+        #expect(throws: ModelError.self) {
+            try LayerSpec.activation(.leakyReLU(alpha: alpha)).makeLayer(rng: &rng)
+        }
+        #expect(throws: ModelError.self) {
+            try LayerSpec.dense(inputs: 2, outputs: 2, bias: true, activation: .leakyReLU(alpha: alpha), biasGradient: nil)
+                .makeLayer(rng: &rng)
+        }
+        #expect(throws: ModelError.self) {
+            try LayerSpec.conv2d(inChannels: 1, outChannels: 2, kernelSize: 3, stride: 1, padding: 1, bias: true,
+                                 activation: .leakyReLU(alpha: alpha)).makeLayer(rng: &rng)
+        }
+    }
+
+    @Test("LeakyReLU alpha inside (0, 1) is accepted, fused or not")
+    func leakyAlphaValid() throws {
+        var rng = RandomSource(seed: 1)
+        _ = try LayerSpec.activation(.leakyReLU(alpha: 0.01)).makeLayer(rng: &rng)
+        _ = try LayerSpec.dense(inputs: 2, outputs: 2, bias: true, activation: .leakyReLU(alpha: 0.99), biasGradient: nil)
+            .makeLayer(rng: &rng)
+    }
+}
