@@ -27,13 +27,12 @@ public enum LayerSpec: Sendable, Equatable, Codable {
             guard inputs > 0, outputs > 0 else {
                 throw .invalidArchitecture("dense layer needs positive sizes, got \(inputs) → \(outputs)")
             }
+            try Self.checkLeakyAlpha(activation)
             return Dense(inputs, outputs, bias: bias, activation: activation,
                          biasGradient: biasGradient ?? .perUnit,
                          initializer: initializer, biasInitializer: biasInitializer, rng: &rng)
         case .activation(let a):
-            if case .leakyReLU(let alpha) = a, !(alpha > 0 && alpha < 1) {
-                throw .invalidArchitecture("LeakyReLU alpha must be in (0, 1), got \(alpha)")
-            }
+            try Self.checkLeakyAlpha(a)
             return ActivationLayer(a)
         case .softmax(let g):
             return Softmax(gradient: g ?? .jacobian)
@@ -41,6 +40,7 @@ public enum LayerSpec: Sendable, Equatable, Codable {
             guard inC > 0, outC > 0, k > 0, stride > 0, padding >= 0, padding < k else {
                 throw .invalidArchitecture("convolution needs positive channels, kernel and stride and 0 ≤ padding < kernel, got \(inC) → \(outC), \(k)×\(k), stride \(stride), padding \(padding)")
             }
+            try Self.checkLeakyAlpha(activation)
             return Conv2D(inC, outC, kernelSize: k, stride: stride, padding: padding, bias: bias, activation: activation,
                           initializer: initializer, biasInitializer: biasInitializer, rng: &rng)
         case let .maxPool2d(k, stride):
@@ -60,6 +60,14 @@ public enum LayerSpec: Sendable, Equatable, Codable {
             return BatchNorm(channels: channels, momentum: momentum, epsilon: epsilon)
         case .globalAveragePool:
             return GlobalAveragePool()
+        }
+    }
+
+    /// LeakyReLU's backward pass reads the slope off the output's sign, which needs 0 < alpha < 1;
+    /// checked for a fused activation as for a layer of its own.
+    private static func checkLeakyAlpha(_ a: Activation?) throws(ModelError) {
+        if case .leakyReLU(let alpha)? = a, !(alpha > 0 && alpha < 1) {
+            throw .invalidArchitecture("LeakyReLU alpha must be in (0, 1), got \(alpha)")
         }
     }
 }
