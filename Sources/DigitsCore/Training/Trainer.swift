@@ -79,6 +79,7 @@ public final class Trainer {
     public func train(on data: Dataset, validation: Dataset? = nil, test: Dataset? = nil,
                       onProgress: (TrainingProgress) -> Void = { _ in },
                       onReport: (TrainingReport) -> Void = { _ in }) throws(TrainingError) -> [TrainingReport] {
+        guard data.count > 0 else { throw .invalidPlan("the training set is empty") }
         var sampler = BatchSampler(count: data.count, batchSize: plan.batchSize, batching: plan.batching, rng: rng.fork())
         let batch = sampler.batchSize, chunk = min(plan.maxChunk, batch)
         let stepsPerEpoch = sampler.stepsPerEpoch
