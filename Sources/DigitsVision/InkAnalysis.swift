@@ -50,38 +50,54 @@ enum InkAnalysis {
         }
     }
 
-    /// Fits the background plane by iteratively reweighted least squares: only values near the
-    /// current plane (within 2.5 robust standard deviations) take part, so ink of either
-    /// polarity is ignored.
+    /// Fits the background plane to the medians of up to 8×8 blocks (ink rarely fills half a
+    /// block) by least absolute deviations, so blocks full of ink of either polarity do not
+    /// pull it and quantised (banded) gradients are still followed.
     static func fitBackground(_ values: [Float], width: Int, height: Int) -> BackgroundPlane {
-        let step = max(1, Int((Double(width * height) / 12_000).squareRoot()))
+        let columns = min(8, max(1, width / 12)), rows = min(8, max(1, height / 12))
         var us: [Double] = [], vs: [Double] = [], zs: [Double] = []
-        for y in stride(from: 0, to: height, by: step) {
-            for x in stride(from: 0, to: width, by: step) {
-                us.append(Double(x) / Double(width) - 0.5)
-                vs.append(Double(y) / Double(height) - 0.5)
-                zs.append(Double(values[y * width + x]))
+        for row in 0..<rows {
+            let y0 = row * height / rows, y1 = (row + 1) * height / rows
+            for column in 0..<columns {
+                let x0 = column * width / columns, x1 = (column + 1) * width / columns
+                let step = max(1, Int((Double((x1 - x0) * (y1 - y0)) / 400).squareRoot()))
+                var block: [Float] = []
+                for y in stride(from: y0, to: y1, by: step) {
+                    for x in stride(from: x0, to: x1, by: step) { block.append(values[y * width + x]) }
+                }
+                guard !block.isEmpty else { continue }
+                block.sort()
+                us.append((Double(x0 + x1) / 2) / Double(width) - 0.5)
+                vs.append((Double(y0 + y1) / 2) / Double(height) - 0.5)
+                zs.append(Double(block[block.count / 2]))
             }
         }
         var plane = BackgroundPlane(a: quantile(zs, 0.5), b: 0, c: 0, width: width, height: height, noise: 0)
-        var deviations = [Double](repeating: 0, count: zs.count)
-        for _ in 0..<4 {
-            for i in 0..<zs.count { deviations[i] = abs(zs[i] - (plane.a + plane.b * us[i] + plane.c * vs[i])) }
-            let sigma = 1.4826 * quantile(deviations, 0.5)
-            let band = max(2.5 * sigma, 1.5)
-            // Normal equations for (a, b, c) over the samples within the band.
-            var n = 0.0, su = 0.0, sv = 0.0, suu = 0.0, suv = 0.0, svv = 0.0, sz = 0.0, suz = 0.0, svz = 0.0
-            for i in 0..<zs.count where deviations[i] <= band {
-                let u = us[i], v = vs[i], z = zs[i]
-                n += 1; su += u; sv += v; suu += u * u; suv += u * v; svv += v * v
-                sz += z; suz += u * z; svz += v * z
+        if zs.count >= 4 {
+            // Least absolute deviations by reweighting (w = 1/|r|): robust to ink-filled blocks,
+            // and unlike a trimmed fit it follows a gradient even when quantised into bands.
+            for _ in 0..<20 {
+                var n = 0.0, su = 0.0, sv = 0.0, suu = 0.0, suv = 0.0, svv = 0.0, sz = 0.0, suz = 0.0, svz = 0.0
+                for i in 0..<zs.count {
+                    let u = us[i], v = vs[i], z = zs[i]
+                    let w = 1 / max(1, abs(z - (plane.a + plane.b * u + plane.c * v)))
+                    n += w; su += w * u; sv += w * v; suu += w * u * u; suv += w * u * v; svv += w * v * v
+                    sz += w * z; suz += w * u * z; svz += w * v * z
+                }
+                guard let solution = solve3([[n, su, sv], [su, suu, suv], [sv, suv, svv]], [sz, suz, svz]) else { break }
+                plane.a = solution[0]
+                plane.b = solution[1]
+                plane.c = solution[2]
             }
-            guard let solution = solve3([[n, su, sv], [su, suu, suv], [sv, suv, svv]], [sz, suz, svz]) else { break }
-            plane.a = solution[0]
-            plane.b = solution[1]
-            plane.c = solution[2]
         }
-        for i in 0..<zs.count { deviations[i] = abs(zs[i] - (plane.a + plane.b * us[i] + plane.c * vs[i])) }
+        // Noise: robust spread of every pixel (sampled) around the plane.
+        let step = max(1, Int((Double(width * height) / 12_000).squareRoot()))
+        var deviations: [Double] = []
+        for y in stride(from: 0, to: height, by: step) {
+            for x in stride(from: 0, to: width, by: step) {
+                deviations.append(abs(Double(values[y * width + x] - plane.level(x: x, y: y))))
+            }
+        }
         plane.noise = Float(1.4826 * quantile(deviations, 0.5))
         return plane
     }
