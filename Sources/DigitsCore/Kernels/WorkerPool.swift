@@ -39,7 +39,8 @@ final class WorkerPool: @unchecked Sendable {
     private var mutex = pthread_mutex_t()
     private var condition = pthread_cond_t()
     private var sleepers = 0
-    private var workerCount = 0
+    /// Workers started so far.
+    private let workerCount = Atomic<Int>(0)
     private var job: ((Int) -> Void)?
     private var parts = 0
 
@@ -50,7 +51,7 @@ final class WorkerPool: @unchecked Sendable {
 
     /// Runs `body(0..<parts)`, part 0 here and the others on workers.
     func run(parts: Int, _ body: (Int) -> Void) {
-        guard parts > 1, workerCount >= parts - 1,
+        guard parts > 1, workerCount.load(ordering: .acquiring) >= parts - 1,
               busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
         else {
             for part in 0..<parts { body(part) }
@@ -76,26 +77,28 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     private func ensureWorkers(_ count: Int) {
-        guard workerCount < count else { return }
+        guard workerCount.load(ordering: .acquiring) < count else { return }
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }
-        while workerCount < count {
-            workerCount += 1
-            let context = Unmanaged.passRetained(WorkerContext(pool: self, index: workerCount)).toOpaque()
+        while workerCount.load(ordering: .relaxed) < count {
+            // The worker must not take a job posted before it was counted for one that it has
+            // seen: it starts from the generation current before it becomes visible to `run`.
+            let index = workerCount.load(ordering: .relaxed) + 1
+            let context = WorkerContext(pool: self, index: index, generation: generation.load(ordering: .acquiring))
             var thread = pthread_t()
             let status = pthread_create(&thread, nil, { raw in
                 let context = Unmanaged<WorkerContext>.fromOpaque(raw!).takeRetainedValue()
-                context.pool.workerLoop(index: context.index)
-                return nil
-            }, context)
+                context.pool.workerLoop(index: context.index, seen: context.generation)
+            }, Unmanaged.passRetained(context).toOpaque())
             precondition(status == 0, "could not start a worker thread")
             pthread_detach(thread)
+            workerCount.store(index, ordering: .releasing)
         }
     }
 
     /// A worker: waits for each new generation and runs its part of it, if it has one.
-    private func workerLoop(index: Int) -> Never {
-        var seen = generation.load(ordering: .acquiring)
+    private func workerLoop(index: Int, seen start: Int) -> Never {
+        var seen = start
         while true {
             var current = generation.load(ordering: .acquiring)
             var spins = 0
@@ -132,6 +135,9 @@ final class WorkerPool: @unchecked Sendable {
 private final class WorkerContext {
     let pool: WorkerPool
     let index: Int
-    init(pool: WorkerPool, index: Int) { self.pool = pool; self.index = index }
+    let generation: Int
+    init(pool: WorkerPool, index: Int, generation: Int) {
+        self.pool = pool; self.index = index; self.generation = generation
+    }
 }
 #endif
