@@ -61,15 +61,24 @@ enum InkAnalysis {
             for column in 0..<columns {
                 let x0 = column * width / columns, x1 = (column + 1) * width / columns
                 let step = max(1, Int((Double((x1 - x0) * (y1 - y0)) / 400).squareRoot()))
-                var block: [Float] = []
+                // Median of the block from a histogram of half grey levels.
+                var histogram = [Int](repeating: 0, count: 512)
+                var samples = 0
                 for y in stride(from: y0, to: y1, by: step) {
-                    for x in stride(from: x0, to: x1, by: step) { block.append(values[y * width + x]) }
+                    for x in stride(from: x0, to: x1, by: step) {
+                        histogram[min(511, max(0, Int(values[y * width + x] * 2)))] += 1
+                        samples += 1
+                    }
                 }
-                guard !block.isEmpty else { continue }
-                block.sort()
+                guard samples > 0 else { continue }
+                var seen = 0, bin = 0
+                while bin < 511 && seen + histogram[bin] <= samples / 2 {
+                    seen += histogram[bin]
+                    bin += 1
+                }
                 us.append((Double(x0 + x1) / 2) / Double(width) - 0.5)
                 vs.append((Double(y0 + y1) / 2) / Double(height) - 0.5)
-                zs.append(Double(block[block.count / 2]))
+                zs.append((Double(bin) + 0.5) / 2)
             }
         }
         var plane = BackgroundPlane(a: quantile(zs, 0.5), b: 0, c: 0, width: width, height: height, noise: 0)
@@ -84,10 +93,8 @@ enum InkAnalysis {
                     n += w; su += w * u; sv += w * v; suu += w * u * u; suv += w * u * v; svv += w * v * v
                     sz += w * z; suz += w * u * z; svz += w * v * z
                 }
-                guard let solution = solve3([[n, su, sv], [su, suu, suv], [sv, suv, svv]], [sz, suz, svz]) else { break }
-                plane.a = solution[0]
-                plane.b = solution[1]
-                plane.c = solution[2]
+                guard let solution = solve3((n, su, sv, suu, suv, svv), (sz, suz, svz)) else { break }
+                (plane.a, plane.b, plane.c) = solution
             }
         }
         // Noise: robust spread of every pixel (sampled) around the plane.
@@ -111,10 +118,15 @@ enum InkAnalysis {
         return Float(1.4826 * quantile(sample, 0.5))
     }
 
-    /// The `q`-quantile (0…1) of grey-level-like values, from a histogram of 1/8-level bins over
-    /// -512…512 (values outside are clamped): linear time, and precise enough for levels.
+    /// The `q`-quantile (0…1) of grey-level-like values: for many values from a histogram of
+    /// 1/8-level bins over -512…512 (values outside are clamped), linear time and precise enough
+    /// for grey levels; for a few by sorting.
     static func quantile(_ values: [Double], _ q: Double) -> Double {
         guard !values.isEmpty else { return 0 }
+        if values.count <= 256 {
+            let sorted = values.sorted()
+            return sorted[Int((q * Double(values.count - 1)).rounded(.down))]
+        }
         let low = -512.0, binsPerLevel = 8.0
         let count = Int(1024 * binsPerLevel)
         var histogram = [Int](repeating: 0, count: count)
@@ -131,20 +143,21 @@ enum InkAnalysis {
         return low + Double(count) / binsPerLevel
     }
 
-    /// Cramer's rule for a 3×3 system; `nil` when it is (nearly) singular.
-    static func solve3(_ m: [[Double]], _ r: [Double]) -> [Double]? {
-        func det(_ a: [[Double]]) -> Double {
-            a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1])
-                - a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0])
-                + a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0])
+    /// Solves the symmetric 3×3 system [[a, b, c], [b, d, e], [c, e, f]] · x = r by Cramer's
+    /// rule; `nil` when it is (nearly) singular.
+    static func solve3(_ m: (a: Double, b: Double, c: Double, d: Double, e: Double, f: Double),
+                       _ r: (Double, Double, Double)) -> (Double, Double, Double)? {
+        func det(_ a: Double, _ b: Double, _ c: Double, _ d: Double, _ e: Double, _ f: Double,
+                 _ g: Double, _ h: Double, _ i: Double) -> Double {
+            a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g)
         }
-        let d = det(m)
-        guard abs(d) > 1e-12 else { return nil }
-        return (0..<3).map { column in
-            var replaced = m
-            for row in 0..<3 { replaced[row][column] = r[row] }
-            return det(replaced) / d
-        }
+        let (a, b, c, d, e, f) = m
+        let full = det(a, b, c, b, d, e, c, e, f)
+        guard abs(full) > 1e-12 else { return nil }
+        let x = det(r.0, b, c, r.1, d, e, r.2, e, f) / full
+        let y = det(a, r.0, c, b, r.1, e, c, r.2, f) / full
+        let z = det(a, b, r.0, b, d, r.1, c, e, r.2) / full
+        return (x, y, z)
     }
 
     // MARK: - Marks

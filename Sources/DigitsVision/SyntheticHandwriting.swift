@@ -177,13 +177,10 @@ public struct SyntheticHandwriting: Sendable {
         default: inkRGB = [inkLevel, inkLevel, inkLevel]
         }
         var paper = (0..<3).map { min(255, max(0, paperLevel + tint[$0])) }
-        var ink = colour == .grey || colour == .greyAlpha ? [inkLevel, inkLevel, inkLevel] : inkRGB
+        let ink = colour == .grey || colour == .greyAlpha ? [inkLevel, inkLevel, inkLevel] : inkRGB
         if colour == .grey || colour == .greyAlpha { paper = [paperLevel, paperLevel, paperLevel] }
-        if !darkOnLight {
-            paper = paper.map { 255 - $0 }
-            ink = ink.map { 255 - $0 }
-        }
-
+        // Light on dark is the photographic negative of the same scene (chalk on a blackboard):
+        // `compose` inverts the finished samples, gradient and grain included.
         let style = SyntheticStyle(
             width: width, height: height, darkOnLight: darkOnLight, colour: colour, encoding: encoding,
             digitHeight: (maxY - minY) * fit, strokeWidth: 2 * radius * fit, rotation: rotation, slant: slant,
@@ -267,11 +264,13 @@ public struct SyntheticHandwriting: Sendable {
                 let c = Double(max(coverage[i], speckle[i]))
                 let grain = style.noise > 0 ? style.noise * noiseSource.gaussian() : 0
                 for k in 0..<colourChannels {
-                    let value: Double
+                    var value: Double
                     if alpha {
                         value = c > 0 ? plan.ink[k] + grain : plan.transparentFill
+                        if !style.darkOnLight && c > 0 { value = 255 - value }
                     } else {
                         value = (plan.paper[k] + shade) * (1 - c) + plan.ink[k] * c + grain
+                        if !style.darkOnLight { value = 255 - value }
                     }
                     pixels[i * channels + k] = UInt8(min(255, max(0, value.rounded())))
                 }
