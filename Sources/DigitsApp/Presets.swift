@@ -22,7 +22,7 @@ public enum Presets {
     public static var all: [Preset] { [mlp] + tutorials + extra }
 
     /// Presets added by other parts of the app (convolutional networks, …).
-    public static var extra: [Preset] { [] }
+    public static var extra: [Preset] { ConvPresets.all }
 
     /// The preset called `name`, or nil.
     public static func named(_ name: String) -> Preset? { all.first { $0.name == name } }
@@ -36,7 +36,7 @@ public enum Presets {
         recipe: Recipe(
             network: .mlp(MLPRecipe(hidden: [256, 128], activation: .relu, initializer: .he)),
             loss: .crossEntropy, inputTransform: .unit,
-            plan: TrainingPlan(batchSize: 64, batching: .shuffled, length: .epochs(10),
+            plan: TrainingPlan(batchSize: 64, batching: .shuffled, length: .epochs(6),
                                optimizer: .momentum(0.9, nesterov: true), learningRate: 0.05,
                                schedule: .cosine(minFactor: 0), l2: 0, reduction: .mean),
             seed: 1))

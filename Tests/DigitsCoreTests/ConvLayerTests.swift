@@ -250,4 +250,45 @@ import Testing
         let reports = try trainer.train(on: data, test: data)
         #expect((reports.last?.testAccuracy ?? 0) > 0.95)
     }
+
+    // MARK: - Augmentation
+
+    static func tinyImages() -> Dataset {
+        var rng = RandomSource(seed: 30)
+        let features = (0..<(3 * 8 * 8)).map { _ in UInt8(rng.index(below: 256)) }
+        return Dataset(sampleShape: [1, 8, 8], features: features, labels: [0, 1, 2], classes: 3)
+    }
+
+    @Test("Augmentation with no distortion gathers exactly what Dataset.gather does")
+    func augmentationIdentity() {
+        let data = Self.tinyImages()
+        let plain = Tensor(shape: [0]), warped = Tensor(shape: [0])
+        var l1 = [Int32](repeating: -1, count: 3), l2 = [Int32](repeating: -1, count: 3)
+        let idx = [2, 0, 1]
+        var rng = RandomSource(seed: 1)
+        idx.withUnsafeBufferPointer { i in
+            data.gather(i, transform: .unit, into: plain, labels: &l1)
+            Augmentation(maxShift: 0, maxRotation: 0, maxScale: 0)
+                .gather(from: data, i, transform: .unit, into: warped, labels: &l2, rng: &rng)
+        }
+        #expect(l1 == l2)
+        expectClose(warped.array, plain.array, relative: 1e-6, absolute: 1e-6, "identity warp")
+    }
+
+    @Test("Augmentation is seeded: the same seed gives the same batch, another seed another")
+    func augmentationSeeded() {
+        let data = Self.tinyImages()
+        func batch(_ seed: UInt64) -> [Float] {
+            let x = Tensor(shape: [0])
+            var labels = [Int32](repeating: 0, count: 3)
+            var rng = RandomSource(seed: seed)
+            [0, 1, 2].withUnsafeBufferPointer { i in
+                Augmentation().gather(from: data, i, transform: .unit, into: x, labels: &labels, rng: &rng)
+            }
+            return x.array
+        }
+        #expect(batch(5) == batch(5))
+        #expect(batch(5) != batch(6))
+        #expect(batch(5).allSatisfy { $0 >= 0 && $0 <= 1 })
+    }
 }

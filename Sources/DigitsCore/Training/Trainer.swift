@@ -81,6 +81,8 @@ public final class Trainer {
                       onReport: (TrainingReport) -> Void = { _ in }) throws(TrainingError) -> [TrainingReport] {
         guard data.count > 0 else { throw .invalidPlan("the training set is empty") }
         var sampler = BatchSampler(count: data.count, batchSize: plan.batchSize, batching: plan.batching, rng: rng.fork())
+        // Drawn after the sampler's, so that turning augmentation on leaves the batch order alone.
+        var augmentationRNG = plan.augmentation == nil ? rng : rng.fork()
         let batch = sampler.batchSize, chunk = min(plan.maxChunk, batch)
         let stepsPerEpoch = sampler.stepsPerEpoch
         let (totalSteps, interval): (Int, Int) = switch plan.length {
@@ -106,7 +108,12 @@ public final class Trainer {
             var start = 0
             while start < b {
                 let n = min(chunk, b - start)
-                data.gather(UnsafeBufferPointer(start: indices + start, count: n), transform: transform, into: x, labels: labels)
+                let picked = UnsafeBufferPointer(start: indices + start, count: n)
+                if let augmentation = plan.augmentation {
+                    augmentation.gather(from: data, picked, transform: transform, into: x, labels: labels, rng: &augmentationRNG)
+                } else {
+                    data.gather(picked, transform: transform, into: x, labels: labels)
+                }
                 let out = model.forward(x, training: true)
                 let grad = loss.forwardBackward(output: out, labels: labels, perSample: perSample, gradientScale: scale)
                 let k = out.columns

@@ -34,10 +34,12 @@ public struct TrainingPlan: Sendable, Equatable, Codable {
     /// processed in chunks whose gradients are summed, so that full-batch gradient descent needs
     /// no more memory than a batch of this size.
     public var maxChunk: Int
+    /// Random distortions applied to every training sample as its batch is gathered, or nil.
+    public var augmentation: Augmentation?
 
     public init(batchSize: Int, batching: Batching = .shuffled, length: TrainingLength,
                 optimizer: OptimizerKind, learningRate: Float, schedule: LearningRateSchedule = .constant,
-                l2: Float = 0, reduction: Reduction = .mean, maxChunk: Int = 1024) {
+                l2: Float = 0, reduction: Reduction = .mean, maxChunk: Int = 1024, augmentation: Augmentation? = nil) {
         self.batchSize = batchSize
         self.batching = batching
         self.length = length
@@ -47,5 +49,6 @@ public struct TrainingPlan: Sendable, Equatable, Codable {
         self.l2 = l2
         self.reduction = reduction
         self.maxChunk = maxChunk
+        self.augmentation = augmentation
     }
 }

@@ -1,0 +1,107 @@
+import DigitsCore
+
+/// The convolutional presets: `cnn`, `cnn-best`, `fast` and `pytorch-cnn`. They plug into
+/// `Presets.extra`. Every one takes 28×28 images as `[1, 28, 28]` samples.
+public enum ConvPresets {
+    /// All of them, in the order `digits presets` lists them.
+    public static var all: [Preset] { [cnn, cnnBest, fast, pytorchCNN] }
+
+    /// The input shape of every convolutional preset: one channel of 28×28.
+    static let imageShape = [1, 28, 28]
+
+    /// Steps in one epoch of MNIST's 60,000 training images at batch size `batch`.
+    static func stepsPerEpoch(_ batch: Int, trainCount: Int = 60_000) -> Int { (trainCount + batch - 1) / batch }
+
+    // MARK: - Building blocks
+
+    /// Conv(k×k, padding) → BatchNorm → ReLU (the convolution has no bias: BatchNorm's β is one).
+    static func convBNReLU(_ inC: Int, _ outC: Int, kernel: Int = 3, padding: Int = 1) -> [LayerSpec] {
+        [.conv2d(inChannels: inC, outChannels: outC, kernelSize: kernel, stride: 1, padding: padding, bias: false, activation: nil),
+         .batchNorm(channels: outC, momentum: 0.1, epsilon: 1e-5),
+         .activation(.relu)]
+    }
+
+    static func dense(_ i: Int, _ o: Int, _ activation: Activation? = nil) -> LayerSpec {
+        .dense(inputs: i, outputs: o, bias: true, activation: activation, biasGradient: nil)
+    }
+
+    static let pool2: LayerSpec = .maxPool2d(kernelSize: 2, stride: 2)
+
+    // MARK: - Presets
+
+    /// The default convolutional network.
+    public static let cnn = Preset(
+        name: "cnn",
+        summary: "Conv32(5×5)-pool-Conv64(5×5)-pool (BatchNorm, ReLU) → 128 → 10, dropout 0.25, AdamW one-cycle, batch 128, 4 epochs",
+        source: nil, expectedAccuracy: 0.993,
+        quirks: [],
+        recipe: Recipe(
+            network: .layers(inputShape: imageShape, specs: cnnLayers(dropout: 0.25), initializer: .he),
+            loss: .crossEntropy, inputTransform: .unit,
+            plan: TrainingPlan(batchSize: 128, batching: .shuffled, length: .epochs(4),
+                               optimizer: .adamW(beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 1e-4),
+                               learningRate: 3e-3, schedule: .oneCycleDefault),
+            seed: 1))
+
+    /// The layers of `cnn` and `cnn-best`: (1, 28, 28) → 10 scores.
+    static func cnnLayers(dropout: Float) -> [LayerSpec] {
+        convBNReLU(1, 32, kernel: 5, padding: 0) + [pool2]        // (32, 12, 12)
+        + convBNReLU(32, 64, kernel: 5, padding: 0) + [pool2]     // (64, 4, 4)
+        + [.flatten, dense(64 * 16, 128, .relu), .dropout(rate: dropout), dense(128, 10)]
+    }
+
+    /// The most accurate preset: the `cnn` network with augmentation, more dropout and a longer schedule.
+    public static let cnnBest = Preset(
+        name: "cnn-best",
+        summary: "cnn's network, augmented (shift ±2 px, rotation ±10°, scale ±10%), dropout 0.4, AdamW one-cycle, 10 epochs",
+        source: nil, expectedAccuracy: 0.996,
+        quirks: [],
+        recipe: Recipe(
+            network: .layers(inputShape: imageShape, specs: cnnLayers(dropout: 0.4), initializer: .he),
+            loss: .crossEntropy, inputTransform: .unit,
+            plan: TrainingPlan(batchSize: 128, batching: .shuffled, length: .epochs(10),
+                               optimizer: .adamW(beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 1e-4),
+                               learningRate: 3e-3, schedule: .oneCycleDefault,
+                               augmentation: Augmentation(maxShift: 2, maxRotation: 10, maxScale: 0.1)),
+            seed: 1))
+
+    /// 99% in a few seconds: a small network, few epochs, a one-cycle schedule.
+    public static let fast = Preset(
+        name: "fast",
+        summary: "Conv8(5×5)-pool-Conv16(5×5)-pool (BatchNorm, ReLU) → 10, Adam one-cycle, batch 128, 2 epochs",
+        source: nil, expectedAccuracy: 0.99,
+        quirks: [],
+        recipe: Recipe(
+            network: .layers(inputShape: imageShape, specs:
+                convBNReLU(1, 8, kernel: 5, padding: 0) + [pool2]              // (8, 12, 12)
+                + convBNReLU(8, 16, kernel: 5, padding: 0) + [pool2]           // (16, 4, 4)
+                + [.flatten, dense(16 * 16, 10)],
+                initializer: .he),
+            loss: .crossEntropy, inputTransform: .unit,
+            plan: TrainingPlan(batchSize: 128, batching: .shuffled, length: .epochs(2),
+                               optimizer: .adam, learningRate: 1e-2, schedule: .oneCycleDefault),
+            seed: 1))
+
+    /// `shared/peers/torch_mlp.py --cnn`, layer for layer, for a side-by-side speed comparison.
+    public static let pytorchCNN = Preset(
+        name: "pytorch-cnn",
+        summary: "torch_mlp.py --cnn: Conv32(5×5)-pool-Conv64(5×5)-pool → 128 → 10 ReLU, SGD momentum 0.9, lr 0.05, batch 64, 5 epochs",
+        source: nil, expectedAccuracy: nil,
+        quirks: [
+            "The architecture and training of shared/peers/torch_mlp.py --cnn: Conv(1→32, 5) ReLU MaxPool2 Conv(32→64, 5) ReLU MaxPool2 Flatten Linear(1024→128) ReLU Linear(128→10).",
+            "SGD with momentum 0.9 (not Nesterov), lr 0.05 constant, batches of 64 shuffled each epoch, pixels / 255, 5 epochs (the script's default).",
+            "Weights LeCun-uniform, U(±1/√fan_in), PyTorch's default (kaiming_uniform with a = √5); biases zero here, where PyTorch draws them from the same range.",
+        ],
+        recipe: Recipe(
+            network: .layers(inputShape: imageShape, specs: [
+                .conv2d(inChannels: 1, outChannels: 32, kernelSize: 5, stride: 1, padding: 0, bias: true, activation: .relu),
+                pool2,                                                          // (32, 12, 12)
+                .conv2d(inChannels: 32, outChannels: 64, kernelSize: 5, stride: 1, padding: 0, bias: true, activation: .relu),
+                pool2,                                                          // (64, 4, 4)
+                .flatten, dense(1024, 128, .relu), dense(128, 10),
+            ], initializer: .lecunUniform),
+            loss: .crossEntropy, inputTransform: .unit,
+            plan: TrainingPlan(batchSize: 64, batching: .shuffled, length: .epochs(5),
+                               optimizer: .momentum(0.9, nesterov: false), learningRate: 0.05),
+            seed: 1))
+}
