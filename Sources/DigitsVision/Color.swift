@@ -2,10 +2,12 @@
 
 /// An opaque 8-bit RGB colour.
 public struct Color: Equatable, Hashable, Sendable, CustomStringConvertible {
+    /// Red, green and blue, 0…255.
     public var r: UInt8
     public var g: UInt8
     public var b: UInt8
 
+    /// A colour from its red, green and blue samples.
     public init(_ r: UInt8, _ g: UInt8, _ b: UInt8) {
         self.r = r
         self.g = g
@@ -17,6 +19,7 @@ public struct Color: Equatable, Hashable, Sendable, CustomStringConvertible {
         self.init(level, level, level)
     }
 
+    /// Common colours.
     public static let white = Color(255, 255, 255)
     public static let black = Color(0, 0, 0)
     public static let lightGrey = Color(225, 225, 225)
@@ -50,5 +53,6 @@ public struct Color: Equatable, Hashable, Sendable, CustomStringConvertible {
     /// Rec. 601 luma.
     public var luma: UInt8 { Image.luma(r, g, b) }
 
+    /// `#rrggbb`.
     public var description: String { hex }
 }

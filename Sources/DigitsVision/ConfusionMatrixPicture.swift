@@ -22,6 +22,7 @@ public enum ConfusionMatrixPicture {
         public var cell: Int
         /// The grid of cells.
         public var grid: PixelRect
+        /// Size of the whole picture.
         public var width: Int
         public var height: Int
         /// The "predicted" label's box (above the grid).

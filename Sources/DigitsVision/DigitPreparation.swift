@@ -158,10 +158,12 @@ public enum DigitPreparation {
 
         // 7. Centre of mass to (14, 14).
         let pixels = place(fitted, width: fittedWidth, height: fittedHeight)
+        let boxX = Int((Double(bounds.x) * scaleBack).rounded(.down)).clamped(to: 0...(image.width - 1))
+        let boxY = Int((Double(bounds.y) * scaleBack).rounded(.down)).clamped(to: 0...(image.height - 1))
         let sourceBox = PixelRect(
-            x: Int((Double(bounds.x) * scaleBack).rounded(.down)), y: Int((Double(bounds.y) * scaleBack).rounded(.down)),
-            width: max(1, Int((Double(bounds.width) * scaleBack).rounded())),
-            height: max(1, Int((Double(bounds.height) * scaleBack).rounded())))
+            x: boxX, y: boxY,
+            width: Int((Double(bounds.width) * scaleBack).rounded()).clamped(to: 1...(image.width - boxX)),
+            height: Int((Double(bounds.height) * scaleBack).rounded()).clamped(to: 1...(image.height - boxY)))
         return PreparedDigit(pixels: pixels, inkWasDark: inkWasDark, inkBox: sourceBox,
                              contrast: Double(inkLevel), strokeWidth: strokeWidth / detailScale * scaleBack,
                              thickened: grow > 0)

@@ -17,6 +17,9 @@ public enum ImageIO {
     /// Images with more pixels than this are refused from their header, before decoding.
     public static let maximumPixels = 50_000_000
 
+    /// Files larger than this (1 GiB) are refused before reading.
+    public static let maximumFileBytes = 1 << 30
+
     /// The container a decoded image came from.
     public enum Format: String, Sendable, Equatable {
         case png, jpeg
@@ -241,6 +244,10 @@ public enum ImageIO {
             throw ImageError(file: name, kind: .unreadable, detail: "no such file")
         }
         if isDirectory.boolValue { throw ImageError(file: name, kind: .unreadable, detail: "it is a folder") }
+        if let size = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? NSNumber,
+           size.int64Value > Int64(maximumFileBytes) {
+            throw ImageError(file: name, kind: .tooLarge, detail: "the file has \(size.int64Value / 1_048_576) MB")
+        }
         do {
             return [UInt8](try Data(contentsOf: url))
         } catch {

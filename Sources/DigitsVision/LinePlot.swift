@@ -22,6 +22,7 @@ public struct LinePlot: Sendable {
         /// Dashed instead of solid.
         public var dashed: Bool
 
+        /// A series from points in data coordinates.
         public init(name: String, points: [SIMD2<Double>], color: Color? = nil, dashed: Bool = false) {
             self.name = name
             self.points = points
@@ -30,17 +31,23 @@ public struct LinePlot: Sendable {
         }
     }
 
+    /// Shown above the plot.
     public var title: String
+    /// Shown under the x axis.
     public var xLabel: String
+    /// Shown, running upwards, left of the y axis.
     public var yLabel: String
+    /// The lines, drawn in order.
     public var series: [Series]
     /// Picture size in pixels.
     public var width: Int
+    /// Picture height in pixels.
     public var height: Int
     /// Fixed axis ranges; `nil` fits the data (widened to whole ticks).
     public var xRange: ClosedRange<Double>?
     public var yRange: ClosedRange<Double>?
 
+    /// An empty plot; add series with `add`. Sizes below 200×150 are raised.
     public init(title: String, xLabel: String, yLabel: String, series: [Series] = [],
                 width: Int = 800, height: Int = 500,
                 xRange: ClosedRange<Double>? = nil, yRange: ClosedRange<Double>? = nil) {
@@ -73,20 +80,25 @@ public struct LinePlot: Sendable {
 
     /// One legend line: the line sample and the name's text box.
     public struct LegendEntry: Sendable, Equatable {
+        /// The short line in the series' colour.
         public var swatch: PixelRect
+        /// The series name.
         public var text: PixelRect
     }
 
     /// Where everything goes, in pixels.
     public struct Layout: Sendable {
+        /// Size of the picture.
         public var width: Int
         public var height: Int
         /// The data area inside the axes.
         public var plotArea: PixelRect
+        /// Tick positions and the axis ranges they span.
         public var xTicks: AxisTicks
         public var yTicks: AxisTicks
         /// The legend box (zero size when there are no series).
         public var legend: PixelRect
+        /// One entry per series, top to bottom.
         public var legendEntries: [LegendEntry]
         /// The title's text box.
         public var title: PixelRect

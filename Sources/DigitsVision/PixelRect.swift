@@ -2,11 +2,14 @@
 
 /// A rectangle of whole pixels: `x..<x+width` by `y..<y+height`.
 public struct PixelRect: Equatable, Hashable, Sendable, CustomStringConvertible {
+    /// Left column and top row.
     public var x: Int
     public var y: Int
+    /// Size in pixels.
     public var width: Int
     public var height: Int
 
+    /// A rectangle from its top-left corner and size.
     public init(x: Int, y: Int, width: Int, height: Int) {
         self.x = x
         self.y = y
@@ -29,5 +32,6 @@ public struct PixelRect: Equatable, Hashable, Sendable, CustomStringConvertible 
         PixelRect(x: x + d, y: y + d, width: max(0, width - 2 * d), height: max(0, height - 2 * d))
     }
 
+    /// `W×H at (x, y)`.
     public var description: String { "\(width)×\(height) at (\(x), \(y))" }
 }

@@ -25,6 +25,7 @@ public struct SyntheticHandwriting: Sendable {
         /// A fixed image size.
         public var size: (width: Int, height: Int)?
 
+        /// Overrides for the given choices; `nil` leaves a choice random.
         public init(darkOnLight: Bool? = nil, colour: SyntheticStyle.Colour? = nil, allowJPEG: Bool? = nil,
                     clean: Bool? = nil, size: (width: Int, height: Int)? = nil) {
             self.darkOnLight = darkOnLight
@@ -34,6 +35,7 @@ public struct SyntheticHandwriting: Sendable {
             self.size = size
         }
 
+        /// Equal when every override is.
         public static func == (a: Overrides, b: Overrides) -> Bool {
             a.darkOnLight == b.darkOnLight && a.colour == b.colour && a.allowJPEG == b.allowJPEG
                 && a.clean == b.clean && a.size?.width == b.size?.width && a.size?.height == b.size?.height
@@ -325,10 +327,14 @@ public struct SyntheticStyle: Sendable, Equatable, CustomStringConvertible {
         case jpeg(quality: Int, progressive: Bool)
     }
 
+    /// Image size in pixels.
     public var width: Int
     public var height: Int
+    /// Dark ink on a light page, or the negative.
     public var darkOnLight: Bool
+    /// Sample layout.
     public var colour: Colour
+    /// File format.
     public var encoding: Encoding
     /// Height of the drawn digit, pixels.
     public var digitHeight: Double
