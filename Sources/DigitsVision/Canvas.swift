@@ -15,9 +15,15 @@ public struct Canvas: Sendable {
     public init(width: Int, height: Int, background: Color = .white) {
         self.width = max(1, width)
         self.height = max(1, height)
-        var pixels = [UInt8]()
-        pixels.reserveCapacity(self.width * self.height * 3)
-        for _ in 0..<(self.width * self.height) { pixels.append(contentsOf: [background.r, background.g, background.b]) }
+        var pixels = [UInt8](repeating: background.r, count: self.width * self.height * 3)
+        if background.g != background.r || background.b != background.r {
+            pixels.withUnsafeMutableBufferPointer { buffer in
+                for i in stride(from: 0, to: buffer.count, by: 3) {
+                    buffer[i + 1] = background.g
+                    buffer[i + 2] = background.b
+                }
+            }
+        }
         self.pixels = pixels
     }
 

@@ -228,13 +228,23 @@ public enum DigitPreparation {
     /// most of the image is transparent they take the level opposite to the visible marks,
     /// otherwise the level of the visible page.
     public static func greyscale(_ image: Image) -> [Float] {
-        let n = image.pixelCount
+        let n = image.pixelCount, channels = image.channels
         var luma = [Float](repeating: 0, count: n)
         var alpha = [Float](repeating: 255, count: n)
-        for p in 0..<n {
-            let (r, g, b, a) = image.rgba(at: p)
-            luma[p] = 0.299 * Float(r) + 0.587 * Float(g) + 0.114 * Float(b)
-            alpha[p] = Float(a)
+        image.pixels.withUnsafeBufferPointer { samples in
+            luma.withUnsafeMutableBufferPointer { luma in
+                alpha.withUnsafeMutableBufferPointer { alpha in
+                    for p in 0..<n {
+                        let i = p * channels
+                        if channels < 3 {
+                            luma[p] = Float(samples[i])
+                        } else {
+                            luma[p] = 0.299 * Float(samples[i]) + 0.587 * Float(samples[i + 1]) + 0.114 * Float(samples[i + 2])
+                        }
+                        if channels == 2 || channels == 4 { alpha[p] = Float(samples[i + channels - 1]) }
+                    }
+                }
+            }
         }
         guard image.hasAlpha, alpha.contains(where: { $0 < 255 }) else { return luma }
         var visible: [Float] = []

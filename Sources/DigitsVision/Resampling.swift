@@ -13,21 +13,30 @@ public enum Resampling {
         let rows = weights(from: height, to: newHeight)
         // Horizontal pass: height × newWidth.
         var horizontal = [Float](repeating: 0, count: height * newWidth)
-        for y in 0..<height {
-            let rowStart = y * width
-            for (x, taps) in columns.enumerated() {
-                var sum: Float = 0
-                for tap in taps { sum += values[rowStart + tap.index] * tap.weight }
-                horizontal[y * newWidth + x] = sum
+        values.withUnsafeBufferPointer { source in
+            horizontal.withUnsafeMutableBufferPointer { target in
+                for y in 0..<height {
+                    let rowStart = y * width, targetStart = y * newWidth
+                    for x in 0..<newWidth {
+                        var sum: Float = 0
+                        for tap in columns[x] { sum += source[rowStart + tap.index] * tap.weight }
+                        target[targetStart + x] = sum
+                    }
+                }
             }
         }
         // Vertical pass: newHeight × newWidth.
         var out = [Float](repeating: 0, count: newHeight * newWidth)
-        for (y, taps) in rows.enumerated() {
-            for tap in taps {
-                let sourceRow = tap.index * newWidth
-                let weight = tap.weight
-                for x in 0..<newWidth { out[y * newWidth + x] += horizontal[sourceRow + x] * weight }
+        horizontal.withUnsafeBufferPointer { source in
+            out.withUnsafeMutableBufferPointer { target in
+                for y in 0..<newHeight {
+                    let targetStart = y * newWidth
+                    for tap in rows[y] {
+                        let sourceStart = tap.index * newWidth
+                        let weight = tap.weight
+                        for x in 0..<newWidth { target[targetStart + x] += source[sourceStart + x] * weight }
+                    }
+                }
             }
         }
         return out

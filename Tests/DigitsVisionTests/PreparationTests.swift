@@ -85,11 +85,11 @@ struct PreparationTests {
 
     @Test("a large photo is read at reduced size and the ink box is reported in its own pixels")
     func largeImage() throws {
-        var canvas = Canvas(width: 1600, height: 1100, background: Color(200, 200, 190))
-        canvas.polyline([SIMD2(700, 300), SIMD2(900, 300), SIMD2(760, 800)], Color(20, 20, 60), lineWidth: 30)
+        var canvas = Canvas(width: 1300, height: 800, background: Color(200, 200, 190))
+        canvas.polyline([SIMD2(600, 200), SIMD2(800, 200), SIMD2(660, 700)], Color(20, 20, 60), lineWidth: 30)
         let prepared = try DigitPreparation.analyse(canvas.image)
-        #expect(abs(prepared.inkBox.x - 685) < 12 && abs(prepared.inkBox.maxX - 915) < 12)
-        #expect(abs(prepared.inkBox.y - 285) < 12 && abs(prepared.inkBox.maxY - 815) < 12)
+        #expect(abs(prepared.inkBox.x - 585) < 12 && abs(prepared.inkBox.maxX - 815) < 12)
+        #expect(abs(prepared.inkBox.y - 185) < 12 && abs(prepared.inkBox.maxY - 715) < 12)
         let com = centreOfMass(prepared.pixels)
         #expect(abs(com.x - 14) <= 1 && abs(com.y - 14) <= 1)
     }
