@@ -63,6 +63,19 @@ import Testing
         #expect(one == [5] && empty.isEmpty)
     }
 
+    @Test("shuffle is uniform: each of the 6 orders of 3 items about equally often")
+    func shuffleUniform() {
+        var rng = RandomSource(seed: 13)
+        var counts: [[Int]: Int] = [:]
+        for _ in 0..<6_000 {
+            var x = [0, 1, 2]
+            rng.shuffle(&x)
+            counts[x, default: 0] += 1
+        }
+        #expect(counts.count == 6, "\(counts)")
+        #expect(counts.values.allSatisfy { (850...1150).contains($0) }, "\(counts)")
+    }
+
     @Test("fork gives a deterministic, independent stream")
     func fork() {
         var a = RandomSource(seed: 12), b = RandomSource(seed: 12)

@@ -175,8 +175,12 @@ import Testing
         let dir = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let url = dir.appendingPathComponent("m.safetensors")
-        try Data(repeating: 0xAB, count: 100_000).write(to: url)
         let model = try Self.model()
+        try Safetensors.save(model, inputTransform: .unit, to: url)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["m.safetensors"])
+
+        // Over a larger existing file: nothing of the old one remains.
+        try Data(repeating: 0xAB, count: 100_000).write(to: url)
         try Safetensors.save(model, inputTransform: .unit, to: url)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["m.safetensors"])
         #expect(try Data(contentsOf: url) == Safetensors.encode(model, inputTransform: .unit))
