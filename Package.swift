@@ -1,5 +1,19 @@
-// swift-tools-version:6.1
+// swift-tools-version:6.2
 import PackageDescription
+
+// Code generation for the core's SIMD kernels (README.md, "Building"). On x86-64 the core is
+// compiled for the x86-64-v3 level (AVX2 and FMA: Intel since 2013, AMD since 2015), in every
+// configuration; on arm64, NEON and FMA are the baseline and need no flag. DIGITS_PORTABLE=1 in
+// the environment builds for any x86-64 instead, without fused multiply-add (slower).
+// Tools version 6.2 or later is what lets another package depend on a package with such flags.
+let simdSettings: [SwiftSetting] = {
+    #if arch(x86_64)
+    if Context.environment["DIGITS_PORTABLE"] != nil { return [.define("DIGITS_NO_FMA")] }
+    return [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]
+    #else
+    return []
+    #endif
+}()
 
 let package = Package(
     name: "Digits",
@@ -16,7 +30,7 @@ let package = Package(
     targets: [
         // The neural-network core: tensors, kernels, layers, losses, optimisers, training, model files.
         // Knows nothing of MNIST.
-        .target(name: "DigitsCore"),
+        .target(name: "DigitsCore", swiftSettings: simdSettings),
 
         // The system zlib, for reading .gz files.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),

@@ -34,8 +34,8 @@ public struct SIMDGEMM: GEMMKernel {
     static let kc = 256
     /// Rows of op(A) packed at once (a multiple of `mr`): `mc × kc` (120 KiB) stays in L2.
     static let mc = 120
-    /// Columns of op(B) packed at once (a multiple of `nr`).
-    static let nc = 1024
+    /// Columns of C per outer block (a multiple of `nr`): `kc × nc` of op(B) (256 KiB) stays in L2.
+    static let nc = 256
 
     /// How many threads a large multiply is split across (the caller's and `threads − 1` workers).
     public let threads: Int
@@ -83,52 +83,58 @@ public struct SIMDGEMM: GEMMKernel {
     // MARK: - The blocked algorithm
 
     /// C = alpha · op(A) · op(B) + beta · C, then the epilogue, by packed blocks.
+    ///
+    /// Loops, outermost first: columns of C in blocks of `nc`; k in equal blocks of at most `kc`
+    /// (op(B) packed here when it must be transposed); rows in blocks of `mc` (op(A) packed);
+    /// then a row panel of `mr`, and along it the column panels of `nr`, so that C is written
+    /// row segment after row segment and the A panel stays in L1.
     static func blocked(_ p: GEMMProblem) {
         let ws = GEMMWorkspace.current
         let m = p.m, n = p.n, k = p.k
         // Split k into equal blocks of at most `kc` (784 → 4 × 196, not 3 × 256 + 16).
         let kBlocks = (k + kc - 1) / kc
         let kcMax = (k + kBlocks - 1) / kBlocks
-        let ncMax = min((n + nr - 1) / nr * nr, nc)
+        // Likewise n, in blocks of whole panels: 784 → 208 + 208 + 208 + 160.
+        let nBlocks = (n + nc - 1) / nc
+        let ncMax = ((n + nBlocks - 1) / nBlocks + nr - 1) / nr * nr
         let mcMax = min((m + mr - 1) / mr * mr, mc)
-        ws.reserve(a: mcMax * kcMax, b: kcMax * ncMax)
+        ws.reserve(a: mcMax * kcMax + 8, b: kcMax * ncMax)
         let packedA = ws.a, indices = ws.aIndex, counts = ws.aCounts, packedB = ws.b, tile = ws.tile
         let hasEpilogue = p.epilogue.bias != nil || p.epilogue.activation != nil
 
         var jc = 0
         while jc < n {
-            let ncb = min(nc, n - jc)
+            let ncb = min(ncMax, n - jc)
             var pc = 0
             while pc < k {
                 let kcb = min(kcMax, k - pc)
                 let beta: Float = pc == 0 ? p.beta : 1
                 let last = pc + kcb == k
+                let bias = last ? p.epilogue.bias.map { $0 + jc } : nil
+                let activation = last ? p.epilogue.activation : nil
                 packB(p, k: pc, kCount: kcb, column: jc, columnCount: ncb, into: packedB)
                 var ic = 0
                 while ic < m {
                     let mcb = min(mc, m - ic)
                     packA(p, row: ic, rowCount: mcb, k: pc, kCount: kcb, into: packedA, indices: indices, counts: counts)
-                    var jr = 0
-                    while jr < ncb {
-                        let cols = min(nr, ncb - jr)
-                        let bPanel = packedB + jr * kcb
-                        let bias = last ? p.epilogue.bias.map { $0 + jc + jr } : nil
-                        let activation = last ? p.epilogue.activation : nil
-                        var ir = 0, panel = 0
-                        while ir < mcb {
-                            let rows = min(mr, mcb - ir)
-                            let count = counts[panel]
-                            // Nothing to add and nothing to apply: C stays as it is.
-                            if count > 0 || beta != 1 || (last && hasEpilogue) {
-                                microKernel(count: count, dense: count == kcb,
-                                            a: packedA + panel * mr * kcb, indices: indices + panel * kcb,
-                                            b: bPanel, c: p.c + (ic + ir) * p.ldc + jc + jr, ldc: p.ldc,
-                                            rows: rows, cols: cols, alpha: p.alpha, beta: beta,
-                                            bias: bias, activation: activation, tile: tile)
+                    var ir = 0, panel = 0
+                    while ir < mcb {
+                        let rows = min(mr, mcb - ir)
+                        let count = counts[panel]
+                        // Nothing to add and nothing to apply: this row panel of C stays as it is.
+                        if count > 0 || beta != 1 || (last && hasEpilogue) {
+                            let aPanel = packedA + panel * mr * kcb, aIndex = indices + panel * kcb
+                            let cRow = p.c + (ic + ir) * p.ldc + jc
+                            var jr = 0
+                            while jr < ncb {
+                                microKernel(count: count, dense: count == kcb, a: aPanel, indices: aIndex,
+                                            b: packedB + jr * kcb, bStride: nr, c: cRow + jr, ldc: p.ldc,
+                                            rows: rows, cols: min(nr, ncb - jr), alpha: p.alpha, beta: beta,
+                                            bias: bias.map { $0 + jr }, activation: activation, tile: tile)
+                                jr += nr
                             }
-                            ir += mr; panel += 1
                         }
-                        jr += nr
+                        ir += mr; panel += 1
                     }
                     ic += mcb
                 }
@@ -155,11 +161,8 @@ public struct SIMDGEMM: GEMMKernel {
                 let src = p.b + k0 * ldb + j0 + j
                 if cols == nr {
                     for q in 0..<kCount {
-                        let s = UnsafeRawPointer(src + q * ldb)
-                        let d = UnsafeMutableRawPointer(panel + q * nr)
-                        d.storeBytes(of: s.loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
-                        d.storeBytes(of: s.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self),
-                                     toByteOffset: 32, as: SIMD8<Float>.self)
+                        let s = src + q * ldb, d = panel + q * nr
+                        store8(load8(s), d); store8(load8(s + 8), d + 8)
                     }
                 } else {
                     for q in 0..<kCount {
@@ -195,12 +198,11 @@ public struct SIMDGEMM: GEMMKernel {
         while q + 8 <= count {
             for half in 0..<2 {
                 let s = src + half * 8 * ld + q
-                let r0 = load8(s), r1 = load8(s + ld), r2 = load8(s + 2 * ld), r3 = load8(s + 3 * ld)
-                let r4 = load8(s + 4 * ld), r5 = load8(s + 5 * ld), r6 = load8(s + 6 * ld), r7 = load8(s + 7 * ld)
+                let t = transpose8(load8(s), load8(s + ld), load8(s + 2 * ld), load8(s + 3 * ld),
+                                   load8(s + 4 * ld), load8(s + 5 * ld), load8(s + 6 * ld), load8(s + 7 * ld))
                 let d = dst + q * nr + half * 8
-                for i in 0..<8 {
-                    store8(SIMD8<Float>(r0[i], r1[i], r2[i], r3[i], r4[i], r5[i], r6[i], r7[i]), d + i * nr)
-                }
+                store8(t.0, d); store8(t.1, d + nr); store8(t.2, d + 2 * nr); store8(t.3, d + 3 * nr)
+                store8(t.4, d + 4 * nr); store8(t.5, d + 5 * nr); store8(t.6, d + 6 * nr); store8(t.7, d + 7 * nr)
             }
             q += 8
         }
@@ -213,7 +215,8 @@ public struct SIMDGEMM: GEMMKernel {
     /// Packs op(A)[row ..< row+rowCount, k ..< k+kCount] as panels of `mr` rows, each stored
     /// k-step after k-step (`mr` values each, missing rows as zeros), leaving out k-steps whose
     /// values are all zero. Panel i starts at `dst + i·mr·kCount`; `indices + i·kCount` holds the
-    /// k-step of each kept column and `counts[i]` how many were kept.
+    /// k-step of each kept column and `counts[i]` how many were kept. `dst` has 8 values of slack
+    /// at its end: 8-wide stores write 2 values past a panel's last k-step.
     @inline(__always)
     static func packA(_ p: GEMMProblem, row i0: Int, rowCount: Int, k k0: Int, kCount: Int,
                       into dst: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>,
@@ -227,18 +230,20 @@ public struct SIMDGEMM: GEMMKernel {
             if p.transA {
                 // op(A)[r, q] = a[q·lda + r]: the 6 values of a k-step are contiguous.
                 let src = p.a + k0 * lda + i0 + i
-                if rows == mr {
+                if rows == mr && i0 + i + 8 <= p.m {
+                    // One 8-wide load a k-step (two values past the panel, still inside A's row),
+                    // one 8-wide store (its two extra values overwritten by the next step).
+                    let six = SIMD8<UInt32>(0x7fff_ffff, 0x7fff_ffff, 0x7fff_ffff, 0x7fff_ffff, 0x7fff_ffff, 0x7fff_ffff, 0, 0)
                     for q in 0..<kCount {
-                        let s = src + q * lda
-                        let x0 = s[0], x1 = s[1], x2 = s[2], x3 = s[3], x4 = s[4], x5 = s[5]
-                        let out = d + kept * mr
-                        out[0] = x0; out[1] = x1; out[2] = x2; out[3] = x3; out[4] = x4; out[5] = x5
+                        let v = load8(src + q &* lda)
+                        store8(v, d + kept &* mr)
                         idx[kept] = Int32(truncatingIfNeeded: q)
-                        kept &+= anyNonzero(x0, x1, x2, x3, x4, x5)
+                        let bits = unsafeBitCast(v, to: SIMD8<UInt32>.self) & six
+                        kept &+= bits == .zero ? 0 : 1
                     }
                 } else {
                     for q in 0..<kCount {
-                        let s = src + q * lda, out = d + kept * mr
+                        let s = src + q &* lda, out = d + kept &* mr
                         var bits: UInt32 = 0
                         for r in 0..<mr {
                             let x: Float = r < rows ? s[r] : 0
@@ -249,28 +254,41 @@ public struct SIMDGEMM: GEMMKernel {
                     }
                 }
             } else {
-                // op(A)[r, q] = a[r·lda + q]: gather one value from each of 6 rows.
+                // op(A)[r, q] = a[r·lda + q]: 8 k-steps of the 6 rows at a time, transposed in
+                // registers; 8 all-zero k-steps (an image's border) cost one test.
                 let src = p.a + (i0 + i) * lda + k0
+                var q = 0
                 if rows == mr {
                     let s0 = src, s1 = src + lda, s2 = src + 2 * lda, s3 = src + 3 * lda, s4 = src + 4 * lda, s5 = src + 5 * lda
-                    for q in 0..<kCount {
-                        let x0 = s0[q], x1 = s1[q], x2 = s2[q], x3 = s3[q], x4 = s4[q], x5 = s5[q]
-                        let out = d + kept * mr
-                        out[0] = x0; out[1] = x1; out[2] = x2; out[3] = x3; out[4] = x4; out[5] = x5
-                        idx[kept] = Int32(truncatingIfNeeded: q)
-                        kept &+= anyNonzero(x0, x1, x2, x3, x4, x5)
-                    }
-                } else {
-                    for q in 0..<kCount {
-                        let out = d + kept * mr
-                        var bits: UInt32 = 0
-                        for r in 0..<mr {
-                            let x: Float = r < rows ? src[r * lda + q] : 0
-                            out[r] = x; bits |= x.bitPattern
+                    let zero = SIMD8<Float>()
+                    while q + 8 <= kCount {
+                        let v0 = load8(s0 + q), v1 = load8(s1 + q), v2 = load8(s2 + q)
+                        let v3 = load8(s3 + q), v4 = load8(s4 + q), v5 = load8(s5 + q)
+                        let any = (bits(v0) | bits(v1) | bits(v2) | bits(v3) | bits(v4) | bits(v5)) & 0x7fff_ffff
+                        if any != .zero {
+                            let t = transpose8(v0, v1, v2, v3, v4, v5, zero, zero)
+                            // t.l holds the 6 values of k-step q + l (and two zeros).
+                            @inline(__always) func put(_ v: SIMD8<Float>, _ lane: Int) {
+                                store8(v, d + kept &* mr)
+                                idx[kept] = Int32(truncatingIfNeeded: q &+ lane)
+                                kept &+= bits(v) & 0x7fff_ffff == .zero ? 0 : 1
+                            }
+                            put(t.0, 0); put(t.1, 1); put(t.2, 2); put(t.3, 3)
+                            put(t.4, 4); put(t.5, 5); put(t.6, 6); put(t.7, 7)
                         }
-                        idx[kept] = Int32(truncatingIfNeeded: q)
-                        kept &+= bits & 0x7fff_ffff != 0 ? 1 : 0
+                        q += 8
                     }
+                }
+                while q < kCount {
+                    let out = d + kept &* mr
+                    var bits: UInt32 = 0
+                    for r in 0..<mr {
+                        let x: Float = r < rows ? src[r * lda + q] : 0
+                        out[r] = x; bits |= x.bitPattern
+                    }
+                    idx[kept] = Int32(truncatingIfNeeded: q)
+                    kept &+= bits & 0x7fff_ffff != 0 ? 1 : 0
+                    q += 1
                 }
             }
             counts[panel] = kept
@@ -278,11 +296,27 @@ public struct SIMDGEMM: GEMMKernel {
         }
     }
 
-    /// 1 when any of six values is nonzero (±0 count as zero; NaN does not), else 0.
     @inline(__always)
-    static func anyNonzero(_ x0: Float, _ x1: Float, _ x2: Float, _ x3: Float, _ x4: Float, _ x5: Float) -> Int {
-        let bits = (x0.bitPattern | x1.bitPattern | x2.bitPattern | x3.bitPattern | x4.bitPattern | x5.bitPattern)
-        return bits & 0x7fff_ffff != 0 ? 1 : 0
+    static func bits(_ v: SIMD8<Float>) -> SIMD8<UInt32> { unsafeBitCast(v, to: SIMD8<UInt32>.self) }
+
+    /// The transpose of the 8 × 8 matrix whose rows are r0 … r7: three rounds of splitting each
+    /// pair of vectors into its even and odd lanes (each round rotates the 6 bits of an element's
+    /// row-major index by one; three rounds swap row and column).
+    @inline(__always)
+    static func transpose8(_ r0: SIMD8<Float>, _ r1: SIMD8<Float>, _ r2: SIMD8<Float>, _ r3: SIMD8<Float>,
+                           _ r4: SIMD8<Float>, _ r5: SIMD8<Float>, _ r6: SIMD8<Float>, _ r7: SIMD8<Float>)
+        -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+        @inline(__always) func unzip(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> (SIMD8<Float>, SIMD8<Float>) {
+            let ab = SIMD16<Float>(lowHalf: a, highHalf: b)
+            return (ab.evenHalf, ab.oddHalf)
+        }
+        var v = (r0, r1, r2, r3, r4, r5, r6, r7)
+        for _ in 0..<3 {
+            let (a0, a4) = unzip(v.0, v.1), (a1, a5) = unzip(v.2, v.3)
+            let (a2, a6) = unzip(v.4, v.5), (a3, a7) = unzip(v.6, v.7)
+            v = (a0, a1, a2, a3, a4, a5, a6, a7)
+        }
+        return v
     }
 
     // MARK: - The micro-kernel
@@ -292,10 +326,12 @@ public struct SIMDGEMM: GEMMKernel {
     /// activation when given.
     ///
     /// `dense` means the panel of A kept every k-step, so B is read straight through; otherwise
-    /// `indices` says which row of the B panel each packed A column pairs with.
+    /// `indices` says which row of B each packed A column pairs with. Row q of the B panel starts
+    /// at `b + q·bStride` (16 for a packed panel, ldb when read in place).
     @inline(__always)
     static func microKernel(count: Int, dense: Bool,
-                            a: UnsafePointer<Float>, indices: UnsafePointer<Int32>, b: UnsafePointer<Float>,
+                            a: UnsafePointer<Float>, indices: UnsafePointer<Int32>,
+                            b: UnsafePointer<Float>, bStride: Int,
                             c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int,
                             alpha: Float, beta: Float, bias: UnsafePointer<Float>?, activation: Activation?,
                             tile: UnsafeMutablePointer<Float>) {
@@ -306,52 +342,46 @@ public struct SIMDGEMM: GEMMKernel {
         var c40 = SIMD8<Float>(), c41 = SIMD8<Float>()
         var c50 = SIMD8<Float>(), c51 = SIMD8<Float>()
         var ap = a
+        @inline(__always) func step(_ bp: UnsafePointer<Float>) {
+            let b0 = load8(bp), b1 = load8(bp + 8)
+            var x = SIMD8<Float>(repeating: ap[0])
+            c00 = madd(c00, x, b0); c01 = madd(c01, x, b1)
+            x = SIMD8<Float>(repeating: ap[1])
+            c10 = madd(c10, x, b0); c11 = madd(c11, x, b1)
+            x = SIMD8<Float>(repeating: ap[2])
+            c20 = madd(c20, x, b0); c21 = madd(c21, x, b1)
+            x = SIMD8<Float>(repeating: ap[3])
+            c30 = madd(c30, x, b0); c31 = madd(c31, x, b1)
+            x = SIMD8<Float>(repeating: ap[4])
+            c40 = madd(c40, x, b0); c41 = madd(c41, x, b1)
+            x = SIMD8<Float>(repeating: ap[5])
+            c50 = madd(c50, x, b0); c51 = madd(c51, x, b1)
+            ap += mr
+        }
         if dense {
             var bp = b
-            for _ in 0..<count {
-                let b0 = loadAligned8(bp), b1 = loadAligned8(bp + 8)
-                var x = SIMD8<Float>(repeating: ap[0])
-                c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
-                x = SIMD8<Float>(repeating: ap[1])
-                c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
-                x = SIMD8<Float>(repeating: ap[2])
-                c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
-                x = SIMD8<Float>(repeating: ap[3])
-                c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
-                x = SIMD8<Float>(repeating: ap[4])
-                c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
-                x = SIMD8<Float>(repeating: ap[5])
-                c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
-                ap += mr; bp += nr
-            }
+            for _ in 0..<count { step(bp); bp += bStride }
         } else {
-            for q in 0..<count {
-                let bp = b + Int(indices[q]) &* nr
-                let b0 = loadAligned8(bp), b1 = loadAligned8(bp + 8)
-                var x = SIMD8<Float>(repeating: ap[0])
-                c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
-                x = SIMD8<Float>(repeating: ap[1])
-                c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
-                x = SIMD8<Float>(repeating: ap[2])
-                c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
-                x = SIMD8<Float>(repeating: ap[3])
-                c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
-                x = SIMD8<Float>(repeating: ap[4])
-                c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
-                x = SIMD8<Float>(repeating: ap[5])
-                c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
-                ap += mr
-            }
+            for q in 0..<count { step(b + Int(indices[q]) &* bStride) }
         }
 
         if cols == nr {
             // Whole rows of 16: finish them in registers.
-            storeRow(c00, c01, c, alpha: alpha, beta: beta, bias: bias, activation: activation)
-            if rows > 1 { storeRow(c10, c11, c + ldc, alpha: alpha, beta: beta, bias: bias, activation: activation) }
-            if rows > 2 { storeRow(c20, c21, c + 2 * ldc, alpha: alpha, beta: beta, bias: bias, activation: activation) }
-            if rows > 3 { storeRow(c30, c31, c + 3 * ldc, alpha: alpha, beta: beta, bias: bias, activation: activation) }
-            if rows > 4 { storeRow(c40, c41, c + 4 * ldc, alpha: alpha, beta: beta, bias: bias, activation: activation) }
-            if rows > 5 { storeRow(c50, c51, c + 5 * ldc, alpha: alpha, beta: beta, bias: bias, activation: activation) }
+            @inline(__always) func finish(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ row: UnsafeMutablePointer<Float>) {
+                var x0 = v0, x1 = v1
+                if alpha != 1 { x0 *= alpha; x1 *= alpha }
+                if beta != 0 { x0 = madd(x0, beta, load8(row)); x1 = madd(x1, beta, load8(row + 8)) }
+                store8(x0, row); store8(x1, row + 8)
+            }
+            finish(c00, c01, c)
+            if rows > 1 { finish(c10, c11, c + ldc) }
+            if rows > 2 { finish(c20, c21, c + 2 * ldc) }
+            if rows > 3 { finish(c30, c31, c + 3 * ldc) }
+            if rows > 4 { finish(c40, c41, c + 4 * ldc) }
+            if rows > 5 { finish(c50, c51, c + 5 * ldc) }
+            if bias != nil || activation != nil {
+                for r in 0..<rows { epilogue16(c + r * ldc, bias: bias, activation: activation) }
+            }
         } else {
             // The right edge of C: spill the registers, then finish the valid part value by value.
             store8(c00, tile); store8(c01, tile + 8)
@@ -364,7 +394,7 @@ public struct SIMDGEMM: GEMMKernel {
                 let row = c + r * ldc, t = tile + r * nr
                 for j in 0..<cols {
                     var v = alpha * t[j]
-                    if beta != 0 { v = v.addingProduct(beta, row[j]) }
+                    if beta != 0 { v = madd(v, beta, row[j]) }
                     if let bias { v += bias[j] }
                     row[j] = v
                 }
@@ -373,15 +403,10 @@ public struct SIMDGEMM: GEMMKernel {
         }
     }
 
-    /// Finishes 16 values of a row of C from two accumulators.
-    @inline(__always)
-    static func storeRow(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ row: UnsafeMutablePointer<Float>,
-                         alpha: Float, beta: Float, bias: UnsafePointer<Float>?, activation: Activation?) {
-        var x0 = v0, x1 = v1
-        if alpha != 1 { x0 *= alpha; x1 *= alpha }
-        if beta != 0 {
-            x0 = x0.addingProduct(beta, load8(row)); x1 = x1.addingProduct(beta, load8(row + 8))
-        }
+    /// Adds the bias to 16 finished values of a row of C and applies the activation.
+    @inline(never)
+    static func epilogue16(_ row: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, activation: Activation?) {
+        var x0 = load8(row), x1 = load8(row + 8)
         if let bias { x0 += load8(bias); x1 += load8(bias + 8) }
         switch activation {
         case nil:
@@ -397,6 +422,40 @@ public struct SIMDGEMM: GEMMKernel {
         }
         store8(x0, row); store8(x1, row + 8)
     }
+}
+
+// MARK: - Multiply-add
+
+// c + a·b, fused (one rounding) where the build targets FMA hardware: x86-64-v3 or arm64. A
+// portable x86-64 build (`DIGITS_PORTABLE=1`, which defines DIGITS_NO_FMA) multiplies and adds
+// separately instead, since without the instruction a fused multiply-add is a slow library call
+// per lane.
+
+@inline(__always)
+func madd(_ c: SIMD8<Float>, _ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+    #if DIGITS_NO_FMA
+    c + a * b
+    #else
+    c.addingProduct(a, b)
+    #endif
+}
+
+@inline(__always)
+func madd(_ c: SIMD8<Float>, _ a: Float, _ b: SIMD8<Float>) -> SIMD8<Float> {
+    #if DIGITS_NO_FMA
+    c + a * b
+    #else
+    c.addingProduct(a, b)
+    #endif
+}
+
+@inline(__always)
+func madd(_ c: Float, _ a: Float, _ b: Float) -> Float {
+    #if DIGITS_NO_FMA
+    c + a * b
+    #else
+    c.addingProduct(a, b)
+    #endif
 }
 
 // MARK: - Vector loads and stores

@@ -36,8 +36,8 @@ enum SmallGEMM {
                 let s = alpha * aRow[q &* aStride]
                 if s != 0 {
                     let x = SIMD8<Float>(repeating: s)
-                    c0 = c0.addingProduct(x, load8(bq)); c1 = c1.addingProduct(x, load8(bq + 8))
-                    c2 = c2.addingProduct(x, load8(bq + 16)); c3 = c3.addingProduct(x, load8(bq + 24))
+                    c0 = madd(c0, x, load8(bq)); c1 = madd(c1, x, load8(bq + 8))
+                    c2 = madd(c2, x, load8(bq + 16)); c3 = madd(c3, x, load8(bq + 24))
                 }
                 bq += ldb
             }
@@ -49,7 +49,7 @@ enum SmallGEMM {
             var bq = p.b + j
             for q in 0..<k {
                 let s = alpha * aRow[q &* aStride]
-                if s != 0 { c0 = c0.addingProduct(SIMD8<Float>(repeating: s), load8(bq)) }
+                if s != 0 { c0 = madd(c0, SIMD8<Float>(repeating: s), load8(bq)) }
                 bq += ldb
             }
             store8(c0, row + j)
@@ -60,7 +60,7 @@ enum SmallGEMM {
             var bq = p.b + j
             for q in 0..<k {
                 let s = alpha * aRow[q &* aStride]
-                if s != 0 { v = v.addingProduct(s, bq[0]) }
+                if s != 0 { v = madd(v, s, bq[0]) }
                 bq += ldb
             }
             row[j] = v
@@ -79,21 +79,21 @@ enum SmallGEMM {
                 var s0 = SIMD8<Float>(), s1 = SIMD8<Float>()
                 var q = 0
                 while q + 16 <= k {
-                    s0 = s0.addingProduct(load8(aRow + q), load8(bRow + q))
-                    s1 = s1.addingProduct(load8(aRow + q + 8), load8(bRow + q + 8))
+                    s0 = madd(s0, load8(aRow + q), load8(bRow + q))
+                    s1 = madd(s1, load8(aRow + q + 8), load8(bRow + q + 8))
                     q += 16
                 }
                 if q + 8 <= k {
-                    s0 = s0.addingProduct(load8(aRow + q), load8(bRow + q))
+                    s0 = madd(s0, load8(aRow + q), load8(bRow + q))
                     q += 8
                 }
                 sum = (s0 + s1).sum()
-                while q < k { sum = sum.addingProduct(aRow[q], bRow[q]); q += 1 }
+                while q < k { sum = madd(sum, aRow[q], bRow[q]); q += 1 }
             } else {
                 sum = 0
-                for q in 0..<k { sum = sum.addingProduct(aRow[q &* aStride], bRow[q]) }
+                for q in 0..<k { sum = madd(sum, aRow[q &* aStride], bRow[q]) }
             }
-            row[j] = p.beta == 0 ? p.alpha * sum : (p.alpha * sum).addingProduct(p.beta, row[j])
+            row[j] = p.beta == 0 ? p.alpha * sum : madd((p.alpha * sum), p.beta, row[j])
         }
     }
 }

@@ -1,0 +1,48 @@
+import ArgumentParser
+import DigitsApp
+import Foundation
+
+/// `digits bench`: measures this machine's FMA peak and how close Digits gets to it.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure the FMA peak, GEMM speed, training epochs, inference and memory on this machine.",
+        discussion: """
+            Prints a table (or one JSON object with --json). Each timing is the best of a few \
+            repeats, since other programs share the CPU. Build in release mode first: \
+            swift build -c release, then .build/release/digits bench.
+            """
+    )
+
+    @Flag(help: "Print one JSON object instead of the table.")
+    var json = false
+
+    @Option(help: "Threads the matrix multiply may use while training and classifying (results are the same for any count).")
+    var threads = 1
+
+    @Option(help: "Repeats of each GEMM and peak measurement; the best is kept.")
+    var repeats = 5
+
+    @Option(help: "Times each training run is repeated; the best is kept.")
+    var epochRepeats = 2
+
+    @Flag(help: "Skip the slow batch-1 epoch of the 784-256-128-10 network.")
+    var skipBatchOne = false
+
+    func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard repeats >= 1, epochRepeats >= 1 else { throw ValidationError("--repeats and --epoch-repeats must be at least 1") }
+    }
+
+    func run() throws {
+        let options = Benchmark.Options(threads: threads, repeats: repeats, epochRepeats: epochRepeats, batchOne: !skipBatchOne)
+        do {
+            let report = try Benchmark.run(options) { line in
+                if !json { Console.err(line + "\n") }
+            }
+            Console.out(json ? report.json : report.table)
+        } catch {
+            Console.err("error: \(error.description)\n")
+            throw ExitCode.failure
+        }
+    }
+}
