@@ -98,7 +98,7 @@ public struct SIMDGEMM: GEMMKernel {
         let nBlocks = (n + nc - 1) / nc
         let ncMax = ((n + nBlocks - 1) / nBlocks + nr - 1) / nr * nr
         let mcMax = min((m + mr - 1) / mr * mr, mc)
-        ws.reserve(a: mcMax * kcMax + 8, b: kcMax * ncMax)
+        ws.reserve(a: mcMax / mr * panelStrideA(kcMax), b: kcMax * ncMax)
         let packedA = ws.a, indices = ws.aIndex, counts = ws.aCounts, packedB = ws.b, tile = ws.tile
         let hasEpilogue = p.epilogue.bias != nil || p.epilogue.activation != nil
 
@@ -123,7 +123,7 @@ public struct SIMDGEMM: GEMMKernel {
                         let count = counts[panel]
                         // Nothing to add and nothing to apply: this row panel of C stays as it is.
                         if count > 0 || beta != 1 || (last && hasEpilogue) {
-                            let aPanel = packedA + panel * mr * kcb, aIndex = indices + panel * kcb
+                            let aPanel = packedA + panel * panelStrideA(kcb), aIndex = indices + panel * kcb
                             let cRow = p.c + (ic + ir) * p.ldc + jc
                             var jr = 0
                             while jr < ncb {
@@ -214,46 +214,55 @@ public struct SIMDGEMM: GEMMKernel {
 
     /// Packs op(A)[row ..< row+rowCount, k ..< k+kCount] as panels of `mr` rows, each stored
     /// k-step after k-step (`mr` values each, missing rows as zeros), leaving out k-steps whose
-    /// values are all zero. Panel i starts at `dst + i·mr·kCount`; `indices + i·kCount` holds the
-    /// k-step of each kept column and `counts[i]` how many were kept. `dst` has 8 values of slack
-    /// at its end: 8-wide stores write 2 values past a panel's last k-step.
+    /// values are all zero. Panel i starts at `dst + i·panelStrideA(kCount)`; `indices + i·kCount`
+    /// holds the k-step of each kept column and `counts[i]` how many were kept.
     @inline(__always)
     static func packA(_ p: GEMMProblem, row i0: Int, rowCount: Int, k k0: Int, kCount: Int,
                       into dst: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>,
                       counts: UnsafeMutablePointer<Int>) {
         let lda = p.lda
+        if p.transA {
+            // op(A)[r, q] = a[q·lda + r]: the values of a k-step are contiguous, and a k-step
+            // is a row of A. Rows are read in order (one row of A feeds every panel) so that
+            // the reads stream; rows far apart would defeat the prefetcher at every page.
+            let panels = (rowCount + mr - 1) / mr
+            for panel in 0..<panels { counts[panel] = 0 }
+            for q in 0..<kCount {
+                let s = p.a + (k0 + q) * lda + i0
+                var i = 0, panel = 0
+                while i < rowCount {
+                    let rows = min(mr, rowCount - i)
+                    let d = dst + panel * panelStrideA(kCount), idx = indices + panel * kCount
+                    var kept = counts[panel]
+                    if rows == mr && i0 + i + 8 <= p.m {
+                        // One 8-wide load (two values past the panel, still inside A's row) and
+                        // one 8-wide store (its two extra values overwritten by the next step).
+                        let v = load8(s + i)
+                        store8(v, d + kept &* mr)
+                        idx[kept] = Int32(truncatingIfNeeded: q)
+                        kept &+= laneMask(bits(v)) & 0x3f == 0 ? 0 : 1
+                    } else {
+                        let out = d + kept &* mr
+                        var any: UInt32 = 0
+                        for r in 0..<mr {
+                            let x: Float = r < rows ? s[i + r] : 0
+                            out[r] = x; any |= x.bitPattern
+                        }
+                        idx[kept] = Int32(truncatingIfNeeded: q)
+                        kept &+= any & 0x7fff_ffff != 0 ? 1 : 0
+                    }
+                    counts[panel] = kept
+                    i += mr; panel += 1
+                }
+            }
+            return
+        }
         var i = 0, panel = 0
         while i < rowCount {
             let rows = min(mr, rowCount - i)
-            let d = dst + panel * mr * kCount, idx = indices + panel * kCount
+            let d = dst + panel * panelStrideA(kCount), idx = indices + panel * kCount
             var kept = 0
-            if p.transA {
-                // op(A)[r, q] = a[q·lda + r]: the 6 values of a k-step are contiguous.
-                let src = p.a + k0 * lda + i0 + i
-                if rows == mr && i0 + i + 8 <= p.m {
-                    // One 8-wide load a k-step (two values past the panel, still inside A's row),
-                    // one 8-wide store (its two extra values overwritten by the next step).
-                    let six = SIMD8<UInt32>(0x7fff_ffff, 0x7fff_ffff, 0x7fff_ffff, 0x7fff_ffff, 0x7fff_ffff, 0x7fff_ffff, 0, 0)
-                    for q in 0..<kCount {
-                        let v = load8(src + q &* lda)
-                        store8(v, d + kept &* mr)
-                        idx[kept] = Int32(truncatingIfNeeded: q)
-                        let bits = unsafeBitCast(v, to: SIMD8<UInt32>.self) & six
-                        kept &+= bits == .zero ? 0 : 1
-                    }
-                } else {
-                    for q in 0..<kCount {
-                        let s = src + q &* lda, out = d + kept &* mr
-                        var bits: UInt32 = 0
-                        for r in 0..<mr {
-                            let x: Float = r < rows ? s[r] : 0
-                            out[r] = x; bits |= x.bitPattern
-                        }
-                        idx[kept] = Int32(truncatingIfNeeded: q)
-                        kept &+= bits & 0x7fff_ffff != 0 ? 1 : 0
-                    }
-                }
-            } else {
+            do {
                 // op(A)[r, q] = a[r·lda + q]: 8 k-steps of the 6 rows at a time, transposed in
                 // registers; 8 all-zero k-steps (an image's border) cost one test.
                 let src = p.a + (i0 + i) * lda + k0
@@ -264,14 +273,14 @@ public struct SIMDGEMM: GEMMKernel {
                     while q + 8 <= kCount {
                         let v0 = load8(s0 + q), v1 = load8(s1 + q), v2 = load8(s2 + q)
                         let v3 = load8(s3 + q), v4 = load8(s4 + q), v5 = load8(s5 + q)
-                        let any = (bits(v0) | bits(v1) | bits(v2) | bits(v3) | bits(v4) | bits(v5)) & 0x7fff_ffff
-                        if any != .zero {
+                        let mask = laneMask(bits(v0) | bits(v1) | bits(v2) | bits(v3) | bits(v4) | bits(v5))
+                        if mask != 0 {
                             let t = transpose8(v0, v1, v2, v3, v4, v5, zero, zero)
                             // t.l holds the 6 values of k-step q + l (and two zeros).
                             @inline(__always) func put(_ v: SIMD8<Float>, _ lane: Int) {
                                 store8(v, d + kept &* mr)
                                 idx[kept] = Int32(truncatingIfNeeded: q &+ lane)
-                                kept &+= bits(v) & 0x7fff_ffff == .zero ? 0 : 1
+                                kept &+= (mask &>> lane) & 1
                             }
                             put(t.0, 0); put(t.1, 1); put(t.2, 2); put(t.3, 3)
                             put(t.4, 4); put(t.5, 5); put(t.6, 6); put(t.7, 7)
@@ -294,6 +303,20 @@ public struct SIMDGEMM: GEMMKernel {
             counts[panel] = kept
             i += mr; panel += 1
         }
+    }
+
+    /// Values from one packed A panel to the next: `mr` a k-step, and 8 of slack for the two
+    /// values an 8-wide store writes past the last k-step.
+    @inline(__always)
+    static func panelStrideA(_ kCount: Int) -> Int { mr * kCount + 8 }
+
+    /// Bit l set when lane l of `v`, a float's bits, is nonzero (±0 count as zero). Computed
+    /// with vector operations and one horizontal sum: comparing SIMD values with `==` can
+    /// compile to a loop over the lanes.
+    @inline(__always)
+    static func laneMask(_ v: SIMD8<UInt32>) -> Int {
+        let flags = pointwiseMin(v & 0x7fff_ffff, SIMD8<UInt32>(repeating: 1))
+        return Int((flags &* SIMD8<UInt32>(1, 2, 4, 8, 16, 32, 64, 128)).wrappedSum())
     }
 
     @inline(__always)

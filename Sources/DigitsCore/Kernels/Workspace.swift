@@ -39,14 +39,14 @@ final class GEMMWorkspace {
         a.deallocate(); aIndex.deallocate(); b.deallocate(); aCounts.deallocate(); tile.deallocate()
     }
 
-    /// Makes room for `aCount` packed A values (and `aCount / MR` indices) and `bCount` packed B
-    /// values. Allocates only when a buffer must grow.
+    /// Makes room for `aCount` packed A values (and `aCount / MR` indices, or `extra` if more)
+    /// and `bCount` packed B values. Allocates only when a buffer must grow.
     @inline(__always)
-    func reserve(a aCount: Int, b bCount: Int) {
+    func reserve(a aCount: Int, b bCount: Int, indices extra: Int = 0) {
         if aCount > aCapacity {
             a.deallocate(); a = GEMMWorkspace.allocate(Float.self, aCount); aCapacity = aCount
         }
-        let indices = aCount / SIMDGEMM.mr + 1
+        let indices = max(aCount / SIMDGEMM.mr + 1, extra)
         if indices > aIndexCapacity {
             aIndex.deallocate(); aIndex = GEMMWorkspace.allocate(Int32.self, indices); aIndexCapacity = indices
         }
