@@ -76,6 +76,9 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Random seed: the same seed gives the same weights.", valueName: "n"))
     var seed: UInt64?
 
+    @Option(help: ArgumentHelp("Hold out the last N training images as a validation set, reported beside the test set.", valueName: "n"))
+    var validation: Int?
+
     // MARK: - Data and output
 
     @OptionGroup(title: "Data")
@@ -104,6 +107,7 @@ struct Train: ParsableCommand {
         if reportEvery != nil && steps == nil { throw ValidationError("--report-every goes with --steps") }
         if let l2, l2 < 0 { throw ValidationError("--l2 must be zero or positive") }
         if stepEvery < 1 { throw ValidationError("--step-every must be at least 1") }
+        if let validation, validation < 1 { throw ValidationError("--validation must be at least 1") }
         if !(momentum >= 0 && momentum < 1) { throw ValidationError("--momentum must be in [0, 1)") }
         do { try recipe(trainCount: 60_000).validate() } catch let e as RecipeError {
             throw ValidationError(e.description)
@@ -176,9 +180,18 @@ struct Train: ParsableCommand {
 
     private func train() throws {
         let loadStart = ContinuousClock.now
-        let sets: (train: Dataset, test: Dataset)
+        var sets: (train: Dataset, test: Dataset)
         let firstRecipe = try recipe(trainCount: 60_000)
         do { sets = try data.source.load(sampleShape: firstRecipe.inputShape) } catch { throw CommandFailure(error.description) }
+        var heldOut: Dataset?
+        if let validation {
+            guard validation < sets.train.count else {
+                throw CommandFailure("--validation \(validation) leaves no training images: the training set has \(Format.thousands(sets.train.count))")
+            }
+            let cut = sets.train.count - validation
+            heldOut = sets.train.subset(cut..<sets.train.count)
+            sets.train = sets.train.subset(0..<cut)
+        }
         let recipe = try self.recipe(trainCount: sets.train.count)
         let loadSeconds = (ContinuousClock.now - loadStart).seconds
 
@@ -191,7 +204,7 @@ struct Train: ParsableCommand {
         } catch { throw CommandFailure(error.description) }
 
         if !json {
-            Console.out("Training \(preset) on \(data.source.description): \(Format.thousands(sets.train.count)) training and \(Format.thousands(sets.test.count)) test images (loaded in \(String(format: "%.2f", loadSeconds)) s)")
+            Console.out("Training \(preset) on \(data.source.description): \(Format.thousands(sets.train.count)) training\(heldOut.map { ", \(Format.thousands($0.count)) validation" } ?? "") and \(Format.thousands(sets.test.count)) test images (loaded in \(String(format: "%.2f", loadSeconds)) s)")
             Console.out(model.summary)
             Console.out("  " + describe(recipe.plan) + ", seed \(recipe.seed)")
         }
@@ -206,14 +219,20 @@ struct Train: ParsableCommand {
         var trainSeconds = 0.0
         let reports: [TrainingReport]
         do {
-            reports = try trainer.train(on: sets.train, test: sets.test, onProgress: { p in
+            reports = try trainer.train(on: sets.train, validation: heldOut, test: sets.test, onProgress: { p in
                 guard showBar else { return }
                 bar.update(label: "\(unit) \(p.epoch)/\(totalReports)", done: p.stepInInterval, total: p.stepsInInterval,
                            samples: p.samplesInInterval, seconds: p.seconds)
             }, onReport: { r in
                 bar.clear()
                 trainSeconds += r.seconds
-                if json {
+                if json, heldOut != nil {
+                    Console.out(Console.json([
+                        "epoch": r.epoch, "step": r.step, "train_loss": r.trainLoss, "train_accuracy": r.trainAccuracy,
+                        "validation_loss": r.validationLoss, "validation_accuracy": r.validationAccuracy,
+                        "test_loss": r.testLoss, "test_accuracy": r.testAccuracy, "seconds": r.seconds,
+                    ]))
+                } else if json {
                     Console.out(Console.json([
                         "epoch": r.epoch, "step": r.step, "train_loss": r.trainLoss, "train_accuracy": r.trainAccuracy,
                         "test_loss": r.testLoss, "test_accuracy": r.testAccuracy, "seconds": r.seconds,
@@ -222,8 +241,11 @@ struct Train: ParsableCommand {
                     let head = unit == "epoch"
                         ? String(format: "epoch %2d/%d", r.epoch, totalReports)
                         : "step \(Format.thousands(r.step))"
-                    Console.out(String(format: "%@  train loss %.4f acc %@  test loss %.4f acc %@  %.2f s", head,
-                                       r.trainLoss, Format.percent(r.trainAccuracy), r.testLoss ?? .nan,
+                    let validation = r.validationAccuracy.map {
+                        String(format: "  validation loss %.4f acc %@", r.validationLoss ?? .nan, Format.percent($0))
+                    } ?? ""
+                    Console.out(String(format: "%@  train loss %.4f acc %@%@  test loss %.4f acc %@  %.2f s", head,
+                                       r.trainLoss, Format.percent(r.trainAccuracy), validation, r.testLoss ?? .nan,
                                        Format.percent(r.testAccuracy ?? 0), r.seconds))
                 }
             })
