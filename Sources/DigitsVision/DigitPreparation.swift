@@ -105,7 +105,7 @@ public enum DigitPreparation {
         for i in 0..<keep.count where keep[i] { marked.append(Double(raw[i])) }
         let level90 = marked.isEmpty ? peak : Float(InkAnalysis.quantile(marked, 0.9))
         let inkLevel = max(level90, threshold, 1)
-        let rawNoise = InkAnalysis.robustSigma(raw, stride: max(1, raw.count / 12_000))
+        let rawNoise = InkAnalysis.noiseLevel(grey, width: width, height: height, distance: 2)
         let floor = min(2.5 * rawNoise, 0.3 * inkLevel)
 
         // Crop, keeping only pixels near the kept marks (specks inside the box go too).

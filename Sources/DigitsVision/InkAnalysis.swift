@@ -50,9 +50,10 @@ enum InkAnalysis {
         }
     }
 
-    /// Fits the background plane to the medians of up to 8×8 blocks (ink rarely fills half a
-    /// block) by least absolute deviations, so blocks full of ink of either polarity do not
-    /// pull it and quantised (banded) gradients are still followed.
+    /// Fits the background plane to the medians of up to 8×8 blocks: of a least-absolute-
+    /// deviations plane (which follows even banded, quantised gradients) and a plane through the
+    /// blocks at the most common level (which thick ink cannot tilt), the one that explains
+    /// more blocks as background.
     static func fitBackground(_ values: [Float], width: Int, height: Int) -> BackgroundPlane {
         let columns = min(8, max(1, width / 12)), rows = min(8, max(1, height / 12))
         var us: [Double] = [], vs: [Double] = [], zs: [Double] = []
@@ -81,41 +82,69 @@ enum InkAnalysis {
                 zs.append((Double(bin) + 0.5) / 2)
             }
         }
-        var plane = BackgroundPlane(a: quantile(zs, 0.5), b: 0, c: 0, width: width, height: height, noise: 0)
-        if zs.count >= 4 {
-            // Least absolute deviations by reweighting (w = 1/|r|): robust to ink-filled blocks,
-            // and unlike a trimmed fit it follows a gradient even when quantised into bands.
-            for _ in 0..<20 {
-                var n = 0.0, su = 0.0, sv = 0.0, suu = 0.0, suv = 0.0, svv = 0.0, sz = 0.0, suz = 0.0, svz = 0.0
-                for i in 0..<zs.count {
-                    let u = us[i], v = vs[i], z = zs[i]
-                    let w = 1 / max(1, abs(z - (plane.a + plane.b * u + plane.c * v)))
-                    n += w; su += w * u; sv += w * v; suu += w * u * u; suv += w * u * v; svv += w * v * v
-                    sz += w * z; suz += w * u * z; svz += w * v * z
-                }
-                guard let solution = solve3((n, su, sv, suu, suv, svv), (sz, suz, svz)) else { break }
-                (plane.a, plane.b, plane.c) = solution
+        let noise = noiseLevel(values, width: width, height: height, distance: 3)
+        let flat = BackgroundPlane(a: quantile(zs, 0.5), b: 0, c: 0, width: width, height: height, noise: noise)
+        guard zs.count >= 4 else { return flat }
+        let tolerance = max(12, 3 * Double(noise))
+        func residual(_ p: BackgroundPlane, _ i: Int) -> Double { zs[i] - (p.a + p.b * us[i] + p.c * vs[i]) }
+        func inliers(_ p: BackgroundPlane) -> [Int] { zs.indices.filter { abs(residual(p, $0)) <= tolerance } }
+        func leastSquares(_ indices: [Int], weights: (Int) -> Double) -> BackgroundPlane? {
+            var n = 0.0, su = 0.0, sv = 0.0, suu = 0.0, suv = 0.0, svv = 0.0, sz = 0.0, suz = 0.0, svz = 0.0
+            for i in indices {
+                let u = us[i], v = vs[i], z = zs[i], w = weights(i)
+                n += w; su += w * u; sv += w * v; suu += w * u * u; suv += w * u * v; svv += w * v * v
+                sz += w * z; suz += w * u * z; svz += w * v * z
+            }
+            guard let (a, b, c) = solve3((n, su, sv, suu, suv, svv), (sz, suz, svz)) else { return nil }
+            return BackgroundPlane(a: a, b: b, c: c, width: width, height: height, noise: noise)
+        }
+
+        // Candidate 1: least absolute deviations by reweighting (w = 1/|r|). It follows a
+        // gradient even when quantised into bands, but ink covering much of the picture can tilt it.
+        var lad = flat
+        for _ in 0..<20 {
+            let current = lad
+            guard let next = leastSquares(Array(zs.indices), weights: { 1 / max(1, abs(residual(current, $0))) }) else { break }
+            lad = next
+        }
+        // Candidate 2: the most common block level (the page), refined by fitting a plane to the
+        // blocks near it. Thick ink never outnumbers the page this way.
+        var page = flat, most = -1
+        for z in zs {
+            let near = zs.filter { abs($0 - z) <= tolerance }
+            if near.count > most {
+                most = near.count
+                page.a = quantile(near, 0.5)
             }
         }
-        // Noise: robust spread of every pixel (sampled) around the plane.
-        let step = max(1, Int((Double(width * height) / 12_000).squareRoot()))
-        var deviations: [Double] = []
-        for y in stride(from: 0, to: height, by: step) {
-            for x in stride(from: 0, to: width, by: step) {
-                deviations.append(abs(Double(values[y * width + x] - plane.level(x: x, y: y))))
-            }
+        for _ in 0..<3 {
+            let current = page
+            guard let next = leastSquares(inliers(current), weights: { _ in 1 }) else { break }
+            page = next
         }
-        plane.noise = Float(1.4826 * quantile(deviations, 0.5))
-        return plane
+        // The candidate that explains the blocks better, counting each block's miss up to the
+        // tolerance (so ink blocks cost the same whatever their level) wins.
+        func cost(_ p: BackgroundPlane) -> Double { zs.indices.reduce(0) { $0 + min(abs(residual(p, $1)), tolerance) } }
+        return cost(lad) < cost(page) ? lad : page
     }
 
-    /// Robust standard deviation (1.4826 × median absolute deviation) of every `stride`-th value.
-    static func robustSigma(_ values: [Float], stride step: Int) -> Float {
-        var sample: [Double] = []
-        for i in stride(from: 0, to: values.count, by: max(1, step)) { sample.append(Double(values[i])) }
-        let centre = quantile(sample, 0.5)
-        for i in 0..<sample.count { sample[i] = abs(sample[i] - centre) }
-        return Float(1.4826 * quantile(sample, 0.5))
+    /// The standard deviation of the noise, estimated from differences between pixels
+    /// `distance` apart (far enough apart that smoothing does not correlate them): their median
+    /// absolute value is 0.6745·√2 σ for Gaussian noise, and strokes, whose insides are flat,
+    /// only add their edges. Unlike the spread of the values themselves, this does not grow when
+    /// thick ink covers much of the picture.
+    static func noiseLevel(_ values: [Float], width: Int, height: Int, distance: Int) -> Float {
+        let step = max(1, Int((Double(width * height) / 12_000).squareRoot()))
+        var differences: [Double] = []
+        for y in stride(from: 0, to: height, by: step) {
+            for x in stride(from: 0, to: width, by: step) {
+                let v = values[y * width + x]
+                if x + distance < width { differences.append(Double(abs(values[y * width + x + distance] - v))) }
+                if y + distance < height { differences.append(Double(abs(values[(y + distance) * width + x] - v))) }
+            }
+        }
+        guard !differences.isEmpty else { return 0 }
+        return Float(quantile(differences, 0.5) / (0.6745 * 2.0.squareRoot()))
     }
 
     /// The `q`-quantile (0…1) of grey-level-like values: for many values from a histogram of
@@ -163,20 +192,25 @@ enum InkAnalysis {
     // MARK: - Marks
 
     /// The pixels above `threshold` that belong to connected marks (8-connected) carrying at
-    /// least 8% of the ink of the strongest mark; specks and dust fall away.
+    /// least 8% of the ink of the strongest mark; specks and dust fall away. Marks that frame
+    /// the picture (touching two sides, or running along most of one: a table or shadow around
+    /// a photographed page) are ignored when there is anything else.
     static func inkMask(_ values: [Float], width: Int, height: Int, threshold: Float) -> [Bool] {
         let n = width * height
         var label = [Int32](repeating: -1, count: n)
         var masses: [Float] = []
+        var frames: [Bool] = []
         var stack: [Int] = []
         for start in 0..<n where values[start] > threshold && label[start] < 0 {
             let id = Int32(masses.count)
             var mass: Float = 0
+            var minX = width, maxX = -1, minY = height, maxY = -1
             label[start] = id
             stack.append(start)
             while let p = stack.popLast() {
                 mass += values[p]
                 let px = p % width, py = p / width
+                minX = min(minX, px); maxX = max(maxX, px); minY = min(minY, py); maxY = max(maxY, py)
                 for dy in -1...1 {
                     let y = py + dy
                     guard y >= 0, y < height else { continue }
@@ -192,9 +226,15 @@ enum InkAnalysis {
                 }
             }
             masses.append(mass)
+            let left = minX == 0, right = maxX == width - 1, top = minY == 0, bottom = maxY == height - 1
+            let sides = [left, right, top, bottom].filter { $0 }.count
+            let spansWidth = Double(maxX - minX + 1) >= 0.9 * Double(width)
+            let spansHeight = Double(maxY - minY + 1) >= 0.9 * Double(height)
+            frames.append(sides >= 2 || ((top || bottom) && spansWidth) || ((left || right) && spansHeight))
         }
-        let strongest = masses.max() ?? 0
-        let kept = masses.map { $0 >= 0.08 * strongest }
+        let content = frames.contains(false)
+        let strongest = masses.indices.filter { !content || !frames[$0] }.map { masses[$0] }.max() ?? 0
+        let kept = masses.indices.map { i in (!content || !frames[i]) && masses[i] >= 0.08 * strongest }
         return label.map { $0 >= 0 && kept[Int($0)] }
     }
 

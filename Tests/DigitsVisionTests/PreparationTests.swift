@@ -73,6 +73,32 @@ struct PreparationTests {
         #expect(meanAbsoluteDifference(clean.pixels, dusty.pixels) < 2)
     }
 
+    @Test("the table around a photographed page is not ink", arguments: ["all round", "left edge"])
+    func pageOnTable(table: String) throws {
+        var canvas = Canvas(width: 320, height: 240, background: Color(60, 50, 45))
+        let page = table == "all round" ? PixelRect(x: 40, y: 20, width: 250, height: 205) : PixelRect(x: 50, y: 0, width: 270, height: 240)
+        canvas.fill(page, Color(215, 215, 205))
+        canvas.polyline([SIMD2(140, 80), SIMD2(170, 60), SIMD2(170, 170)], Color(30, 40, 110), lineWidth: 5)
+        let prepared = try DigitPreparation.analyse(canvas.image)
+        #expect(prepared.inkWasDark)
+        #expect(abs(prepared.inkBox.x - 138) <= 3 && abs(prepared.inkBox.maxX - 173) <= 3, "\(prepared.inkBox)")
+        #expect(abs(prepared.inkBox.y - 58) <= 3 && abs(prepared.inkBox.maxY - 173) <= 3, "\(prepared.inkBox)")
+    }
+
+    @Test("a thick marker filling most of a noisy picture is ink, not noise")
+    func thickMarker() throws {
+        var canvas = Canvas(width: 100, height: 120, background: Color(235, 235, 235))
+        canvas.polyline([SIMD2(12, 16), SIMD2(86, 16), SIMD2(40, 106)], Color(40, 40, 40), lineWidth: 26)
+        var image = canvas.image
+        var random = SeededRandom(seed: 4)
+        for i in 0..<image.pixels.count {
+            image.pixels[i] = UInt8(max(0, min(255, Double(image.pixels[i]) + 10 * random.gaussian())))
+        }
+        let prepared = try DigitPreparation.analyse(image)
+        #expect(prepared.inkWasDark && !prepared.thickened)
+        #expect(prepared.strokeWidth > 20)
+    }
+
     @Test("thin pen strokes are thickened to MNIST's width")
     func thickening() throws {
         var canvas = Canvas(width: 300, height: 300, background: .white)
