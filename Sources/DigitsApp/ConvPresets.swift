@@ -68,14 +68,14 @@ public enum ConvPresets {
     /// 99% in a few seconds: a small network, few epochs, a one-cycle schedule.
     public static let fast = Preset(
         name: "fast",
-        summary: "Conv8(5×5)-pool-Conv16(5×5)-pool (BatchNorm, ReLU) → 10, Adam one-cycle, batch 128, 2 epochs",
+        summary: "Conv16(5×5)-pool-Conv32(5×5)-pool (BatchNorm, ReLU) → 10, Adam one-cycle, batch 128, 2 epochs",
         source: nil, expectedAccuracy: 0.99,
         quirks: [],
         recipe: Recipe(
             network: .layers(inputShape: imageShape, specs:
-                convBNReLU(1, 8, kernel: 5, padding: 0) + [pool2]              // (8, 12, 12)
-                + convBNReLU(8, 16, kernel: 5, padding: 0) + [pool2]           // (16, 4, 4)
-                + [.flatten, dense(16 * 16, 10)],
+                convBNReLU(1, 16, kernel: 5, padding: 0) + [pool2]             // (16, 12, 12)
+                + convBNReLU(16, 32, kernel: 5, padding: 0) + [pool2]          // (32, 4, 4)
+                + [.flatten, dense(32 * 16, 10)],
                 initializer: .he),
             loss: .crossEntropy, inputTransform: .unit,
             plan: TrainingPlan(batchSize: 128, batching: .shuffled, length: .epochs(2),

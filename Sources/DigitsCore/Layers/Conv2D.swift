@@ -197,7 +197,8 @@ public final class Conv2D: Layer {
                             let src = plane + (oy * s - padding + ky) * inW - padding + kx
                             for ox in 0..<oxRange.lowerBound { dst[ox] = 0 }
                             if s == 1 {
-                                (dst + oxRange.lowerBound).update(from: src + oxRange.lowerBound, count: oxRange.count)
+                                // Rows are short (24 values for MNIST's first layer): a plain loop beats memcpy.
+                                for ox in oxRange { dst[ox] = src[ox] }
                             } else {
                                 for ox in oxRange { dst[ox] = src[ox * s] }
                             }

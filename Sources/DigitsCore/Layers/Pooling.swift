@@ -43,6 +43,21 @@ public final class MaxPool2D: Layer {
         let where_ = argmax.data
         for p in 0..<planes {
             let src = x.data + p * h * w, dst = y.data + p * oh * ow, idx = where_ + p * oh * ow
+            if k == 2 && s == 2 {
+                // The common case, unrolled: the first of equal values wins, as in the general loop.
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        let i0 = (2 * oy) * w + 2 * ox, i2 = i0 + w
+                        var best = i0
+                        if src[i0 + 1] > src[best] { best = i0 + 1 }
+                        if src[i2] > src[best] { best = i2 }
+                        if src[i2 + 1] > src[best] { best = i2 + 1 }
+                        dst[oy * ow + ox] = src[best]
+                        idx[oy * ow + ox] = Int32(best)
+                    }
+                }
+                continue
+            }
             for oy in 0..<oh {
                 for ox in 0..<ow {
                     var best = (oy * s) * w + ox * s
