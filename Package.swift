@@ -42,17 +42,18 @@ let package = Package(
             resources: [.copy("Resources/mnist")]
         ),
 
-        // What the command-line tool does, as a library: presets, training sessions, reports.
+        // What the command-line tool does, as a library: presets, training sessions, reports,
+        // reading photographed digits.
         .target(
             name: "DigitsApp",
-            dependencies: ["DigitsCore", "DigitsData"]
+            dependencies: ["DigitsCore", "DigitsData", "DigitsVision"]
         ),
 
         // The `digits` command: a thin layer of argument parsing over DigitsApp.
         .executableTarget(
             name: "digits",
             dependencies: [
-                "DigitsApp", "DigitsCore", "DigitsData",
+                "DigitsApp", "DigitsCore", "DigitsData", "DigitsVision",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -72,7 +73,7 @@ let package = Package(
         .testTarget(name: "DigitsCoreTests", dependencies: ["DigitsCore"]),
         .testTarget(name: "DigitsDataTests", dependencies: ["DigitsData"]),
         // The app tests also run the built `digits` executable, so they depend on it.
-        .testTarget(name: "DigitsAppTests", dependencies: ["DigitsApp", "DigitsCore", "DigitsData", "digits"]),
+        .testTarget(name: "DigitsAppTests", dependencies: ["DigitsApp", "DigitsCore", "DigitsData", "DigitsVision", "digits"]),
     ],
     swiftLanguageModes: [.v6]
 )

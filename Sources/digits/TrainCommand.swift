@@ -87,6 +87,9 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Where to save the trained model.", valueName: "path"))
     var save: String = TrainedModel.defaultPath
 
+    @Option(help: ArgumentHelp("Draw the loss and accuracy curves, train against test, into this PNG (or SVG, by its extension).", valueName: "path"))
+    var plot: String?
+
     @Flag(help: "Print one JSON object per line instead of text.")
     var json = false
 
@@ -212,6 +215,7 @@ struct Train: ParsableCommand {
         let showBar = !noProgress && Console.stderrIsTerminal
         var bar = ProgressBar()
         let unit = if case .steps = recipe.plan.length { "steps" } else { "epoch" }
+        let reportInterval = if case .steps(_, let every) = recipe.plan.length { every } else { 0 }
         let totalReports = switch recipe.plan.length {
         case .epochs(let e): e
         case let .steps(s, every): (s + every - 1) / every
@@ -259,10 +263,15 @@ struct Train: ParsableCommand {
                                    metadata: ["preset": preset, "seed": String(recipe.seed),
                                               "test_accuracy": String(accuracy)])
         do { try trained.save(to: save) } catch { throw CommandFailure(error.description) }
+        if let plot {
+            do { try TrainingCurves.write(reports, xLabel: unit == "epoch" ? "epoch" : "report (every \(reportInterval) steps)", to: plot) }
+            catch { throw CommandFailure(error.description) }
+        }
         if json {
             Console.out(Console.json(["done": true, "test_accuracy": accuracy, "train_seconds": trainSeconds, "model": save]))
         } else {
             Console.out("Test accuracy \(Format.percent(accuracy)) after \(String(format: "%.1f", trainSeconds)) s of training. Model saved to \(save)")
+            if let plot { Console.out("Loss and accuracy curves drawn to \(plot)") }
         }
     }
 

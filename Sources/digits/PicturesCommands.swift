@@ -1,0 +1,143 @@
+import ArgumentParser
+import DigitsApp
+import DigitsCore
+import DigitsVision
+import Foundation
+
+/// `--set train | test`
+enum SetArgument: String, ExpressibleByArgument, CaseIterable {
+    case train, test
+}
+
+/// Loads one of the two sets as bytes, or fails with one line.
+private func loadSet(_ set: SetArgument, from data: DataOptions) throws -> Dataset {
+    do {
+        let sets = try data.source.load(sampleShape: [784])
+        return set == .train ? sets.train : sets.test
+    } catch {
+        Console.err("error: \(error.description)\n")
+        throw ExitCode.failure
+    }
+}
+
+/// The bytes of sample `i`.
+private func sample(_ d: Dataset, _ i: Int) -> [UInt8] {
+    Array(d.features[(i * d.sampleSize)..<((i + 1) * d.sampleSize)])
+}
+
+// MARK: - show
+
+/// `digits show`: a grid of digits with their labels, as a PNG.
+struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Draw a grid of digits with their labels into a PNG.")
+
+    @OptionGroup(title: "Data") var data: DataOptions
+
+    @Option(help: "Which images.")
+    var set: SetArgument = .train
+
+    @Option(help: ArgumentHelp("How many digits.", valueName: "n"))
+    var count: Int = 50
+
+    @Option(help: ArgumentHelp("The first index to show (ignored with --seed).", valueName: "n"))
+    var start: Int = 0
+
+    @Option(help: ArgumentHelp("Pick the digits at random with this seed instead of in order.", valueName: "n"))
+    var seed: UInt64?
+
+    @Option(help: ArgumentHelp("Digits per row.", valueName: "n"))
+    var columns: Int = 10
+
+    @Option(help: ArgumentHelp("The PNG to write.", valueName: "path"))
+    var out: String = "digits.png"
+
+    func validate() throws {
+        guard count >= 1 && count <= 10_000 else { throw ValidationError("--count must be between 1 and 10000") }
+        guard columns >= 1 else { throw ValidationError("--columns must be at least 1") }
+        guard start >= 0 else { throw ValidationError("--start must be zero or more") }
+    }
+
+    func run() throws {
+        let d = try loadSet(set, from: data)
+        let indices: [Int]
+        if let seed {
+            var rng = RandomSource(seed: seed)
+            var all = Array(0..<d.count)
+            rng.shuffle(&all)
+            indices = Array(all.prefix(count))
+        } else {
+            guard start < d.count else {
+                Console.err("error: --start \(start) is past the end of the \(set.rawValue) set (\(Format.thousands(d.count)) images)\n")
+                throw ExitCode.failure
+            }
+            indices = Array(start..<min(start + count, d.count))
+        }
+        let picture = DigitGrid.render(images: indices.map { sample(d, $0) }, labels: indices.map { String(d.labels[$0]) },
+                                       columns: columns)
+        do { try ImageIO.writePNG(picture, to: URL(fileURLWithPath: out)) } catch {
+            Console.err("error: \(error.description)\n")
+            throw ExitCode.failure
+        }
+        Console.out("Wrote \(indices.count) \(set.rawValue) digits with their labels to \(out) (\(picture.width)×\(picture.height))")
+    }
+}
+
+// MARK: - export
+
+/// `digits export`: each digit of a range as its own PNG, named with index and label.
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Write digits as PNG files named with their index and label.")
+
+    @OptionGroup(title: "Data") var data: DataOptions
+
+    @Option(help: "Which images.")
+    var set: SetArgument = .test
+
+    @Option(help: ArgumentHelp("Which indices: A..<B (B excluded) or A...B (B included).", valueName: "range"))
+    var range: String
+
+    @Option(help: ArgumentHelp("The directory to write into (created if needed).", valueName: "dir"))
+    var out: String
+
+    /// The parsed range.
+    static func parse(_ text: String) -> Range<Int>? {
+        if let r = text.range(of: "..<") {
+            guard let a = Int(text[..<r.lowerBound]), let b = Int(text[r.upperBound...]), a >= 0, a < b else { return nil }
+            return a..<b
+        }
+        if let r = text.range(of: "...") {
+            guard let a = Int(text[..<r.lowerBound]), let b = Int(text[r.upperBound...]), a >= 0, a <= b else { return nil }
+            return a..<(b + 1)
+        }
+        return nil
+    }
+
+    func validate() throws {
+        guard Export.parse(range) != nil else {
+            throw ValidationError("--range takes A..<B or A...B with 0 ≤ A < B, such as 0..<20")
+        }
+    }
+
+    func run() throws {
+        let d = try loadSet(set, from: data)
+        guard let r = Export.parse(range), r.upperBound <= d.count else {
+            Console.err("error: --range \(range) goes past the end of the \(set.rawValue) set (\(Format.thousands(d.count)) images)\n")
+            throw ExitCode.failure
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            for i in r {
+                guard let image = Image(digit28: sample(d, i)) else { continue }
+                let name = String(format: "%@-%05d-label-%d.png", set.rawValue, i, Int(d.labels[i]))
+                try ImageIO.writePNG(image, to: URL(fileURLWithPath: out).appendingPathComponent(name))
+            }
+        } catch let error as ImageError {
+            Console.err("error: \(error.description)\n")
+            throw ExitCode.failure
+        } catch {
+            Console.err("error: cannot create \(out): \(error.localizedDescription)\n")
+            throw ExitCode.failure
+        }
+        Console.out("Wrote \(r.count) \(set.rawValue) digits to \(out)/ (\(set.rawValue)-INDEX-label-LABEL.png)")
+    }
+}
