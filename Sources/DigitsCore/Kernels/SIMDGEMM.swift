@@ -101,6 +101,8 @@ public struct SIMDGEMM: GEMMKernel {
         ws.reserve(a: mcMax / mr * panelStrideA(kcMax), b: kcMax * ncMax)
         let packedA = ws.a, indices = ws.aIndex, counts = ws.aCounts, packedB = ws.b, tile = ws.tile
         let hasEpilogue = p.epilogue.bias != nil || p.epilogue.activation != nil
+        // Measured on the training shapes: reading B in place wins at batch 64, packing at 256.
+        let inPlaceB = !p.transB && m <= 96
 
         var jc = 0
         while jc < n {
@@ -112,7 +114,16 @@ public struct SIMDGEMM: GEMMKernel {
                 let last = pc + kcb == k
                 let bias = last ? p.epilogue.bias.map { $0 + jc } : nil
                 let activation = last ? p.epilogue.activation : nil
-                packB(p, k: pc, kCount: kcb, column: jc, columnCount: ncb, into: packedB)
+                // op(B)'s panels are packed when B must be transposed, or when enough rows of C
+                // share them to repay the copy; otherwise they are read in place (and only the
+                // rows a sparse A needs are touched), except a last, partial panel, which is
+                // packed and padded with zeros.
+                let fullPanels = inPlaceB ? ncb / nr : 0
+                if !inPlaceB {
+                    packB(p, k: pc, kCount: kcb, column: jc, columnCount: ncb, into: packedB)
+                } else if fullPanels * nr < ncb {
+                    packB(p, k: pc, kCount: kcb, column: jc + fullPanels * nr, columnCount: ncb - fullPanels * nr, into: packedB)
+                }
                 var ic = 0
                 while ic < m {
                     let mcb = min(mc, m - ic)
@@ -127,8 +138,10 @@ public struct SIMDGEMM: GEMMKernel {
                             let cRow = p.c + (ic + ir) * p.ldc + jc
                             var jr = 0
                             while jr < ncb {
+                                let inPlace = jr < fullPanels * nr
                                 microKernel(count: count, dense: count == kcb, a: aPanel, indices: aIndex,
-                                            b: packedB + jr * kcb, bStride: nr, c: cRow + jr, ldc: p.ldc,
+                                            b: inPlace ? p.b + pc * p.ldb + jc + jr : UnsafePointer(packedB) + (inPlaceB ? 0 : jr * kcb),
+                                            bStride: inPlace ? p.ldb : nr, c: cRow + jr, ldc: p.ldc,
                                             rows: rows, cols: min(nr, ncb - jr), alpha: p.alpha, beta: beta,
                                             bias: bias.map { $0 + jr }, activation: activation, tile: tile)
                                 jr += nr
