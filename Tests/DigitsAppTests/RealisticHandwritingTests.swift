@@ -35,6 +35,15 @@ struct RealisticHandwritingTests {
         #expect(preparedAccuracy - naiveAccuracy > 0.45)
     }
 
+    @Test("README's example photo reads as a 4")
+    func readmePhoto() throws {
+        let photo = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../docs/photo-of-a-4.jpg").standardized.path
+        let r = try DigitsCommand.run(["predict", "--model", Self.modelPath, photo])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("Guess: 4 with"))
+    }
+
     @Test("digits predict reads picture files, one answer per file, and reports bad files without stopping")
     func predictFiles() throws {
         let dir = try makeTemporaryDirectory()
