@@ -96,6 +96,14 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
+    /// Runs this worker's part of the current job. Not inlined, so that the worker's reference
+    /// to the job's closure is released before the part is counted as done: `run` requires the
+    /// closure to be unreferenced when it returns.
+    @inline(never)
+    private func runPart(_ index: Int) {
+        job?(index)
+    }
+
     /// A worker: waits for each new generation and runs its part of it, if it has one.
     private func workerLoop(index: Int, seen start: Int) -> Never {
         var seen = start
@@ -116,8 +124,8 @@ final class WorkerPool: @unchecked Sendable {
                 current = generation.load(ordering: .acquiring)
             }
             seen = current
-            if index < parts, let job {
-                job(index)
+            if index < parts {
+                runPart(index)
                 remaining.subtract(1, ordering: .releasing)
             }
         }
