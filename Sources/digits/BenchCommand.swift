@@ -16,8 +16,8 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print one JSON object instead of the table.")
     var json = false
 
-    @Option(help: "Threads the matrix multiply may use while training and classifying (results are the same for any count).")
-    var threads = 1
+    @Option(help: "Threads the matrix multiply may use while training and classifying (default: 2 if measured to pay, else 1; results are the same for any count).")
+    var threads: Int?
 
     @Option(help: "Repeats of each GEMM and peak measurement; the best is kept.")
     var repeats = 5
@@ -28,8 +28,11 @@ struct Bench: ParsableCommand {
     @Flag(help: "Skip the slow batch-1 epoch of the 784-256-128-10 network.")
     var skipBatchOne = false
 
+    @Option(help: "Also write the JSON report to this file.")
+    var saveJSON: String?
+
     func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         guard repeats >= 1, epochRepeats >= 1 else { throw ValidationError("--repeats and --epoch-repeats must be at least 1") }
     }
 
@@ -40,8 +43,14 @@ struct Bench: ParsableCommand {
                 if !json { Console.err(line + "\n") }
             }
             Console.out(json ? report.json : report.table)
-        } catch {
+            if let saveJSON {
+                try Data((report.json + "\n").utf8).write(to: URL(fileURLWithPath: saveJSON), options: .atomic)
+            }
+        } catch let error as AppError {
             Console.err("error: \(error.description)\n")
+            throw ExitCode.failure
+        } catch {
+            Console.err("error: \(error)\n")
             throw ExitCode.failure
         }
     }

@@ -10,8 +10,9 @@ import Foundation
 public enum Benchmark {
     /// What to run.
     public struct Options: Sendable {
-        /// Threads the GEMM kernel may use during training and inference.
-        public var threads: Int
+        /// Threads the GEMM kernel may use during training and inference; nil for what
+        /// `SIMDGEMM.automatic()` measures to pay.
+        public var threads: Int?
         /// Repeats of each GEMM and peak measurement (the best is kept).
         public var repeats: Int
         /// Epochs timed per batch size (the best is kept).
@@ -19,7 +20,7 @@ public enum Benchmark {
         /// Whether to time the slow batch-1 epoch of the 784-256-128-10 network.
         public var batchOne: Bool
 
-        public init(threads: Int = 1, repeats: Int = 5, epochRepeats: Int = 2, batchOne: Bool = true) {
+        public init(threads: Int? = nil, repeats: Int = 5, epochRepeats: Int = 2, batchOne: Bool = true) {
             self.threads = threads
             self.repeats = repeats
             self.epochRepeats = epochRepeats
@@ -29,13 +30,16 @@ public enum Benchmark {
 
     /// Runs everything, calling `log` with a line as each part finishes.
     public static func run(_ options: Options, log: (String) -> Void = { _ in }) throws(AppError) -> BenchReport {
-        var report = BenchReport(machine: BenchMachine.describe(), kernel: SIMDGEMM(threads: options.threads).name)
+        let kernel = options.threads.map { SIMDGEMM(threads: $0) } ?? SIMDGEMM.automatic()
+        var report = BenchReport(machine: BenchMachine.describe(), kernel: kernel.name)
         let saved = GEMM.kernel
         defer { GEMM.kernel = saved }
 
         // MARK: Peak
-        report.fmaPeak = FMAPeak.measure(threads: 1, repeats: options.repeats * 2)
-        report.fmaPeakTwoThreads = FMAPeak.measure(threads: 2, repeats: options.repeats * 2)
+        // Many short samples, the best kept: a sample that the scheduler interrupted is slow,
+        // and a short one is rarely interrupted.
+        report.fmaPeak = FMAPeak.measure(threads: 1, repeats: options.repeats * 10, iterations: 500_000)
+        report.fmaPeakTwoThreads = FMAPeak.measure(threads: 2, repeats: options.repeats * 10, iterations: 500_000)
         log("FMA peak: \(fixed(report.fmaPeak, 1)) GFLOP/s on one thread, \(fixed(report.fmaPeakTwoThreads, 1)) on two")
 
         // MARK: GEMM
@@ -53,7 +57,7 @@ public enum Benchmark {
         do { images = try MNIST.loadBundled() } catch { throw AppError(error.description) }
         let train = try images.train.dataset(sampleShape: [784], source: .bundled)
         let test = try images.test.dataset(sampleShape: [784], source: .bundled)
-        GEMM.kernel = SIMDGEMM(threads: options.threads)
+        GEMM.kernel = kernel
 
         for batch in options.batchOne ? [64, 256, 1] : [64, 256] {
             let repeats = batch == 1 ? 1 : options.epochRepeats
@@ -190,15 +194,16 @@ public struct GEMMShape: Sendable, Codable {
         ]
     }
 
-    /// GFLOP/s of `kernel` on this shape with dense random operands, the best of `repeats`
-    /// timings of enough calls to take about 20 ms.
+    /// GFLOP/s of `kernel` on this shape with dense random operands: the best of `10 · repeats`
+    /// timings of enough calls to take about 2 ms (short samples, so that few are interrupted
+    /// by other programs).
     public func measure(kernel: any GEMMKernel, repeats: Int) -> Double {
         var rng = RandomSource(seed: 7)
         let a = (0..<(m * k)).map { _ in rng.uniform(-1, 1) }
         let b = (0..<(k * n)).map { _ in rng.uniform(-1, 1) }
         var c = [Float](repeating: 0, count: m * n)
         let flops = 2.0 * Double(m) * Double(n) * Double(k)
-        let calls = max(1, Int(2e9 * 0.02 / flops * 40))
+        let calls = max(1, Int(1e8 / flops))
         var best = Double.infinity
         a.withUnsafeBufferPointer { a in
             b.withUnsafeBufferPointer { b in
@@ -207,7 +212,7 @@ public struct GEMMShape: Sendable, Codable {
                                         a: a.baseAddress!, lda: transA ? m : k, b: b.baseAddress!, ldb: transB ? k : n,
                                         beta: beta, c: c.baseAddress!, ldc: n, epilogue: .none)
                     kernel.run(p)   // warm up: workspaces, caches, threads
-                    for _ in 0..<repeats {
+                    for _ in 0..<(10 * repeats) {
                         let start = ContinuousClock.now
                         for _ in 0..<calls { kernel.run(p) }
                         best = min(best, seconds(since: start) / Double(calls))
@@ -259,7 +264,7 @@ public struct BenchReport: Sendable, Codable {
     public var table: String {
         var lines: [String] = []
         lines.append("machine         \(machine)")
-        lines.append("kernel          \(kernel)")
+        lines.append("kernel          \(kernel) (used for training and inference below)")
         lines.append("FMA peak        \(fixed(fmaPeak, 1)) GFLOP/s one thread, \(fixed(fmaPeakTwoThreads, 1)) two threads")
         lines.append("")
         lines.append(pad("GEMM (dense random operands)", 34) + pad("GFLOP/s", 9, right: true) + pad("% peak", 8, right: true)

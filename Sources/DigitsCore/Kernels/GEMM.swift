@@ -11,8 +11,9 @@
 /// where op(A) is (m, k) and op(B) is (k, n): A is stored (m, k), or (k, m) when `transA`;
 /// B is stored (k, n), or (n, k) when `transB`.
 public enum GEMM {
-    /// The kernel every multiply goes through.
-    nonisolated(unsafe) public static var kernel: any GEMMKernel = SIMDGEMM()
+    /// The kernel every multiply goes through: the SIMD kernel, on as many threads as
+    /// `SIMDGEMM.automatic()` finds worth using (results are the same for any count).
+    nonisolated(unsafe) public static var kernel: any GEMMKernel = SIMDGEMM.automatic()
 
     /// C = alpha · op(A) · op(B) + beta · C, then `epilogue`.
     @inlinable

@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The fast matrix multiply: a register-blocked SIMD micro-kernel over packed panels, in the
 /// manner of GotoBLAS/BLIS, written in plain Swift with `SIMD8<Float>` and fused multiply-add.
 ///
@@ -52,6 +60,26 @@ public struct SIMDGEMM: GEMMKernel {
     }
 
     public var name: String { threads == 1 ? "simd" : "simd×\(threads)" }
+
+    /// The kernel on the number of threads that pays on this machine: `DIGITS_THREADS` if set;
+    /// otherwise 2 when the machine has two logical CPUs or more and two threads together
+    /// reach at least 1.5 times one thread's FMA throughput (a 2-3 ms measurement), else 1.
+    ///
+    /// Two logical CPUs may be two cores or two hyperthreads of one core sharing its FMA units;
+    /// only in the first case does splitting a multiply gain anything, so it is measured.
+    public static func automatic() -> SIMDGEMM {
+        if let text = getenv("DIGITS_THREADS"), let n = Int(String(cString: text)), n >= 1 {
+            return SIMDGEMM(threads: n)
+        }
+        #if os(Linux)
+        guard sysconf(Int32(_SC_NPROCESSORS_ONLN)) >= 2 else { return SIMDGEMM(threads: 1) }
+        let one = FMAPeak.measure(threads: 1, repeats: 5, iterations: 100_000)
+        let two = FMAPeak.measure(threads: 2, repeats: 5, iterations: 100_000)
+        return SIMDGEMM(threads: two >= 1.5 * one ? 2 : 1)
+        #else
+        return SIMDGEMM(threads: 1)
+        #endif
+    }
 
     public func run(_ p: GEMMProblem) {
         guard p.m > 0, p.n > 0 else { return }

@@ -14,8 +14,9 @@ import Synchronization
 /// caller that finds the pool busy (a multiply started from two threads at once) runs all its
 /// parts itself, which gives the same results because parts never share outputs.
 ///
-/// Workers spin briefly after a job, since the next multiply of a training step usually follows
-/// within microseconds, then sleep on a condition variable.
+/// Workers spin briefly after a job (about a millisecond, yielding the CPU), since the next
+/// multiply of a training step usually follows within microseconds, then sleep on a condition
+/// variable.
 ///
 /// On platforms without the `Synchronization` atomics used here (before macOS 15), every part
 /// runs on the calling thread.
@@ -110,7 +111,7 @@ final class WorkerPool: @unchecked Sendable {
         while true {
             var current = generation.load(ordering: .acquiring)
             var spins = 0
-            while current == seen && spins < 20_000 {
+            while current == seen && spins < 2_000 {
                 spins += 1
                 if spins > 256 { sched_yield() }
                 current = generation.load(ordering: .acquiring)
