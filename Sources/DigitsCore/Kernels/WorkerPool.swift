@@ -9,8 +9,8 @@ import Synchronization
 
 /// A few long-lived worker threads that run the parts of one job beside the calling thread.
 ///
-/// `run(parts:body)` calls `body(0)` on the calling thread and `body(1)`, … on workers, and
-/// returns when every part is done. A job allocates nothing. Only one job runs at a time: a
+/// `run(parts:body)` calls `body(0)`, `body(1)`, … on the calling thread and the workers,
+/// whichever claims each part first, and returns when every part is done. A job allocates nothing. Only one job runs at a time: a
 /// caller that finds the pool busy (a multiply started from two threads at once) runs all its
 /// parts itself, which gives the same results because parts never share outputs.
 ///
@@ -33,8 +33,10 @@ final class WorkerPool: @unchecked Sendable {
     #if os(Linux)
     /// Bumped to start a job; workers wait for it to change.
     private let generation = Atomic<Int>(0)
-    /// Parts not yet finished by workers.
-    private let remaining = Atomic<Int>(0)
+    /// The current job's id (its generation) and how many of its parts have been claimed.
+    private let claims = Atomic<Int>(0)
+    /// Parts finished by workers.
+    private let done = Atomic<Int>(0)
     /// Whether a job is running.
     private let busy = Atomic<Bool>(false)
     private var mutex = pthread_mutex_t()
@@ -43,16 +45,18 @@ final class WorkerPool: @unchecked Sendable {
     /// Workers started so far.
     private let workerCount = Atomic<Int>(0)
     private var job: ((Int) -> Void)?
-    private var parts = 0
 
     private init() {
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&condition, nil)
     }
 
-    /// Runs `body(0..<parts)`, part 0 here and the others on workers.
+    /// Runs `body(0..<parts)`. Parts are claimed one at a time by whoever is free: the caller
+    /// starts with part 0 and goes on claiming, so a worker that the scheduler has not woken
+    /// (another program on the CPU) never holds the caller up; it only waits for a part a
+    /// worker is in the middle of.
     func run(parts: Int, _ body: (Int) -> Void) {
-        guard parts > 1, workerCount.load(ordering: .acquiring) >= parts - 1,
+        guard parts > 1, parts < 1 << 16, workerCount.load(ordering: .acquiring) >= 1,
               busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
         else {
             for part in 0..<parts { body(part) }
@@ -60,21 +64,43 @@ final class WorkerPool: @unchecked Sendable {
         }
         withoutActuallyEscaping(body) { body in
             job = body
-            self.parts = parts
-            remaining.store(parts - 1, ordering: .relaxed)
-            generation.add(1, ordering: .releasing)
+            done.store(0, ordering: .relaxed)
+            let id = generation.load(ordering: .relaxed) + 1
+            // The job's id, its number of parts and how many are claimed, in one word, so that
+            // a worker still looking at an earlier job can never claim a part of this one by
+            // mistake. Part 0 is ours.
+            claims.store(id << 32 | parts << 16 | 1, ordering: .releasing)
+            generation.store(id, ordering: .releasing)
             pthread_mutex_lock(&mutex)
             if sleepers > 0 { pthread_cond_broadcast(&condition) }
             pthread_mutex_unlock(&mutex)
+            var finished = 0
             body(0)
+            finished += 1
+            while let part = claim(id: id) {
+                body(part)
+                finished += 1
+            }
             var spins = 0
-            while remaining.load(ordering: .acquiring) > 0 {
+            while done.load(ordering: .acquiring) + finished < parts {
                 spins += 1
                 if spins > 64 { sched_yield() }
             }
             job = nil
         }
         busy.store(false, ordering: .releasing)
+    }
+
+    /// The next unclaimed part of job `id`, or nil when all are claimed (or the job is over).
+    @inline(__always)
+    private func claim(id: Int) -> Int? {
+        var state = claims.load(ordering: .acquiring)
+        while state >> 32 == id && state & 0xffff < (state >> 16) & 0xffff {
+            let (exchanged, original) = claims.compareExchange(expected: state, desired: state + 1, ordering: .acquiringAndReleasing)
+            if exchanged { return state & 0xffff }
+            state = original
+        }
+        return nil
     }
 
     private func ensureWorkers(_ count: Int) {
@@ -125,9 +151,9 @@ final class WorkerPool: @unchecked Sendable {
                 current = generation.load(ordering: .acquiring)
             }
             seen = current
-            if index < parts {
-                runPart(index)
-                remaining.subtract(1, ordering: .releasing)
+            while let part = claim(id: current) {
+                runPart(part)
+                done.add(1, ordering: .releasing)
             }
         }
     }
