@@ -63,7 +63,7 @@ public struct SIMDGEMM: GEMMKernel {
 
     /// The kernel on the number of threads that pays on this machine: `DIGITS_THREADS` if set;
     /// otherwise 2 when the machine has two logical CPUs or more and two threads together
-    /// reach at least 1.5 times one thread's FMA throughput (a 2-3 ms measurement), else 1.
+    /// reach at least 1.5 times one thread's FMA throughput (a 10 ms measurement), else 1.
     ///
     /// Two logical CPUs may be two cores or two hyperthreads of one core sharing its FMA units;
     /// only in the first case does splitting a multiply gain anything, so it is measured.
@@ -73,8 +73,10 @@ public struct SIMDGEMM: GEMMKernel {
         }
         #if os(Linux)
         guard sysconf(Int32(_SC_NPROCESSORS_ONLN)) >= 2 else { return SIMDGEMM(threads: 1) }
-        let one = FMAPeak.measure(threads: 1, repeats: 5, iterations: 100_000)
-        let two = FMAPeak.measure(threads: 2, repeats: 5, iterations: 100_000)
+        // Best of 20 short samples each (about 10 ms in all), so that a moment of contention
+        // from another program does not decide.
+        let one = FMAPeak.measure(threads: 1, repeats: 20, iterations: 100_000)
+        let two = FMAPeak.measure(threads: 2, repeats: 20, iterations: 100_000)
         return SIMDGEMM(threads: two >= 1.5 * one ? 2 : 1)
         #else
         return SIMDGEMM(threads: 1)
