@@ -51,8 +51,9 @@ public final class Sequential {
     /// The specifications that rebuild this network.
     public var specs: [LayerSpec] { layers.map(\.spec) }
 
-    /// The total number of trainable values.
-    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
+    /// The total number of trainable values (running statistics and other saved, untrained
+    /// tensors are not counted).
+    public var parameterCount: Int { parameters.filter(\.trainable).reduce(0) { $0 + $1.value.count } }
 
     // MARK: - Forward and backward
 
@@ -80,7 +81,7 @@ public final class Sequential {
     /// A multi-line description: one line a layer, then the parameter count.
     public var summary: String {
         var lines = layers.enumerated().map { "  \($0.offset): \($0.element.summary)" }
-        lines.append("  \(parameterCount) parameters")
+        lines.append("  \(parameterCount) trainable parameters")
         return lines.joined(separator: "\n")
     }
 }
