@@ -73,7 +73,9 @@ let package = Package(
         .testTarget(name: "DigitsCoreTests", dependencies: ["DigitsCore"]),
         .testTarget(name: "DigitsDataTests", dependencies: ["DigitsData"]),
         // The app tests also run the built `digits` executable, so they depend on it.
-        .testTarget(name: "DigitsAppTests", dependencies: ["DigitsApp", "DigitsCore", "DigitsData", "DigitsVision", "digits"]),
+        // Fixtures/ holds a trained model, read from the source tree.
+        .testTarget(name: "DigitsAppTests", dependencies: ["DigitsApp", "DigitsCore", "DigitsData", "DigitsVision", "digits"],
+                    exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )
