@@ -31,13 +31,18 @@ struct Bench: ParsableCommand {
     @Option(help: "Also write the JSON report to this file.")
     var saveJSON: String?
 
+    @Option(help: "Run only these parts, comma-separated: peak, gemm, epochs, presets, inference.")
+    var only: String?
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        _ = try sections()
         guard repeats >= 1, epochRepeats >= 1 else { throw ValidationError("--repeats and --epoch-repeats must be at least 1") }
     }
 
     func run() throws {
-        let options = Benchmark.Options(threads: threads, repeats: repeats, epochRepeats: epochRepeats, batchOne: !skipBatchOne)
+        let options = Benchmark.Options(threads: threads, repeats: repeats, epochRepeats: epochRepeats, batchOne: !skipBatchOne,
+                                        sections: try sections())
         do {
             let report = try Benchmark.run(options) { line in
                 if !json { Console.err(line + "\n") }
@@ -53,5 +58,18 @@ struct Bench: ParsableCommand {
             Console.err("error: \(error)\n")
             throw ExitCode.failure
         }
+    }
+
+    /// The parts named by `--only`, or nil for all.
+    private func sections() throws -> Set<Benchmark.Options.Section>? {
+        guard let only else { return nil }
+        var set = Set<Benchmark.Options.Section>()
+        for name in only.split(separator: ",") {
+            guard let section = Benchmark.Options.Section(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("--only takes peak, gemm, epochs, presets, inference; got \(name)")
+            }
+            set.insert(section)
+        }
+        return set
     }
 }

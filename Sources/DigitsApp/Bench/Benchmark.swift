@@ -19,13 +19,24 @@ public enum Benchmark {
         public var epochRepeats: Int
         /// Whether to time the slow batch-1 epoch of the 784-256-128-10 network.
         public var batchOne: Bool
+        /// The parts to run; all of them when nil.
+        public var sections: Set<Section>?
 
-        public init(threads: Int? = nil, repeats: Int = 5, epochRepeats: Int = 2, batchOne: Bool = true) {
+        /// The parts of the benchmark.
+        public enum Section: String, Sendable, CaseIterable {
+            case peak, gemm, epochs, presets, inference
+        }
+
+        public init(threads: Int? = nil, repeats: Int = 5, epochRepeats: Int = 2, batchOne: Bool = true,
+                    sections: Set<Section>? = nil) {
             self.threads = threads
             self.repeats = repeats
             self.epochRepeats = epochRepeats
             self.batchOne = batchOne
+            self.sections = sections
         }
+
+        func runs(_ section: Section) -> Bool { sections?.contains(section) ?? true }
     }
 
     /// Runs everything, calling `log` with a line as each part finishes.
@@ -38,12 +49,15 @@ public enum Benchmark {
         // MARK: Peak
         // Many short samples, the best kept: a sample that the scheduler interrupted is slow,
         // and a short one is rarely interrupted.
+        if options.runs(.peak) || options.runs(.gemm) {
         report.fmaPeak = FMAPeak.measure(threads: 1, repeats: options.repeats * 10, iterations: 500_000)
         report.fmaPeakTwoThreads = FMAPeak.measure(threads: 2, repeats: options.repeats * 10, iterations: 500_000)
         log("FMA peak: \(fixed(report.fmaPeak, 1)) GFLOP/s on one thread, \(fixed(report.fmaPeakTwoThreads, 1)) on two")
 
+        }
+
         // MARK: GEMM
-        for shape in GEMMShape.training {
+        for shape in GEMMShape.training where options.runs(.gemm) {
             var row = shape
             row.gflops = shape.measure(kernel: SIMDGEMM(threads: 1), repeats: options.repeats)
             row.gflopsTwoThreads = shape.measure(kernel: SIMDGEMM(threads: 2, minFlopsPerThread: 1), repeats: options.repeats)
@@ -59,7 +73,7 @@ public enum Benchmark {
         let test = try images.test.dataset(sampleShape: [784], source: .bundled)
         GEMM.kernel = kernel
 
-        for batch in options.batchOne ? [64, 256, 1] : [64, 256] {
+        for batch in !options.runs(.epochs) ? [] : options.batchOne ? [64, 256, 1] : [64, 256] {
             let repeats = batch == 1 ? 1 : options.epochRepeats
             var best = EpochTiming(name: "mlp-784-256-128-10", batch: batch, seconds: .infinity, testAccuracy: 0)
             for _ in 0..<repeats {
@@ -71,7 +85,7 @@ public enum Benchmark {
             log("MLP epoch, batch \(batch): \(fixed(best.seconds, 3)) s, test accuracy \(fixed(100 * best.testAccuracy, 2))%")
         }
 
-        for name in ["tutorial-sigmoid-16-16", "tutorial-leaky-256-128"] {
+        for name in ["tutorial-sigmoid-16-16", "tutorial-leaky-256-128"] where options.runs(.presets) {
             guard let preset = Presets.named(name) else { continue }
             var best = PresetTiming(name: name, seconds: .infinity, testAccuracy: 0)
             for _ in 0..<options.epochRepeats {
@@ -83,6 +97,10 @@ public enum Benchmark {
         }
 
         // MARK: Inference
+        guard options.runs(.inference) else {
+            report.peakResidentMB = BenchMachine.peakResidentMegabytes()
+            return report
+        }
         let model: Sequential
         do { model = try referenceMLP(batch: 64).makeModel() } catch { throw AppError(error.description) }
         report.inferenceImagesPerSecond = inferenceRate(model, test, repeats: options.repeats)
@@ -265,7 +283,10 @@ public struct BenchReport: Sendable, Codable {
         var lines: [String] = []
         lines.append("machine         \(machine)")
         lines.append("kernel          \(kernel) (used for training and inference below)")
-        lines.append("FMA peak        \(fixed(fmaPeak, 1)) GFLOP/s one thread, \(fixed(fmaPeakTwoThreads, 1)) two threads")
+        if fmaPeak > 0 {
+            lines.append("FMA peak        \(fixed(fmaPeak, 1)) GFLOP/s one thread, \(fixed(fmaPeakTwoThreads, 1)) two threads")
+        }
+        if !gemm.isEmpty {
         lines.append("")
         lines.append(pad("GEMM (dense random operands)", 34) + pad("GFLOP/s", 9, right: true) + pad("% peak", 8, right: true)
                      + pad("2 threads", 11, right: true))
@@ -273,6 +294,8 @@ public struct BenchReport: Sendable, Codable {
             lines.append(pad(g.name, 34) + pad(fixed(g.gflops, 1), 9, right: true) + pad(fixed(g.percentOfPeak, 0) + "%", 8, right: true)
                          + pad(fixed(g.gflopsTwoThreads, 1), 11, right: true))
         }
+        }
+        if !epochs.isEmpty || !presets.isEmpty {
         lines.append("")
         lines.append(pad("Training (MNIST, 60,000 images)", 44) + pad("seconds", 9, right: true) + pad("test acc", 10, right: true))
         for e in epochs {
@@ -283,9 +306,12 @@ public struct BenchReport: Sendable, Codable {
             lines.append(pad("preset \(p.name)", 44) + pad(fixed(p.seconds, 3), 9, right: true)
                          + pad(fixed(100 * p.testAccuracy, 2) + "%", 10, right: true))
         }
+        }
         lines.append("")
-        lines.append("inference       \(Int(inferenceImagesPerSecond.rounded())) images/s (10,000 test images, batches of 1,000)")
-        lines.append("latency         \(fixed(latencyMicroseconds, 1)) µs for one image")
+        if inferenceImagesPerSecond > 0 {
+            lines.append("inference       \(Int(inferenceImagesPerSecond.rounded())) images/s (10,000 test images, batches of 1,000)")
+            lines.append("latency         \(fixed(latencyMicroseconds, 1)) µs for one image")
+        }
         lines.append("peak memory     \(fixed(peakResidentMB, 1)) MB resident (after MNIST load and training)")
         return lines.joined(separator: "\n")
     }
