@@ -24,13 +24,25 @@ let package = Package(
         .library(name: "DigitsVision", targets: ["DigitsVision"]),
         .executable(name: "digits", targets: ["digits"]),
     ],
+    traits: [
+        // `swift build --traits OpenBLAS`: adds BLASGEMM, a kernel over the system's OpenBLAS, to
+        // cross-check the SIMD kernel's speed and results. The default build needs no BLAS.
+        .trait(name: "OpenBLAS", description: "An OpenBLAS-backed GEMM kernel (needs libopenblas-dev)"),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         // The neural-network core: tensors, kernels, layers, losses, optimisers, training, model files.
         // Knows nothing of MNIST.
-        .target(name: "DigitsCore", swiftSettings: simdSettings),
+        .target(
+            name: "DigitsCore",
+            dependencies: [.target(name: "COpenBLAS", condition: .when(traits: ["OpenBLAS"]))],
+            swiftSettings: simdSettings
+        ),
+
+        // The system OpenBLAS, only with the OpenBLAS trait.
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
 
         // The system zlib, for reading .gz files.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),

@@ -228,3 +228,18 @@ import Testing
         #expect(p.run(SIMDGEMM()).map(\.bitPattern) == p.run(SIMDGEMM()).map(\.bitPattern))
     }
 }
+
+#if OpenBLAS
+/// OpenBLAS (the OpenBLAS trait) against the same reference: the cross-check kernel must agree
+/// too, so that comparing speeds compares like with like.
+@Suite struct BLASGEMMTests {
+    @Test("OpenBLAS agrees with the reference", arguments: [(1, 17, 33), (17, 33, 127), (64, 48, 300), (33, 127, 10)])
+    func agreement(m: Int, n: Int, k: Int) {
+        for (transA, transB) in GEMMTests.transposes {
+            let p = GEMMTests.Case(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5, beta: 0.25,
+                                   bias: true, activation: .relu)
+            p.check(p.run(BLASGEMM()))
+        }
+    }
+}
+#endif

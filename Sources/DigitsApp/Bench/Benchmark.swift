@@ -62,6 +62,9 @@ public enum Benchmark {
             row.gflops = shape.measure(kernel: SIMDGEMM(threads: 1), repeats: options.repeats)
             row.gflopsTwoThreads = shape.measure(kernel: SIMDGEMM(threads: 2, minFlopsPerThread: 1), repeats: options.repeats)
             row.percentOfPeak = 100 * row.gflops / report.fmaPeak
+            #if OpenBLAS
+            row.gflopsOpenBLAS = shape.measure(kernel: BLASGEMM(), repeats: options.repeats)
+            #endif
             report.gemm.append(row)
             log("GEMM \(row.name): \(fixed(row.gflops, 1)) GFLOP/s (\(fixed(row.percentOfPeak, 0))% of peak), two threads \(fixed(row.gflopsTwoThreads, 1))")
         }
@@ -199,6 +202,8 @@ public struct GEMMShape: Sendable, Codable {
     public var beta: Float
     /// Results: GFLOP/s on one thread and on two, and one thread's share of the FMA peak.
     public var gflops = 0.0, gflopsTwoThreads = 0.0, percentOfPeak = 0.0
+    /// GFLOP/s of OpenBLAS on the same product, in builds with the OpenBLAS trait.
+    public var gflopsOpenBLAS: Double?
 
     /// The products a 784-256-128-10 network's first two layers do at batch 64 and 256:
     /// forward X·W, the weight gradient Xᵀ·dZ (accumulated, beta 1), the input gradient dZ·Wᵀ.
@@ -288,11 +293,13 @@ public struct BenchReport: Sendable, Codable {
         }
         if !gemm.isEmpty {
         lines.append("")
+        let blas = gemm.contains { $0.gflopsOpenBLAS != nil }
         lines.append(pad("GEMM (dense random operands)", 34) + pad("GFLOP/s", 9, right: true) + pad("% peak", 8, right: true)
-                     + pad("2 threads", 11, right: true))
+                     + pad("2 threads", 11, right: true) + (blas ? pad("OpenBLAS", 10, right: true) : ""))
         for g in gemm {
             lines.append(pad(g.name, 34) + pad(fixed(g.gflops, 1), 9, right: true) + pad(fixed(g.percentOfPeak, 0) + "%", 8, right: true)
-                         + pad(fixed(g.gflopsTwoThreads, 1), 11, right: true))
+                         + pad(fixed(g.gflopsTwoThreads, 1), 11, right: true)
+                         + (blas ? pad(fixed(g.gflopsOpenBLAS ?? .nan, 1), 10, right: true) : ""))
         }
         }
         if !epochs.isEmpty || !presets.isEmpty {

@@ -1,0 +1,2 @@
+// OpenBLAS's C interface, for the optional BLAS kernel of DigitsCore (the OpenBLAS trait).
+#include <cblas.h>
