@@ -96,12 +96,9 @@ public struct SIMDGEMM: GEMMKernel {
             SIMDGEMM.blocked(p)
             return
         }
-        WorkerPool.shared(threads: parts - 1).run(parts: parts) { part in
-            // Column panels [lo, hi) of C for this part: an even split, in whole panels.
-            let lo = panels * part / parts * SIMDGEMM.nr
-            let hi = min(p.n, panels * (part + 1) / parts * SIMDGEMM.nr)
-            if lo < hi { SIMDGEMM.blocked(p.columns(lo..<hi)) }
-        }
+        var split = ColumnSplit(problem: p, panels: panels, parts: parts)
+        let pool = WorkerPool.shared(threads: parts - 1)
+        withUnsafePointer(to: &split) { pool.run(parts: parts, context: UnsafeRawPointer($0), columnSplitPart) }
     }
 
     /// Whether `p` is too small, or too thin, to repay packing.
@@ -545,6 +542,21 @@ func loadAligned8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
 @inline(__always)
 func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+}
+
+/// A product split by columns of C into `parts` parts of whole panels.
+struct ColumnSplit {
+    var problem: GEMMProblem
+    var panels: Int
+    var parts: Int
+}
+
+/// Part `part` of the `ColumnSplit` at `context`: its columns of C, an even share of whole panels.
+private func columnSplitPart(_ context: UnsafeRawPointer, _ part: Int) {
+    let split = context.assumingMemoryBound(to: ColumnSplit.self).pointee
+    let lo = split.panels * part / split.parts * SIMDGEMM.nr
+    let hi = min(split.problem.n, split.panels * (part + 1) / split.parts * SIMDGEMM.nr)
+    if lo < hi { SIMDGEMM.blocked(split.problem.columns(lo..<hi)) }
 }
 
 extension GEMMProblem {

@@ -9,8 +9,9 @@ import Synchronization
 
 /// A few long-lived worker threads that run the parts of one job beside the calling thread.
 ///
-/// `run(parts:body)` calls `body(0)`, `body(1)`, … on the calling thread and the workers,
-/// whichever claims each part first, and returns when every part is done. A job allocates nothing. Only one job runs at a time: a
+/// `run(parts:context:body)` calls `body(context, 0)`, `body(context, 1)`, … on the calling
+/// thread and the workers, whichever claims each part first, and returns when every part is
+/// done. A job allocates nothing. Only one job runs at a time: a
 /// caller that finds the pool busy (a multiply started from two threads at once) runs all its
 /// parts itself, which gives the same results because parts never share outputs.
 ///
@@ -21,6 +22,9 @@ import Synchronization
 /// On platforms without the `Synchronization` atomics used here (before macOS 15), every part
 /// runs on the calling thread.
 final class WorkerPool: @unchecked Sendable {
+    /// A job's work: part `part` of the job whose state `context` points to.
+    typealias JobFunction = @convention(c) (_ context: UnsafeRawPointer, _ part: Int) -> Void
+
     /// The process-wide pool, grown to `threads` workers on demand (never shrunk).
     static func shared(threads: Int) -> WorkerPool {
         let pool = WorkerPool.instance
@@ -44,7 +48,9 @@ final class WorkerPool: @unchecked Sendable {
     private var sleepers = 0
     /// Workers started so far.
     private let workerCount = Atomic<Int>(0)
-    private var job: ((Int) -> Void)?
+    /// The current job: a function of (context, part), and its context.
+    private var function: JobFunction?
+    private var context: UnsafeRawPointer?
 
     private init() {
         pthread_mutex_init(&mutex, nil)
@@ -55,15 +61,19 @@ final class WorkerPool: @unchecked Sendable {
     /// starts with part 0 and goes on claiming, so a worker that the scheduler has not woken
     /// (another program on the CPU) never holds the caller up; it only waits for a part a
     /// worker is in the middle of.
-    func run(parts: Int, _ body: (Int) -> Void) {
+    ///
+    /// The job is a C function and a pointer to its context rather than a closure, so that
+    /// posting it to another thread allocates nothing.
+    func run(parts: Int, context: UnsafeRawPointer, _ body: JobFunction) {
         guard parts > 1, parts < 1 << 16, workerCount.load(ordering: .acquiring) >= 1,
               busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
         else {
-            for part in 0..<parts { body(part) }
+            for part in 0..<parts { body(context, part) }
             return
         }
-        withoutActuallyEscaping(body) { body in
-            job = body
+        do {
+            function = body
+            self.context = context
             done.store(0, ordering: .relaxed)
             let id = generation.load(ordering: .relaxed) + 1
             // The job's id, its number of parts and how many are claimed, in one word, so that
@@ -75,10 +85,10 @@ final class WorkerPool: @unchecked Sendable {
             if sleepers > 0 { pthread_cond_broadcast(&condition) }
             pthread_mutex_unlock(&mutex)
             var finished = 0
-            body(0)
+            body(context, 0)
             finished += 1
             while let part = claim(id: id) {
-                body(part)
+                body(context, part)
                 finished += 1
             }
             var spins = 0
@@ -86,7 +96,8 @@ final class WorkerPool: @unchecked Sendable {
                 spins += 1
                 if spins > 64 { sched_yield() }
             }
-            job = nil
+            function = nil
+            self.context = nil
         }
         busy.store(false, ordering: .releasing)
     }
@@ -123,12 +134,10 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// Runs this worker's part of the current job. Not inlined, so that the worker's reference
-    /// to the job's closure is released before the part is counted as done: `run` requires the
-    /// closure to be unreferenced when it returns.
+    /// Runs this worker's part of the current job.
     @inline(never)
     private func runPart(_ index: Int) {
-        job?(index)
+        if let function, let context { function(context, index) }
     }
 
     /// A worker: waits for each new generation and runs its part of it, if it has one.
@@ -159,8 +168,8 @@ final class WorkerPool: @unchecked Sendable {
     }
     #else
     private init() {}
-    func run(parts: Int, _ body: (Int) -> Void) {
-        for part in 0..<parts { body(part) }
+    func run(parts: Int, context: UnsafeRawPointer, _ body: JobFunction) {
+        for part in 0..<parts { body(context, part) }
     }
     private func ensureWorkers(_ count: Int) {}
     #endif
