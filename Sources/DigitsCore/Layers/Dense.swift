@@ -78,7 +78,7 @@ public final class Dense: Layer {
         let batch = x.rows
         precondition(x.count == batch * inputs, "\(summary) got input of shape \(x.shape)")
         self.x = x
-        y.reshape(to: [batch, outputs])
+        y.reshape(rows: batch, columns: outputs)
         GEMM.multiply(m: batch, n: outputs, k: inputs,
                       a: x.data, lda: inputs, b: weight.value.data, ldb: outputs,
                       c: y.data, ldc: outputs,
@@ -93,7 +93,7 @@ public final class Dense: Layer {
         // dz = dy · f'(z), written from the output y.
         var dzData = dy.data
         if let activation {
-            dz.reshape(to: [batch, outputs])
+            dz.reshape(rows: batch, columns: outputs)
             activation.backward(y: y.data, dy: dy.data, dx: dz.data, batch * outputs)
             dzData = dz.data
         }
@@ -118,7 +118,7 @@ public final class Dense: Layer {
         }
         guard computesInputGradient else { return dx }
         // dx (B, inputs) = dz (B, outputs) · Wᵀ (outputs, inputs)
-        dx.reshape(to: [batch, inputs])
+        dx.reshape(rows: batch, columns: inputs)
         GEMM.multiply(transB: true, m: batch, n: inputs, k: outputs,
                       a: dzData, lda: outputs, b: weight.value.data, ldb: outputs,
                       c: dx.data, ldc: inputs)

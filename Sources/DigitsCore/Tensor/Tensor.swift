@@ -72,6 +72,19 @@ public final class Tensor: @unchecked Sendable {
         count = n
     }
 
+    /// `reshape(to: [rows, columns])`, without building an array (an allocation) when the shape
+    /// already is that, as it is from one training step to the next.
+    public func reshape(rows: Int, columns: Int) {
+        if shape.count == 2 && shape[0] == rows && shape[1] == columns { return }
+        reshape(to: [rows, columns])
+    }
+
+    /// `reshape(to: [batch] + sample)`, without allocating when the shape already is that.
+    public func reshape(batch: Int, sample: [Int]) {
+        if shape.count == sample.count + 1 && shape[0] == batch && shape.dropFirst().elementsEqual(sample) { return }
+        reshape(to: [batch] + sample)
+    }
+
     // MARK: - Values
 
     /// The value at a multi-dimensional index.

@@ -43,7 +43,7 @@ public struct Dataset: Sendable {
     public func gather(_ indices: UnsafeBufferPointer<Int>, transform: InputTransform,
                        into x: Tensor, labels y: UnsafeMutablePointer<Int32>) {
         let s = sampleSize, scale = transform.scale, offset = transform.offset
-        x.reshape(to: [indices.count] + sampleShape)
+        x.reshape(batch: indices.count, sample: sampleShape)
         features.withUnsafeBufferPointer { f in
             labels.withUnsafeBufferPointer { l in
                 for (b, i) in indices.enumerated() {
