@@ -49,7 +49,7 @@ if [[ -f "$PEERS/torch_mlp.py" ]] && "$PY" -c "import torch" 2>/dev/null; then H
 for round in $(seq 1 "$ROUNDS"); do
     echo "== round $round of $ROUNDS"
     "$DIGITS" bench --only epochs,presets --skip-batch-one --epoch-repeats 1 --save-json "$OUT/digits-$round.json" 2>/dev/null \
-        | grep -E "epoch|preset" || true
+        | grep -E "kernel|epoch|preset" || true
     if [[ -n "$HAVE_TORCH" ]]; then
         for batch in 64 256; do
             for threads in 1 2; do
