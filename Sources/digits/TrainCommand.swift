@@ -112,6 +112,8 @@ struct Train: ParsableCommand {
         if stepEvery < 1 { throw ValidationError("--step-every must be at least 1") }
         if let validation, validation < 1 { throw ValidationError("--validation must be at least 1") }
         if !(momentum >= 0 && momentum < 1) { throw ValidationError("--momentum must be in [0, 1)") }
+        if !(gamma > 0 && gamma <= 1) { throw ValidationError("--gamma must be in (0, 1]") }
+        if !(weightDecay >= 0 && weightDecay.isFinite) { throw ValidationError("--weight-decay must be zero or positive") }
         do { try recipe(trainCount: 60_000).validate() } catch let e as RecipeError {
             throw ValidationError(e.description)
         }

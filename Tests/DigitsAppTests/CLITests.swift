@@ -169,6 +169,10 @@ struct CLITests {
             (["train", "--epochs", "2", "--steps", "5"], "not both"),
             (["train", "--train-csv", "a.csv"], "go together"),
             (["train", "--activation", "swish"], "activation"),
+            (["train", "--lr", "nan"], "--lr"),
+            (["train", "--l2", "nan"], "l2"),
+            (["train", "--gamma", "nan"], "--gamma"),
+            (["train", "--weight-decay", "-1"], "--weight-decay"),
           ])
     func invalidFlags(_ arguments: [String], _ mentions: String) throws {
         let r = try DigitsCommand.run(arguments)
