@@ -8,7 +8,7 @@ import Foundation
 /// `tutorial-leaky-256-128` tutorial computes it.
 public final class BinaryCrossEntropy: Loss {
     private let grad = Tensor(shape: [0])
-    private static let eps: Float = 1e-7
+    @usableFromInline static let eps: Float = 1e-7
     public init() {}
     public var name: String { "bce" }
 
@@ -19,27 +19,32 @@ public final class BinaryCrossEntropy: Loss {
         let k = y.columns
         for b in 0..<y.rows {
             let yr = y.data + b * k, g = grad.data + b * k, label = Int(labels[b])
-            var l: Float = 0
+            perSample[b] = Self.sampleLoss(yr, k, label)
             for j in 0..<k {
-                let p = min(max(yr[j], Self.eps), 1 - Self.eps)
-                if j == label { l -= Foundation.log(p); g[j] = -1 / p * gradientScale }
-                else { l -= Foundation.log(1 - p); g[j] = 1 / (1 - p) * gradientScale }
+                let p = Self.clipped(yr[j])
+                g[j] = (j == label ? -1 / p : 1 / (1 - p)) * gradientScale
             }
-            perSample[b] = l / Float(k)
         }
         return grad
     }
 
     public func forward(output y: Tensor, labels: UnsafePointer<Int32>, perSample: UnsafeMutablePointer<Float>) {
         let k = y.columns
-        for b in 0..<y.rows {
-            let yr = y.data + b * k, label = Int(labels[b])
-            var l: Float = 0
-            for j in 0..<k {
-                let p = min(max(yr[j], Self.eps), 1 - Self.eps)
-                l -= j == label ? Foundation.log(p) : Foundation.log(1 - p)
-            }
-            perSample[b] = l / Float(k)
+        for b in 0..<y.rows { perSample[b] = Self.sampleLoss(y.data + b * k, k, Int(labels[b])) }
+    }
+
+    /// y kept inside [eps, 1 − eps], so that neither log nor the gradient meets a zero.
+    @inlinable
+    static func clipped(_ y: Float) -> Float { min(max(y, eps), 1 - eps) }
+
+    /// (1/K) Σ_k −t_k log y_k − (1 − t_k) log(1 − y_k) for one sample whose label is `label`.
+    @inlinable
+    static func sampleLoss(_ y: UnsafePointer<Float>, _ k: Int, _ label: Int) -> Float {
+        var l: Float = 0
+        for j in 0..<k {
+            let p = clipped(y[j])
+            l -= j == label ? Foundation.log(p) : Foundation.log(1 - p)
         }
+        return l / Float(k)
     }
 }

@@ -13,24 +13,22 @@ public final class MeanSquaredError: Loss {
         let k = y.columns
         for b in 0..<y.rows {
             let yr = y.data + b * k, g = grad.data + b * k, label = Int(labels[b])
-            var l: Float = 0
-            for j in 0..<k {
-                let d = yr[j] - (j == label ? 1 : 0)
-                l += d * d
-                g[j] = d * gradientScale
-            }
-            perSample[b] = 0.5 * l
+            perSample[b] = Self.sampleLoss(yr, k, label)
+            for j in 0..<k { g[j] = (yr[j] - (j == label ? 1 : 0)) * gradientScale }
         }
         return grad
     }
 
     public func forward(output y: Tensor, labels: UnsafePointer<Int32>, perSample: UnsafeMutablePointer<Float>) {
         let k = y.columns
-        for b in 0..<y.rows {
-            let yr = y.data + b * k, label = Int(labels[b])
-            var l: Float = 0
-            for j in 0..<k { let d = yr[j] - (j == label ? 1 : 0); l += d * d }
-            perSample[b] = 0.5 * l
-        }
+        for b in 0..<y.rows { perSample[b] = Self.sampleLoss(y.data + b * k, k, Int(labels[b])) }
+    }
+
+    /// ½ Σ_k (y_k − t_k)² for one sample of k outputs whose label is `label`.
+    @inlinable
+    static func sampleLoss(_ y: UnsafePointer<Float>, _ k: Int, _ label: Int) -> Float {
+        var l: Float = 0
+        for j in 0..<k { let d = y[j] - (j == label ? 1 : 0); l += d * d }
+        return 0.5 * l
     }
 }
