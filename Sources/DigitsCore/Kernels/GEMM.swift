@@ -93,6 +93,14 @@ public struct GEMMProblem: @unchecked Sendable {
 public protocol GEMMKernel: Sendable {
     /// A short name for reports, such as "reference" or "simd".
     var name: String { get }
+    /// How many threads the kernel may use (the calling thread included). Layers split their
+    /// own batch-parallel work across as many (see `Parallel`).
+    var threads: Int { get }
     /// Computes the problem. Must agree with `ReferenceGEMM` up to float rounding.
     func run(_ p: GEMMProblem)
+}
+
+extension GEMMKernel {
+    /// One thread, unless the kernel says otherwise.
+    public var threads: Int { 1 }
 }

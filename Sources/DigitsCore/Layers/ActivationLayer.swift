@@ -14,16 +14,27 @@ public final class ActivationLayer: Layer {
     // x: (B, …) -> y: (B, …)
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         y.reshape(to: x.shape)
-        activation.forward(x.data, y.data, x.count)
+        let count = x.count, parts = ActivationLayer.parts(count), xData = x.data, yData = y.data
+        Parallel.forEach(parts) { part in
+            let r = Parallel.slice(part, of: parts, count: count)
+            activation.forward(xData + r.lowerBound, yData + r.lowerBound, r.count)
+        }
         return y
     }
 
     // dy: (B, …) -> dx = dy · f'(x)
     public func backward(_ dy: Tensor) -> Tensor {
         dx.reshape(to: dy.shape)
-        activation.backward(y: y.data, dy: dy.data, dx: dx.data, dy.count)
+        let count = dy.count, parts = ActivationLayer.parts(count), yData = y.data, dyData = dy.data, dxData = dx.data
+        Parallel.forEach(parts) { part in
+            let r = Parallel.slice(part, of: parts, count: count)
+            activation.backward(y: yData + r.lowerBound, dy: dyData + r.lowerBound, dx: dxData + r.lowerBound, r.count)
+        }
         return dx
     }
+
+    /// Element-wise work is split into slices of at least 64 Ki values, at most 8.
+    static func parts(_ count: Int) -> Int { min(8, max(1, count >> 16)) }
 }
 
 /// y = 1 / (1 + e^-x)

@@ -68,24 +68,21 @@ public final class BatchNorm: Layer {
         let n = batch * plane, stride = channels * plane
         let gamma = scale.value.data, beta = shift.value.data
         let rm = runningMean.value.data, rv = runningVariance.value.data
-        for c in 0..<channels {
+        let xData = x.data, xHatData = xHat.data, yData = y.data, invData = invStd.data
+        let batch = self.batch, plane = self.plane, momentum = self.momentum, epsilon = self.epsilon
+        // Channels are independent: each is one part, so any thread count gives the same result.
+        Parallel.forEach(channels) { c in
             var mean: Float, inv: Float
             if training {
                 // Two passes in Double: the mean, then the variance about it.
                 var s = 0.0
                 for b in 0..<batch {
-                    let p = x.data + b * stride + c * plane
-                    var t: Float = 0
-                    for i in 0..<plane { t += p[i] }
-                    s += Double(t)
+                    s += Double(VectorOps.sum(xData + b * stride + c * plane, plane))
                 }
                 let m = s / Double(n)
                 var v = 0.0
                 for b in 0..<batch {
-                    let p = x.data + b * stride + c * plane
-                    var t: Float = 0
-                    for i in 0..<plane { let d = p[i] - Float(m); t += d * d }
-                    v += Double(t)
+                    v += Double(VectorOps.sumOfSquaredDeviations(xData + b * stride + c * plane, plane, mean: Float(m)))
                 }
                 let variance = v / Double(n)
                 mean = Float(m)
@@ -97,11 +94,11 @@ public final class BatchNorm: Layer {
                 mean = rm[c]
                 inv = 1 / (rv[c] + epsilon).squareRoot()
             }
-            invStd.data[c] = inv
+            invData[c] = inv
             let g = gamma[c], bt = beta[c]
             for b in 0..<batch {
                 let off = b * stride + c * plane
-                let p = x.data + off, h = xHat.data + off, out = y.data + off
+                let p = xData + off, h = xHatData + off, out = yData + off
                 for i in 0..<plane {
                     let v = (p[i] - mean) * inv
                     h[i] = v
@@ -117,28 +114,30 @@ public final class BatchNorm: Layer {
         let n = batch * plane, stride = channels * plane
         dx.reshape(to: dy.shape)
         let gamma = scale.value.data, dGamma = scale.grad.data, dBeta = shift.grad.data
-        for c in 0..<channels {
+        let dyData = dy.data, xHatData = xHat.data, dxData = dx.data, invData = invStd.data
+        let batch = self.batch, plane = self.plane, training = self.training, needDx = computesInputGradient
+        Parallel.forEach(channels) { c in
             var sumDy: Float = 0, sumDyXHat: Float = 0
             for b in 0..<batch {
                 let off = b * stride + c * plane
-                let g = dy.data + off, h = xHat.data + off
-                for i in 0..<plane { sumDy += g[i]; sumDyXHat += g[i] * h[i] }
+                let (s, d) = VectorOps.sumAndDot(dyData + off, xHatData + off, plane)
+                sumDy += s; sumDyXHat += d
             }
             dGamma[c] += sumDyXHat
             dBeta[c] += sumDy
-            guard computesInputGradient else { continue }
-            let k = gamma[c] * invStd.data[c]
+            guard needDx else { return }
+            let k = gamma[c] * invData[c]
             if training {
                 let meanDy = sumDy / Float(n), meanDyXHat = sumDyXHat / Float(n)
                 for b in 0..<batch {
                     let off = b * stride + c * plane
-                    let g = dy.data + off, h = xHat.data + off, d = dx.data + off
+                    let g = dyData + off, h = xHatData + off, d = dxData + off
                     for i in 0..<plane { d[i] = k * (g[i] - meanDy - h[i] * meanDyXHat) }
                 }
             } else {
                 for b in 0..<batch {
                     let off = b * stride + c * plane
-                    let g = dy.data + off, d = dx.data + off
+                    let g = dyData + off, d = dxData + off
                     for i in 0..<plane { d[i] = k * g[i] }
                 }
             }

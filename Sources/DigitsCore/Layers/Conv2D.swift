@@ -1,16 +1,24 @@
 /// A 2-D convolution over NCHW batches: y[b, o] = Σ_c W[o, c] ⋆ x[b, c] + bias[o], optionally
 /// followed by a fused activation.
 ///
-/// Computed as im2col + one matrix multiply for the whole batch: the input patches are laid out
-/// as the columns of a matrix `cols` of shape (inC·k·k, B·outH·outW), so that
+/// Computed as im2col + matrix multiply: the input patches of a few samples are laid out as the
+/// columns of a matrix `cols` of shape (inC·k·k, samples·outH·outW), so that
 ///
-///     forward:   Y (outC, B·HW)  = W (outC, inC·k·k) · cols
-///     backward:  dW             += dY · colsᵀ
-///                dcols           = Wᵀ · dY,  then col2im adds each patch back into dx
+///     forward:   Y (outC, samples·HW) = W (outC, inC·k·k) · cols
+///     backward:  dW                  += dY · colsᵀ
+///                dcols                = Wᵀ · dY,  then col2im adds each patch back into dx
 ///
 /// and all the arithmetic goes through `GEMM.multiply`. The product is laid out channel-major
-/// (outC, B, HW); one copy per (sample, channel) moves it to NCHW, adding the bias and applying
-/// the activation on the way. Every buffer is sized on the first batch and reused after.
+/// (outC, samples, HW); one copy per (sample, channel) moves it to NCHW, adding the bias and
+/// applying the activation on the way.
+///
+/// The batch is cut into `groups` fixed slices that run in parallel (`Parallel.forEach`); each
+/// slice goes through its samples a chunk at a time, so that the chunk's patch matrix (about
+/// half a megabyte) is still in cache when the multiply reads it. In training the patches are
+/// kept for backward, chunk after chunk; after an inference forward, backward builds them
+/// again. Each slice sums its own weight gradient, and the
+/// slices' sums are added in order: the result does not depend on the thread count.
+/// Every buffer is sized on the first batch and reused after.
 public final class Conv2D: Layer {
     public let inChannels: Int
     public let outChannels: Int
@@ -28,13 +36,29 @@ public final class Conv2D: Layer {
     public let bias: Parameter?
     public var computesInputGradient = true
 
+    /// The fixed slices of a batch that run in parallel.
+    static let groups = 4
+    /// About how many values a chunk's patch matrix holds (128 Ki floats, 512 KiB).
+    static let chunkValues = 1 << 17
+
     private var x: Tensor?                     // the last input, (B, inC, H, W)
     private var inH = 0, inW = 0, outH = 0, outW = 0, batch = 0
-    private let cols = Tensor(shape: [0])      // (inC·k·k, B·outH·outW)
-    private let product = Tensor(shape: [0])   // (outC, B·outH·outW): the GEMM's output, then dz in backward
     private let y = Tensor(shape: [0])         // (B, outC, outH, outW)
-    private let dcols = Tensor(shape: [0])     // (inC·k·k, B·outH·outW)
     private let dx = Tensor(shape: [0])        // (B, inC, H, W)
+    /// Per slice: a chunk's patches, (inC·k·k, chunk·HW), outside training.
+    private let cols: [Tensor]
+    /// In training: every chunk's patches, chunk after chunk (inC·k·k · B·HW values), kept for
+    /// backward.
+    private let batchCols = Tensor(shape: [0])
+    /// Whether `batchCols` holds the patches of the last input.
+    private var colsKept = false
+    /// Per slice: a chunk's product (outC, chunk·HW), and dz in backward.
+    private let product: [Tensor]
+    /// Per slice: a chunk's patch gradients, (inC·k·k, chunk·HW).
+    private let dcols: [Tensor]
+    /// Per slice: its share of dWᵀ (inC·k·k, outC) and of db (outC).
+    private let dWeight: [Tensor]
+    private let dBias: [Tensor]
 
     /// A convolution with weights drawn by `initializer` (fan-in inC·k·k) and bias by
     /// `biasInitializer`, in that order, from `rng`.
@@ -58,6 +82,12 @@ public final class Conv2D: Layer {
         } else {
             self.bias = nil
         }
+        let slices = 0..<Conv2D.groups
+        cols = slices.map { _ in Tensor(shape: [0]) }
+        product = slices.map { _ in Tensor(shape: [0]) }
+        dcols = slices.map { _ in Tensor(shape: [0]) }
+        dWeight = slices.map { _ in Tensor(shape: [inChannels * k2, outChannels]) }
+        dBias = slices.map { _ in Tensor(shape: [outChannels]) }
     }
 
     public var summary: String {
@@ -93,6 +123,23 @@ public final class Conv2D: Layer {
 
     // MARK: - Forward and backward
 
+    /// Samples per chunk: enough for about `chunkValues` patch values, at least one.
+    private var chunkSamples: Int { max(1, Conv2D.chunkValues / max(patchSize * outH * outW, 1)) }
+
+    /// Runs `body(slice, first, count)` for every chunk of the batch, slices in parallel.
+    private func forEachChunk(_ body: (_ slice: Int, _ first: Int, _ count: Int) -> Void) {
+        let chunk = chunkSamples, batch = self.batch
+        Parallel.forEach(Conv2D.groups) { g in
+            let samples = Parallel.slice(g, of: Conv2D.groups, count: batch)
+            var first = samples.lowerBound
+            while first < samples.upperBound {
+                let count = min(chunk, samples.upperBound - first)
+                body(g, first, count)
+                first += count
+            }
+        }
+    }
+
     // x: (B, inC, H, W) -> y: (B, outC, outH, outW)
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         precondition(x.shape.count == 4 && x.shape[1] == inChannels, "\(summary) got input of shape \(x.shape)")
@@ -100,23 +147,31 @@ public final class Conv2D: Layer {
         batch = x.shape[0]; inH = x.shape[2]; inW = x.shape[3]
         outH = (inH + 2 * padding - kernelSize) / stride + 1
         outW = (inW + 2 * padding - kernelSize) / stride + 1
-        let hw = outH * outW, n = batch * hw, kk = patchSize
-
-        cols.reshape(to: [kk, n])
-        im2col(x.data, cols.data)
-        // product (outC, B·HW) = W (outC, kk) · cols (kk, B·HW)
-        product.reshape(to: [outChannels, n])
-        GEMM.multiply(m: outChannels, n: n, k: kk, a: weight.value.data, lda: kk, b: cols.data, ldb: n,
-                      c: product.data, ldc: n)
-        // (outC, B, HW) -> (B, outC, HW), + bias, activation
-        y.reshape(to: [batch, outChannels, outH, outW])
-        let biasData = bias?.value.data
-        for b in 0..<batch {
-            for o in 0..<outChannels {
-                let src = product.data + o * n + b * hw, dst = y.data + (b * outChannels + o) * hw
-                let add = biasData?[o] ?? 0
-                for i in 0..<hw { dst[i] = src[i] + add }
-                activation?.forward(dst, dst, hw)
+        let hw = outH * outW, kk = patchSize, outC = outChannels
+        y.reshape(to: [batch, outC, outH, outW])
+        let most = min(chunkSamples, batch) * hw
+        for g in 0..<Conv2D.groups {
+            if !training { cols[g].reshape(rows: kk, columns: most) }
+            product[g].reshape(rows: outC, columns: most)
+        }
+        colsKept = training
+        if training { batchCols.reshape(rows: kk, columns: batch * hw) }
+        let w = weight.value.data, biasData = bias?.value.data, yData = y.data, xData = x.data
+        let kept = batchCols.data
+        forEachChunk { g, first, count in
+            let n = count * hw, p = product[g].data
+            let c = training ? kept + kk * first * hw : cols[g].data
+            im2col(xData, first: first, count: count, into: c)
+            // product (outC, n) = W (outC, kk) · cols (kk, n)
+            GEMM.multiply(m: outC, n: n, k: kk, a: w, lda: kk, b: c, ldb: n, c: p, ldc: n)
+            // (outC, count, HW) -> (count, outC, HW), + bias, activation
+            for b in 0..<count {
+                for o in 0..<outC {
+                    let src = p + o * n + b * hw, dst = yData + ((first + b) * outC + o) * hw
+                    let add = biasData?[o] ?? 0
+                    for i in 0..<hw { dst[i] = src[i] + add }
+                    activation?.forward(dst, dst, hw)
+                }
             }
         }
         return y
@@ -124,42 +179,77 @@ public final class Conv2D: Layer {
 
     // dy: (B, outC, outH, outW) -> dx: (B, inC, H, W); dW += dz · colsᵀ, db += Σ dz
     public func backward(_ dy: Tensor) -> Tensor {
-        guard x != nil else { preconditionFailure("\(summary): backward before forward") }
-        let hw = outH * outW, n = batch * hw, kk = patchSize
-        // dz (outC, B·HW) = dy · f'(y), moved back to channel-major order.
-        let dz = product
-        dz.reshape(to: [outChannels, n])
-        for b in 0..<batch {
-            for o in 0..<outChannels {
-                let off = (b * outChannels + o) * hw
-                let dst = dz.data + o * n + b * hw
-                if let activation {
-                    activation.backward(y: y.data + off, dy: dy.data + off, dx: dst, hw)
-                } else {
-                    dst.update(from: dy.data + off, count: hw)
+        guard let x else { preconditionFailure("\(summary): backward before forward") }
+        let hw = outH * outW, kk = patchSize, outC = outChannels
+        let most = min(chunkSamples, batch) * hw
+        let needDx = computesInputGradient, kept = colsKept ? batchCols.data : nil
+        if kept == nil {
+            for g in 0..<Conv2D.groups { cols[g].reshape(rows: kk, columns: most) }
+        }
+        if needDx {
+            dx.reshape(to: [batch, inChannels, inH, inW])
+            for g in 0..<Conv2D.groups { dcols[g].reshape(rows: kk, columns: most) }
+        }
+        let w = weight.value.data, yData = y.data, dyData = dy.data, xData = x.data, dxData = dx.data
+        let planeIn = inChannels * inH * inW
+        let hasBias = bias != nil
+        for g in 0..<Conv2D.groups { dWeight[g].zero(); dBias[g].zero() }
+        forEachChunk { g, first, count in
+            let n = count * hw, dz = product[g].data
+            // dz (outC, n) = dy · f'(y), moved to channel-major order.
+            for b in 0..<count {
+                for o in 0..<outC {
+                    let off = ((first + b) * outC + o) * hw
+                    let dst = dz + o * n + b * hw
+                    if let activation {
+                        activation.backward(y: yData + off, dy: dyData + off, dx: dst, hw)
+                    } else {
+                        dst.update(from: dyData + off, count: hw)
+                    }
                 }
+            }
+            if hasBias {
+                let db = dBias[g].data
+                for o in 0..<outC {
+                    let row = dz + o * n
+                    var s: Float = 0
+                    for i in 0..<n { s += row[i] }
+                    db[o] += s
+                }
+            }
+            // This slice's dW (outC, kk) += dz (outC, n) · colsᵀ (n, kk), with the patches kept
+            // from forward (or built again after an inference forward).
+            let c: UnsafeMutablePointer<Float>
+            if let kept {
+                c = kept + kk * first * hw
+            } else {
+                c = cols[g].data
+                im2col(xData, first: first, count: count, into: c)
+            }
+            // Computed transposed, dWᵀ (kk, outC) += cols (kk, n) · dzᵀ (n, outC), so that the
+            // channels, a multiple of 16 in most networks, fill the kernel's 16-wide tiles.
+            GEMM.multiply(transB: true, m: kk, n: outC, k: n, a: c, lda: n, b: dz, ldb: n,
+                          beta: 1, c: dWeight[g].data, ldc: outC)
+            guard needDx else { return }
+            // dcols (kk, n) = Wᵀ (kk, outC) · dz (outC, n), then back into dx's samples.
+            let dc = dcols[g].data
+            GEMM.multiply(transA: true, m: kk, n: n, k: outC, a: w, lda: kk, b: dz, ldb: n, c: dc, ldc: n)
+            (dxData + first * planeIn).update(repeating: 0, count: count * planeIn)
+            col2im(dc, first: first, count: count, into: dxData)
+        }
+        // The slices' sums, added in order.
+        let dW = weight.grad.data
+        for g in 0..<Conv2D.groups {
+            let part = dWeight[g].data
+            for o in 0..<outC {
+                for i in 0..<kk { dW[o * kk + i] += part[i * outC + o] }
             }
         }
         if let bias {
-            let db = bias.grad.data
-            for o in 0..<outChannels {
-                let row = dz.data + o * n
-                var s: Float = 0
-                for i in 0..<n { s += row[i] }
-                db[o] += s
+            for g in 0..<Conv2D.groups {
+                for o in 0..<outC { bias.grad.data[o] += dBias[g].data[o] }
             }
         }
-        // dW (outC, kk) += dz (outC, n) · colsᵀ (n, kk)
-        GEMM.multiply(transB: true, m: outChannels, n: kk, k: n, a: dz.data, lda: n, b: cols.data, ldb: n,
-                      beta: 1, c: weight.grad.data, ldc: kk)
-        guard computesInputGradient else { return dx }
-        // dcols (kk, n) = Wᵀ (kk, outC) · dz (outC, n)
-        dcols.reshape(to: [kk, n])
-        GEMM.multiply(transA: true, m: kk, n: n, k: outChannels, a: weight.value.data, lda: kk, b: dz.data, ldb: n,
-                      c: dcols.data, ldc: n)
-        dx.reshape(to: [batch, inChannels, inH, inW])
-        dx.zero()
-        col2im(dcols.data, dx.data)
         return dx
     }
 
@@ -177,60 +267,73 @@ public final class Conv2D: Layer {
         return low <= high ? low..<(high + 1) : 0..<0
     }
 
-    /// x (B, inC, H, W) -> cols (inC·k·k, B·outH·outW); zeros where a patch overhangs the padding.
-    private func im2col(_ x: UnsafePointer<Float>, _ cols: UnsafeMutablePointer<Float>) {
-        let k = kernelSize, s = stride, hw = outH * outW, n = batch * hw
+    /// x[first ..< first+count] (count, inC, H, W) -> cols (inC·k·k, count·outH·outW); zeros where
+    /// a patch overhangs the padding.
+    ///
+    /// Row (c, ky, kx) of cols holds, for each sample and output pixel (oy, ox), the input pixel
+    /// (oy·s − p + ky, ox·s − p + kx) of channel c: for stride 1, a run of the input row.
+    private func im2col(_ x: UnsafePointer<Float>, first: Int, count: Int, into cols: UnsafeMutablePointer<Float>) {
+        let k = kernelSize, s = stride, p = padding, hw = outH * outW, n = count * hw, planeSize = inH * inW
+        let outW = self.outW, outH = self.outH, inW = self.inW
+        let x = x + first * inChannels * planeSize
         for c in 0..<inChannels {
             for ky in 0..<k {
-                let oyRange = validRange(kernelOffset: ky, inSize: inH, outSize: outH)
+                let oys = validRange(kernelOffset: ky, inSize: inH, outSize: outH)
                 for kx in 0..<k {
                     let row = cols + ((c * k + ky) * k + kx) * n
-                    let oxRange = validRange(kernelOffset: kx, inSize: inW, outSize: outW)
-                    for b in 0..<batch {
-                        let plane = x + (b * inChannels + c) * inH * inW
+                    let oxs = validRange(kernelOffset: kx, inSize: inW, outSize: outW)
+                    let lo = oxs.lowerBound, hi = oxs.upperBound
+                    for b in 0..<count {
+                        let plane = x + (b * inChannels + c) * planeSize
                         let out = row + b * hw
-                        for oy in 0..<outH {
-                            let dst = out + oy * outW
-                            guard oyRange.contains(oy), !oxRange.isEmpty else {
-                                dst.update(repeating: 0, count: outW); continue
-                            }
-                            let src = plane + (oy * s - padding + ky) * inW - padding + kx
-                            for ox in 0..<oxRange.lowerBound { dst[ox] = 0 }
+                        out.update(repeating: 0, count: oys.lowerBound * outW)
+                        var dst = out + oys.lowerBound * outW
+                        // The input row of output row oy, shifted so that column ox reads src[ox·s].
+                        var src = plane + (oys.lowerBound * s - p + ky) * inW - p + kx
+                        for _ in oys {
+                            for ox in 0..<lo { dst[ox] = 0 }
                             if s == 1 {
-                                // Rows are short (24 values for MNIST's first layer): a plain loop beats memcpy.
-                                for ox in oxRange { dst[ox] = src[ox] }
+                                VectorOps.copy(src + lo, dst + lo, hi - lo)
                             } else {
-                                for ox in oxRange { dst[ox] = src[ox * s] }
+                                for ox in lo..<hi { dst[ox] = src[ox * s] }
                             }
-                            for ox in oxRange.upperBound..<outW { dst[ox] = 0 }
+                            for ox in hi..<outW { dst[ox] = 0 }
+                            dst += outW
+                            src += s * inW
                         }
+                        (out + oys.upperBound * outW).update(repeating: 0, count: (outH - oys.upperBound) * outW)
                     }
                 }
             }
         }
     }
 
-    /// dcols (inC·k·k, B·outH·outW) -> dx (B, inC, H, W), adding every patch's share (dx must be zero).
-    private func col2im(_ dcols: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>) {
-        let k = kernelSize, s = stride, hw = outH * outW, n = batch * hw
+    /// dcols (inC·k·k, count·outH·outW) -> dx[first ..< first+count] (count, inC, H, W), adding
+    /// every patch's share (those samples of dx must be zero).
+    private func col2im(_ dcols: UnsafePointer<Float>, first: Int, count: Int, into dx: UnsafeMutablePointer<Float>) {
+        let k = kernelSize, s = stride, p = padding, hw = outH * outW, n = count * hw, planeSize = inH * inW
+        let outW = self.outW, inW = self.inW
+        let dx = dx + first * inChannels * planeSize
         for c in 0..<inChannels {
             for ky in 0..<k {
-                let oyRange = validRange(kernelOffset: ky, inSize: inH, outSize: outH)
+                let oys = validRange(kernelOffset: ky, inSize: inH, outSize: outH)
                 for kx in 0..<k {
                     let row = dcols + ((c * k + ky) * k + kx) * n
-                    let oxRange = validRange(kernelOffset: kx, inSize: inW, outSize: outW)
-                    guard !oxRange.isEmpty else { continue }
-                    for b in 0..<batch {
-                        let plane = dx + (b * inChannels + c) * inH * inW
-                        let src = row + b * hw
-                        for oy in oyRange {
-                            let from = src + oy * outW
-                            let to = plane + (oy * s - padding + ky) * inW - padding + kx
+                    let oxs = validRange(kernelOffset: kx, inSize: inW, outSize: outW)
+                    let lo = oxs.lowerBound, hi = oxs.upperBound
+                    guard lo < hi else { continue }
+                    for b in 0..<count {
+                        let plane = dx + (b * inChannels + c) * planeSize
+                        var from = row + b * hw + oys.lowerBound * outW
+                        var to = plane + (oys.lowerBound * s - p + ky) * inW - p + kx
+                        for _ in oys {
                             if s == 1 {
-                                for ox in oxRange { to[ox] += from[ox] }
+                                VectorOps.add(from + lo, into: to + lo, hi - lo)
                             } else {
-                                for ox in oxRange { to[ox * s] += from[ox] }
+                                for ox in lo..<hi { to[ox * s] += from[ox] }
                             }
+                            from += outW
+                            to += s * inW
                         }
                     }
                 }

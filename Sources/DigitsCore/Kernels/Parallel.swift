@@ -1,0 +1,44 @@
+/// Work split across the threads the matrix multiply may use, for layers whose work is not a
+/// multiply (im2col, batch normalisation, pooling) or is many small ones (a convolution's
+/// per-sample products).
+///
+/// `forEach(parts)` runs `body(0)`, `body(1)`, … `body(parts − 1)`, on the calling thread and the
+/// `WorkerPool`'s workers, and returns when all are done. The caller chooses the parts so that
+/// they never write the same memory, and so that how the work is divided into parts does not
+/// depend on the thread count: then results are the same bit for bit on any number of threads.
+///
+/// Inside a part, a `GEMM.multiply` runs on that part's thread alone (the pool is busy).
+public enum Parallel {
+    /// Caps the threads `forEach` uses in the current task, for tests that compare thread counts.
+    @TaskLocal public static var threadLimit: Int?
+
+    /// Threads `forEach` uses: the GEMM kernel's, or fewer under `threadLimit`.
+    public static var threads: Int {
+        let t = GEMM.kernel.threads
+        return max(1, threadLimit.map { min($0, t) } ?? t)
+    }
+
+    /// Runs `body(part)` for every part in `0..<parts`, in any order and on any thread.
+    /// Allocates nothing.
+    public static func forEach(_ parts: Int, _ body: (Int) -> Void) {
+        let threads = self.threads
+        guard parts > 1, threads > 1 else {
+            for part in 0..<parts { body(part) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            var job = body
+            withUnsafePointer(to: &job) { pointer in
+                WorkerPool.shared(threads: threads - 1).run(parts: parts, context: UnsafeRawPointer(pointer)) { context, part in
+                    context.assumingMemoryBound(to: ((Int) -> Void).self).pointee(part)
+                }
+            }
+        }
+    }
+
+    /// The `part`-th of `parts` nearly equal consecutive slices of `0..<count`.
+    @inlinable
+    public static func slice(_ part: Int, of parts: Int, count: Int) -> Range<Int> {
+        (count * part / parts)..<(count * (part + 1) / parts)
+    }
+}
