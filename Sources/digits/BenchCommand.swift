@@ -31,7 +31,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Also write the JSON report to this file.")
     var saveJSON: String?
 
-    @Option(help: "Run only these parts, comma-separated: peak, gemm, epochs, presets, inference.")
+    @Option(help: "Run only these parts, comma-separated: peak, gemm, epochs, presets, inference, cnn.")
     var only: String?
 
     func validate() throws {
@@ -66,7 +66,7 @@ struct Bench: ParsableCommand {
         var set = Set<Benchmark.Options.Section>()
         for name in only.split(separator: ",") {
             guard let section = Benchmark.Options.Section(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
-                throw ValidationError("--only takes peak, gemm, epochs, presets, inference; got \(name)")
+                throw ValidationError("--only takes peak, gemm, epochs, presets, inference, cnn; got \(name)")
             }
             set.insert(section)
         }

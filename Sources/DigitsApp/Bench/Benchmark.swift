@@ -24,7 +24,7 @@ public enum Benchmark {
 
         /// The parts of the benchmark.
         public enum Section: String, Sendable, CaseIterable {
-            case peak, gemm, epochs, presets, inference
+            case peak, gemm, epochs, presets, inference, cnn
         }
 
         public init(threads: Int? = nil, repeats: Int = 5, epochRepeats: Int = 2, batchOne: Bool = true,
@@ -97,6 +97,11 @@ public enum Benchmark {
             }
             report.presets.append(best)
             log("preset \(name): \(fixed(best.seconds, 3)) s, test accuracy \(fixed(100 * best.testAccuracy, 2))%")
+        }
+
+        // MARK: Convolutional networks
+        if options.runs(.cnn) {
+            try runConvolutional(options, images: images, kernel: kernel, into: &report, log: log)
         }
 
         // MARK: Inference
@@ -273,6 +278,12 @@ public struct BenchReport: Sendable, Codable {
     public var gemm: [GEMMShape] = []
     public var epochs: [EpochTiming] = []
     public var presets: [PresetTiming] = []
+    /// Each convolution of the `fast` and `pytorch-cnn` networks, forward and backward.
+    public var convLayers: [ConvLayerTiming] = []
+    /// All of them together: GFLOP/s, and the share of the FMA peak of the threads used.
+    public var convGFLOPS = 0.0, convPercentOfPeak = 0.0
+    /// Convolutional presets: one epoch of `pytorch-cnn`, and `fast` trained to the end.
+    public var cnnPresets: [PresetTiming] = []
     public var inferenceImagesPerSecond = 0.0
     public var latencyMicroseconds = 0.0
     /// The process's peak resident memory after the batch-64 training run, in MB.
@@ -313,6 +324,25 @@ public struct BenchReport: Sendable, Codable {
             lines.append(pad("preset \(p.name)", 44) + pad(fixed(p.seconds, 3), 9, right: true)
                          + pad(fixed(100 * p.testAccuracy, 2) + "%", 10, right: true))
         }
+        }
+        if !convLayers.isEmpty {
+            lines.append("")
+            lines.append(pad("Convolutions (one batch)", 50) + pad("fwd ms", 8, right: true) + pad("bwd ms", 8, right: true)
+                         + pad("GFLOP/s", 9, right: true))
+            for c in convLayers {
+                lines.append(pad("\(c.name), batch \(c.batch)", 50) + pad(fixed(c.forwardMs, 2), 8, right: true)
+                             + pad(fixed(c.backwardMs, 2), 8, right: true) + pad(fixed(c.gflops, 1), 9, right: true))
+            }
+            lines.append(pad("all convolutions", 66) + pad(fixed(convGFLOPS, 1), 9, right: true)
+                         + "  (\(fixed(convPercentOfPeak, 0))% of the peak of the threads used)")
+        }
+        if !cnnPresets.isEmpty {
+            lines.append("")
+            lines.append(pad("Convolutional presets (MNIST)", 44) + pad("seconds", 9, right: true) + pad("test acc", 10, right: true))
+            for p in cnnPresets {
+                lines.append(pad(p.name, 44) + pad(fixed(p.seconds, 3), 9, right: true)
+                             + pad(fixed(100 * p.testAccuracy, 2) + "%", 10, right: true))
+            }
         }
         lines.append("")
         if inferenceImagesPerSecond > 0 {
@@ -363,12 +393,7 @@ public enum BenchMachine {
 
 // MARK: - Helpers
 
-private func seconds(since start: ContinuousClock.Instant) -> Double {
-    let d = ContinuousClock.now - start
-    return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-}
-
-private func fixed(_ x: Double, _ digits: Int) -> String {
+func fixed(_ x: Double, _ digits: Int) -> String {
     x.isFinite ? String(format: "%.\(digits)f", x) : "-"
 }
 

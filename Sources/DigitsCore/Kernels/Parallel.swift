@@ -9,14 +9,11 @@
 ///
 /// Inside a part, a `GEMM.multiply` runs on that part's thread alone (the pool is busy).
 public enum Parallel {
-    /// Caps the threads `forEach` uses in the current task, for tests that compare thread counts.
-    @TaskLocal public static var threadLimit: Int?
+    /// Sets the threads `forEach` uses in the current task, for tests that compare thread counts.
+    @TaskLocal public static var threadCount: Int?
 
-    /// Threads `forEach` uses: the GEMM kernel's, or fewer under `threadLimit`.
-    public static var threads: Int {
-        let t = GEMM.kernel.threads
-        return max(1, threadLimit.map { min($0, t) } ?? t)
-    }
+    /// Threads `forEach` uses: the GEMM kernel's, unless `threadCount` says otherwise.
+    public static var threads: Int { max(1, threadCount ?? GEMM.kernel.threads) }
 
     /// Runs `body(part)` for every part in `0..<parts`, in any order and on any thread.
     /// Allocates nothing.

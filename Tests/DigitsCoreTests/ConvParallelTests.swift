@@ -1,0 +1,112 @@
+import DigitsCore
+import Testing
+
+/// The batch-parallel paths of the convolutional layers: several chunks per slice, the no-padding
+/// fast path, the vectorised 2×2 pooling, and the same bits on any number of threads.
+@Suite struct ConvParallelTests {
+    /// dW[o, c, ky, kx] = Σ dy[b, o, i, j] · x[b, c, i·s − p + ky, j·s − p + kx], and dx likewise, in Double.
+    static func directBackward(_ x: Tensor, _ dy: Tensor, _ conv: Conv2D) -> (dW: [Double], dx: [Double]) {
+        let b = x.shape[0], c = conv.inChannels, h = x.shape[2], w = x.shape[3]
+        let k = conv.kernelSize, s = conv.stride, p = conv.padding, o = conv.outChannels
+        let oh = dy.shape[2], ow = dy.shape[3]
+        var dW = [Double](repeating: 0, count: o * c * k * k), dx = [Double](repeating: 0, count: x.count)
+        for n in 0..<b { for oc in 0..<o { for i in 0..<oh { for j in 0..<ow {
+            let g = Double(dy[n, oc, i, j])
+            for ic in 0..<c { for ky in 0..<k { for kx in 0..<k {
+                let iy = i * s - p + ky, ix = j * s - p + kx
+                guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+                dW[((oc * c + ic) * k + ky) * k + kx] += g * Double(x[n, ic, iy, ix])
+                dx[((n * c + ic) * h + iy) * w + ix] += g * Double(conv.weight.value[oc, ic, ky, kx])
+            } } }
+        } } } }
+        return (dW, dx)
+    }
+
+    @Test("Conv2D on a batch of several chunks per slice matches direct loops, forward and backward",
+          arguments: [(3, 1, 1), (5, 1, 0), (3, 2, 1)])
+    func largeBatch(shape: (k: Int, stride: Int, padding: Int)) {
+        var rng = RandomSource(seed: 21)
+        let conv = Conv2D(2, 16, kernelSize: shape.k, stride: shape.stride, padding: shape.padding,
+                          initializer: .xavier, biasInitializer: .uniform(low: -0.5, high: 0.5), rng: &rng)
+        // Chunks of 2 samples (8 for stride 2), 11 samples in 4 slices of 2 or 3: up to two chunks a slice.
+        conv.chunkValues = 4_000
+        let x = randomTensor([11, 2, 10, 10], &rng)
+        let y = conv.forward(x, training: true)
+        expectClose(y.array, ConvLayerTests.directConvolution(x, conv).map { Float($0) },
+                    relative: 1e-4, absolute: 1e-4, "forward")
+        let dy = randomTensor(y.shape, &rng)
+        let dx = conv.backward(dy)
+        let expected = Self.directBackward(x, dy, conv)
+        expectClose(conv.weight.grad.array, expected.dW.map { Float($0) }, relative: 1e-4, absolute: 1e-3, "dW")
+        expectClose(dx.array, expected.dx.map { Float($0) }, relative: 1e-4, absolute: 1e-4, "dx")
+        var db = [Float](repeating: 0, count: 16)
+        for n in 0..<11 { for o in 0..<16 { for i in 0..<y.shape[2] { for j in 0..<y.shape[3] { db[o] += dy[n, o, i, j] } } } }
+        expectClose(conv.bias!.grad.array, db, relative: 1e-4, absolute: 1e-3, "db")
+    }
+
+    @Test("Conv2D backward after an inference forward builds the patches again, with the same result")
+    func backwardAfterInference() {
+        var rng = RandomSource(seed: 4)
+        let conv = Conv2D(2, 4, kernelSize: 3, padding: 1, rng: &rng)
+        let x = randomTensor([9, 2, 12, 12], &rng), dy = randomTensor([9, 4, 12, 12], &rng)
+        _ = conv.forward(x, training: true)
+        let dxTraining = conv.backward(dy).array, dWTraining = conv.weight.grad.array
+        conv.weight.grad.zero()
+        _ = conv.forward(x, training: false)
+        #expect(conv.backward(dy).array == dxTraining)
+        #expect(conv.weight.grad.array == dWTraining)
+    }
+
+    /// The first of the window's values, in reading order, that equals its maximum.
+    static func referencePool(_ x: Tensor, _ dy: Tensor) -> (y: [Float], dx: [Float]) {
+        let b = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3], oh = h / 2, ow = w / 2
+        var y = [Float](repeating: 0, count: b * c * oh * ow), dx = [Float](repeating: 0, count: x.count)
+        for n in 0..<b { for ch in 0..<c { for i in 0..<oh { for j in 0..<ow {
+            var best = (2 * i, 2 * j)
+            for (dy_, dx_) in [(0, 1), (1, 0), (1, 1)] where x[n, ch, 2 * i + dy_, 2 * j + dx_] > x[n, ch, best.0, best.1] {
+                best = (2 * i + dy_, 2 * j + dx_)
+            }
+            let out = ((n * c + ch) * oh + i) * ow + j
+            y[out] = x[n, ch, best.0, best.1]
+            dx[((n * c + ch) * h + best.0) * w + best.1] += dy[n, ch, i, j]
+        } } } }
+        return (y, dx)
+    }
+
+    @Test("MaxPool2D 2×2: eight, four and one window at a time, ties to the first maximum, odd edges",
+          arguments: [[3, 2, 26, 26], [2, 3, 9, 27], [1, 1, 4, 16]])
+    func pool2x2(shape: [Int]) {
+        var rng = RandomSource(seed: 8)
+        // Values from {0, 1, 2}: many ties, as after a ReLU.
+        let x = Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in Float(rng.next() % 3) })
+        let pool = MaxPool2D(kernelSize: 2)
+        let y = pool.forward(x, training: true)
+        let dy = randomTensor(y.shape, &rng)
+        let expected = Self.referencePool(x, dy)
+        #expect(y.array == expected.y)
+        #expect(pool.backward(dy).array == expected.dx)
+    }
+
+    @Test("Conv2D, BatchNorm, ReLU and MaxPool give the same bits on 1, 2 and 3 threads")
+    func sameBitsAnyThreads() throws {
+        func run(threads: Int) throws -> [[Float]] {
+            try Parallel.$threadCount.withValue(threads) {
+                var rng = RandomSource(seed: 12)
+                let model = try Sequential(inputShape: [1, 20, 20], specs: [
+                    .conv2d(inChannels: 1, outChannels: 8, kernelSize: 5, stride: 1, padding: 0, bias: false, activation: nil),
+                    .batchNorm(channels: 8, momentum: 0.1, epsilon: 1e-5), .maxPool2d(kernelSize: 2, stride: 2),
+                    .activation(.relu),
+                    .conv2d(inChannels: 8, outChannels: 16, kernelSize: 3, stride: 1, padding: 1, bias: true, activation: .relu),
+                    .flatten, .dense(inputs: 16 * 64, outputs: 10, bias: true, activation: nil, biasGradient: nil),
+                ], initializer: .he, rng: &rng)
+                let x = randomTensor([37, 1, 20, 20], &rng)
+                let y = model.forward(x, training: true)
+                model.backward(randomTensor(y.shape, &rng))
+                return [y.array] + model.parameters.map(\.grad.array)
+            }
+        }
+        let one = try run(threads: 1)
+        #expect(try run(threads: 2) == one)
+        #expect(try run(threads: 3) == one)
+    }
+}
