@@ -90,7 +90,7 @@ public enum ConvPresets {
         quirks: [
             "The architecture and training of shared/peers/torch_mlp.py --cnn: Conv(1→32, 5) ReLU MaxPool2 Conv(32→64, 5) ReLU MaxPool2 Flatten Linear(1024→128) ReLU Linear(128→10).",
             "SGD with momentum 0.9 (not Nesterov), lr 0.05 constant, batches of 64 shuffled each epoch, pixels / 255, 5 epochs (the script's default).",
-            "Weights LeCun-uniform, U(±1/√fan_in), PyTorch's default (kaiming_uniform with a = √5); biases zero here, where PyTorch draws them from the same range.",
+            "Weights and biases LeCun-uniform, U(±1/√fan_in): PyTorch's default (kaiming_uniform with a = √5 for weights, the same range for biases).",
         ],
         recipe: Recipe(
             network: .layers(inputShape: imageShape, specs: [
@@ -99,7 +99,7 @@ public enum ConvPresets {
                 .conv2d(inChannels: 32, outChannels: 64, kernelSize: 5, stride: 1, padding: 0, bias: true, activation: .relu),
                 pool2,                                                          // (64, 4, 4)
                 .flatten, dense(1024, 128, .relu), dense(128, 10),
-            ], initializer: .lecunUniform),
+            ], initializer: .lecunUniform, biasInitializer: .lecunUniform),
             loss: .crossEntropy, inputTransform: .unit,
             plan: TrainingPlan(batchSize: 64, batching: .shuffled, length: .epochs(5),
                                optimizer: .momentum(0.9, nesterov: false), learningRate: 0.05),

@@ -94,8 +94,9 @@ public struct Recipe: Sendable, Equatable {
     public enum Network: Sendable, Equatable {
         /// A fully connected network described by sizes.
         case mlp(MLPRecipe)
-        /// Any list of layers, on inputs of the given sample shape.
-        case layers(inputShape: [Int], specs: [LayerSpec], initializer: Initializer)
+        /// Any list of layers, on inputs of the given sample shape; weights drawn by
+        /// `initializer`, biases by `biasInitializer`.
+        case layers(inputShape: [Int], specs: [LayerSpec], initializer: Initializer, biasInitializer: Initializer = .zeros)
     }
 
     public init(network: Network, loss: LossKind, inputTransform: InputTransform, plan: TrainingPlan, seed: UInt64) {
@@ -110,7 +111,7 @@ public struct Recipe: Sendable, Equatable {
     public var inputShape: [Int] {
         switch network {
         case .mlp(let m): [m.inputs]
-        case .layers(let shape, _, _): shape
+        case .layers(let shape, _, _, _): shape
         }
     }
 
@@ -121,8 +122,9 @@ public struct Recipe: Sendable, Equatable {
         case .mlp(let m):
             return try Sequential(inputShape: [m.inputs], specs: m.specs, initializer: m.initializer,
                                   biasInitializer: m.biasInitializer, rng: &rng)
-        case let .layers(shape, specs, initializer):
-            return try Sequential(inputShape: shape, specs: specs, initializer: initializer, rng: &rng)
+        case let .layers(shape, specs, initializer, biasInitializer):
+            return try Sequential(inputShape: shape, specs: specs, initializer: initializer,
+                                  biasInitializer: biasInitializer, rng: &rng)
         }
     }
 

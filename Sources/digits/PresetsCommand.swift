@@ -15,8 +15,8 @@ struct PresetsCommand: ParsableCommand {
             switch r.network {
             case .mlp(let m):
                 Console.out("  network     \(m.shortDescription), init \(m.initializer.name)\(m.biasInitializer == .zeros ? "" : ", bias init \(m.biasInitializer.name)")")
-            case let .layers(shape, specs, initializer):
-                Console.out("  network     \(specs.count) layers on inputs \(shape), init \(initializer.name)")
+            case let .layers(shape, specs, initializer, biasInitializer):
+                Console.out("  network     \(specs.count) layers on inputs \(shape), init \(initializer.name)\(biasInitializer == .zeros ? "" : ", bias init \(biasInitializer.name)")")
             }
             let plan = r.plan
             let length = switch plan.length {
