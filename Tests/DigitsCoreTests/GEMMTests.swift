@@ -18,6 +18,8 @@ import Testing
         var c: [Float], ldc: Int
         var bias: [Float]?
         var activation: Activation?
+        /// The hint that A is dense: a non-transposed A is then read in place, not packed.
+        var denseA = false
 
         init(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1, beta: Float = 0,
              bias: Bool = false, activation: Activation? = nil, zeroFraction: Float = 0, seed: UInt64 = 1) {
@@ -51,9 +53,11 @@ import Testing
                     bias.withUnsafeBufferPointer { biasp in
                         out.withUnsafeMutableBufferPointer { cp in
                             let e = GEMMEpilogue(bias: self.bias == nil ? nil : biasp.baseAddress, activation: activation)
-                            kernel.run(GEMMProblem(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                                                   a: ap.baseAddress!, lda: lda, b: bp.baseAddress!, ldb: ldb,
-                                                   beta: beta, c: cp.baseAddress!, ldc: ldc, epilogue: e))
+                            var p = GEMMProblem(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                                                a: ap.baseAddress!, lda: lda, b: bp.baseAddress!, ldb: ldb,
+                                                beta: beta, c: cp.baseAddress!, ldc: ldc, epilogue: e)
+                            p.denseA = denseA
+                            kernel.run(p)
                         }
                     }
                 }
@@ -125,6 +129,18 @@ import Testing
     func oddSizes() {
         for s in Self.oddShapes {
             let p = Case(transA: s.transA, transB: s.transB, m: s.m, n: s.n, k: s.k)
+            p.check(p.run(SIMDGEMM()))
+        }
+    }
+
+    @Test("A read in place (the dense-A hint): odd sizes, long and wide blocks, alpha, beta, epilogue")
+    func denseAInPlace() {
+        var shapes = Self.oddShapes.map { ($0.m, $0.n, $0.k) }
+        shapes += [(33, 17, 785), (10, 33, 785), (785, 33, 17), (7, 1100, 10), (32, 320, 400), (400, 32, 320)]
+        for (i, s) in shapes.enumerated() {
+            var p = Case(transA: false, transB: i % 2 == 1, m: s.0, n: s.1, k: s.2, alpha: i % 3 == 0 ? 1 : 0.5,
+                         beta: i % 4 == 0 ? 1 : 0, bias: i % 5 == 0, activation: i % 7 == 0 ? .relu : nil)
+            p.denseA = true
             p.check(p.run(SIMDGEMM()))
         }
     }

@@ -227,26 +227,21 @@ public struct GEMMShape: Sendable, Codable {
     /// by other programs).
     public func measure(kernel: any GEMMKernel, repeats: Int) -> Double {
         var rng = RandomSource(seed: 7)
-        let a = (0..<(m * k)).map { _ in rng.uniform(-1, 1) }
-        let b = (0..<(k * n)).map { _ in rng.uniform(-1, 1) }
-        var c = [Float](repeating: 0, count: m * n)
+        // Tensors, as in training: 64-byte aligned buffers.
+        let a = Tensor(shape: [m * k]), b = Tensor(shape: [k * n]), c = Tensor(shape: [m * n])
+        for i in 0..<a.count { a.data[i] = rng.uniform(-1, 1) }
+        for i in 0..<b.count { b.data[i] = rng.uniform(-1, 1) }
         let flops = 2.0 * Double(m) * Double(n) * Double(k)
         let calls = max(1, Int(1e8 / flops))
         var best = Double.infinity
-        a.withUnsafeBufferPointer { a in
-            b.withUnsafeBufferPointer { b in
-                c.withUnsafeMutableBufferPointer { c in
-                    let p = GEMMProblem(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1,
-                                        a: a.baseAddress!, lda: transA ? m : k, b: b.baseAddress!, ldb: transB ? k : n,
-                                        beta: beta, c: c.baseAddress!, ldc: n, epilogue: .none)
-                    kernel.run(p)   // warm up: workspaces, caches, threads
-                    for _ in 0..<(10 * repeats) {
-                        let start = ContinuousClock.now
-                        for _ in 0..<calls { kernel.run(p) }
-                        best = min(best, seconds(since: start) / Double(calls))
-                    }
-                }
-            }
+        let p = GEMMProblem(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1,
+                            a: a.data, lda: transA ? m : k, b: b.data, ldb: transB ? k : n,
+                            beta: beta, c: c.data, ldc: n, epilogue: .none)
+        kernel.run(p)   // warm up: workspaces, caches, threads
+        for _ in 0..<(10 * repeats) {
+            let start = ContinuousClock.now
+            for _ in 0..<calls { kernel.run(p) }
+            best = min(best, seconds(since: start) / Double(calls))
         }
         return flops / best / 1e9
     }

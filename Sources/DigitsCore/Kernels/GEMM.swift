@@ -16,6 +16,9 @@ public enum GEMM {
     nonisolated(unsafe) public static var kernel: any GEMMKernel = SIMDGEMM.automatic()
 
     /// C = alpha · op(A) · op(B) + beta · C, then `epilogue`.
+    ///
+    /// `denseA` is a hint that A (not transposed) has few zeros: a kernel may then read it in
+    /// place rather than pack it and skip its all-zero k-steps (which pays for images).
     @inlinable
     public static func multiply(
         transA: Bool = false, transB: Bool = false,
@@ -25,10 +28,12 @@ public enum GEMM {
         b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0,
         c: UnsafeMutablePointer<Float>, ldc: Int,
-        epilogue: GEMMEpilogue = .none
+        epilogue: GEMMEpilogue = .none,
+        denseA: Bool = false
     ) {
-        let p = GEMMProblem(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+        var p = GEMMProblem(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
                             a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, epilogue: epilogue)
+        p.denseA = denseA
         guard m > 0, n > 0 else { return }
         kernel.run(p)
     }
@@ -72,6 +77,8 @@ public struct GEMMProblem: @unchecked Sendable {
     public var beta: Float
     public var c: UnsafeMutablePointer<Float>, ldc: Int
     public var epilogue: GEMMEpilogue
+    /// A hint: A has few zeros, so reading it in place beats packing it (see `GEMM.multiply`).
+    public var denseA = false
 
     @inlinable
     public init(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,

@@ -133,6 +133,8 @@ public struct SIMDGEMM: GEMMKernel {
         let hasEpilogue = p.epilogue.bias != nil || p.epilogue.activation != nil
         // Measured on the training shapes: reading B in place wins at batch 64, packing at 256.
         let inPlaceB = !p.transB && m <= 96
+        // A dense A (the caller says so) is read in place: no packing, but no zero k-steps skipped.
+        let inPlaceA = !p.transA && p.denseA
 
         var jc = 0
         while jc < n {
@@ -157,25 +159,40 @@ public struct SIMDGEMM: GEMMKernel {
                 var ic = 0
                 while ic < m {
                     let mcb = min(mc, m - ic)
-                    packA(p, row: ic, rowCount: mcb, k: pc, kCount: kcb, into: packedA, indices: indices, counts: counts)
+                    if !inPlaceA {
+                        packA(p, row: ic, rowCount: mcb, k: pc, kCount: kcb, into: packedA, indices: indices, counts: counts)
+                    }
                     var ir = 0, panel = 0
                     while ir < mcb {
                         let rows = min(mr, mcb - ir)
-                        let count = counts[panel]
-                        // Nothing to add and nothing to apply: this row panel of C stays as it is.
-                        if count > 0 || beta != 1 || (last && hasEpilogue) {
-                            let aPanel = packedA + panel * panelStrideA(kcb), aIndex = indices + panel * kcb
-                            let cRow = p.c + (ic + ir) * p.ldc + jc
+                        let cRow = p.c + (ic + ir) * p.ldc + jc
+                        @inline(__always) func panelTimesB(count: Int, a: UnsafePointer<Float>, indices: UnsafePointer<Int32>,
+                                                           aRowStride: Int, aStep: Int) {
+                            // Nothing to add and nothing to apply: this row panel of C stays as it is.
+                            guard count > 0 || beta != 1 || (last && hasEpilogue) else { return }
                             var jr = 0
                             while jr < ncb {
                                 let inPlace = jr < fullPanels * nr
-                                microKernel(count: count, dense: count == kcb, a: aPanel, indices: aIndex,
+                                microKernel(count: count, dense: count == kcb, a: a, aRowStride: aRowStride, aStep: aStep,
+                                            indices: indices,
                                             b: inPlace ? p.b + pc * p.ldb + jc + jr : UnsafePointer(packedB) + (inPlaceB ? 0 : jr * kcb),
                                             bStride: inPlace ? p.ldb : nr, c: cRow + jr, ldc: p.ldc,
                                             rows: rows, cols: min(nr, ncb - jr), alpha: p.alpha, beta: beta,
                                             bias: bias.map { $0 + jr }, activation: activation, tile: tile)
                                 jr += nr
                             }
+                        }
+                        if inPlaceA && rows == mr {
+                            // A's six rows read where they are: row r of the panel at a + r·lda.
+                            panelTimesB(count: kcb, a: p.a + (ic + ir) * p.lda + pc, indices: indices,
+                                        aRowStride: p.lda, aStep: 1)
+                        } else if inPlaceA {
+                            // A last panel of fewer rows: packed alone, padded with zeros.
+                            packA(p, row: ic + ir, rowCount: rows, k: pc, kCount: kcb, into: packedA, indices: indices, counts: counts)
+                            panelTimesB(count: counts[0], a: packedA, indices: indices, aRowStride: 1, aStep: mr)
+                        } else {
+                            panelTimesB(count: counts[panel], a: packedA + panel * panelStrideA(kcb), indices: indices + panel * kcb,
+                                        aRowStride: 1, aStep: mr)
                         }
                         ir += mr; panel += 1
                     }
@@ -396,7 +413,7 @@ public struct SIMDGEMM: GEMMKernel {
     /// at `b + q·bStride` (16 for a packed panel, ldb when read in place).
     @inline(__always)
     static func microKernel(count: Int, dense: Bool,
-                            a: UnsafePointer<Float>, indices: UnsafePointer<Int32>,
+                            a: UnsafePointer<Float>, aRowStride: Int, aStep: Int, indices: UnsafePointer<Int32>,
                             b: UnsafePointer<Float>, bStride: Int,
                             c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int,
                             alpha: Float, beta: Float, bias: UnsafePointer<Float>?, activation: Activation?,
@@ -412,17 +429,17 @@ public struct SIMDGEMM: GEMMKernel {
             let b0 = load8(bp), b1 = load8(bp + 8)
             var x = SIMD8<Float>(repeating: ap[0])
             c00 = madd(c00, x, b0); c01 = madd(c01, x, b1)
-            x = SIMD8<Float>(repeating: ap[1])
+            x = SIMD8<Float>(repeating: ap[aRowStride])
             c10 = madd(c10, x, b0); c11 = madd(c11, x, b1)
-            x = SIMD8<Float>(repeating: ap[2])
+            x = SIMD8<Float>(repeating: ap[2 &* aRowStride])
             c20 = madd(c20, x, b0); c21 = madd(c21, x, b1)
-            x = SIMD8<Float>(repeating: ap[3])
+            x = SIMD8<Float>(repeating: ap[3 &* aRowStride])
             c30 = madd(c30, x, b0); c31 = madd(c31, x, b1)
-            x = SIMD8<Float>(repeating: ap[4])
+            x = SIMD8<Float>(repeating: ap[4 &* aRowStride])
             c40 = madd(c40, x, b0); c41 = madd(c41, x, b1)
-            x = SIMD8<Float>(repeating: ap[5])
+            x = SIMD8<Float>(repeating: ap[5 &* aRowStride])
             c50 = madd(c50, x, b0); c51 = madd(c51, x, b1)
-            ap += mr
+            ap += aStep
         }
         if dense {
             var bp = b

@@ -164,7 +164,7 @@ public final class Conv2D: Layer {
             let c = training ? kept + kk * first * hw : cols[g].data
             im2col(xData, first: first, count: count, into: c)
             // product (outC, n) = W (outC, kk) · cols (kk, n)
-            GEMM.multiply(m: outC, n: n, k: kk, a: w, lda: kk, b: c, ldb: n, c: p, ldc: n)
+            GEMM.multiply(m: outC, n: n, k: kk, a: w, lda: kk, b: c, ldb: n, c: p, ldc: n, denseA: true)
             // (outC, count, HW) -> (count, outC, HW), + bias, activation
             for b in 0..<count {
                 for o in 0..<outC {
@@ -230,7 +230,7 @@ public final class Conv2D: Layer {
             // Computed transposed, dWᵀ (kk, outC) += cols (kk, n) · dzᵀ (n, outC), so that the
             // channels, a multiple of 16 in most networks, fill the kernel's 16-wide tiles.
             GEMM.multiply(transB: true, m: kk, n: outC, k: n, a: c, lda: n, b: dz, ldb: n,
-                          beta: 1, c: dWeight[g].data, ldc: outC)
+                          beta: 1, c: dWeight[g].data, ldc: outC, denseA: patchSize > 64)
             guard needDx else { return }
             // dcols (kk, n) = Wᵀ (kk, outC) · dz (outC, n), then back into dx's samples.
             let dc = dcols[g].data

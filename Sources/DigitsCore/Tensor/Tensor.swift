@@ -45,8 +45,11 @@ public final class Tensor: @unchecked Sendable {
 
     deinit { data.deallocate() }
 
+    /// A zeroed buffer aligned to a 64-byte cache line, so that rows of 16 values (the GEMM
+    /// kernel's panel width) of a matrix whose rows are multiples of 16 never straddle two lines.
     private static func allocate(_ n: Int) -> UnsafeMutablePointer<Float> {
-        let p = UnsafeMutablePointer<Float>.allocate(capacity: n)
+        let p = UnsafeMutableRawPointer.allocate(byteCount: n * MemoryLayout<Float>.stride, alignment: 64)
+            .bindMemory(to: Float.self, capacity: n)
         p.initialize(repeating: 0, count: n)
         return p
     }
