@@ -6,6 +6,7 @@
 #   QUICK=1 scripts/bench.sh                # skip the slow batch-1 epoch of the big network
 #   ROUNDS=3 scripts/bench.sh               # rounds of the timed comparisons (default 2)
 #   SCRATCH=.build-bench scripts/bench.sh   # build in another directory
+#   SKIP_CNN=1 scripts/bench.sh             # without the convolutional comparisons
 #
 # Installs nothing. PyTorch is used only if `python3 -c "import torch"` works; numpy likewise.
 # The peers live in ../shared/peers beside the repository (SHARED=DIR to point elsewhere).
@@ -68,6 +69,26 @@ for round in $(seq 1 "$ROUNDS"); do
     fi
 done
 
+# The convolutional comparisons: one epoch of `pytorch-cnn` against `torch_mlp.py --cnn`, and
+# `fast` against `torch_fast.py` (time to 99%). PyTorch's CNN epochs take half a minute or more.
+: > "$OUT/torch-cnn.tsv"
+if [[ -z "${SKIP_CNN:-}" ]]; then
+    echo "== convolutional networks"
+    "$DIGITS" bench --only cnn --epoch-repeats 1 --save-json "$OUT/digits-cnn.json" 2>/dev/null \
+        | sed -n '/^Convolutions/,$p' | grep -v "^peak memory" || true
+    if [[ -n "$HAVE_TORCH" ]]; then
+        for threads in 1 2; do
+            s=$(timeout 600 "$PY" "$PEERS/torch_mlp.py" "$DATA" --cnn --epochs 1 --threads "$threads" \
+                | awk '/^epoch/ { print $4 + 0 }' || true)
+            echo "PyTorch torch_mlp.py --cnn, $threads thread(s): ${s:-?} s/epoch"
+            [[ -n "$s" ]] && echo "cnn $threads $s" >> "$OUT/torch-cnn.tsv"
+        done
+        s=$(timeout 600 "$PY" "$PEERS/torch_fast.py" "$DATA" | awk '/^reached/ { print $(NF-1) + 0 }' || true)
+        echo "PyTorch torch_fast.py (16-32 channels, 2 threads): reached 99% after ${s:-?} s"
+        [[ -n "$s" ]] && echo "fast 2 $s" >> "$OUT/torch-cnn.tsv"
+    fi
+fi
+
 echo "== ratios (peer seconds / Digits seconds, each the best of its rounds; higher is better for Digits)"
 "$PY" - "$OUT" "$ROUNDS" <<'PYEOF'
 import json, os, re, sys
@@ -99,6 +120,22 @@ ratio("MLP epoch, batch 64, vs PyTorch (better of 1 and 2 threads)", best(torch.
 ratio("MLP epoch, batch 256, vs PyTorch (better of 1 and 2 threads)", best(torch.get(256, [])), epochs[256], 1.2)
 ratio("online SGD 784-16-16-10 (tutorial-sigmoid-16-16) vs numpy s000", best(numpy.get("s000", [])), presets["tutorial-sigmoid-16-16"], 10)
 ratio("tutorial-leaky-256-128, 5 epochs, vs numpy s004", best(numpy.get("s004", [])), presets["tutorial-leaky-256-128"], 1)
+cnn_path = os.path.join(out, "digits-cnn.json")
+if os.path.exists(cnn_path):
+    cnn = json.load(open(cnn_path))
+    ours = {p["name"]: p for p in cnn["cnn_presets"]}
+    peer = {}
+    for line in open(os.path.join(out, "torch-cnn.tsv")):
+        kind, t, s = line.split()
+        peer.setdefault(kind, []).append(float(s))
+    epoch = ours.get("pytorch-cnn, one epoch")
+    ratio("pytorch-cnn epoch vs torch_mlp.py --cnn (better of 1 and 2 threads)", best(peer.get("cnn", [])),
+          epoch and epoch["seconds"], 1)
+    fast = ours.get("fast, all of its training")
+    if fast:
+        print(f"fast: {fast['test_accuracy'] * 100:.2f}% after {fast['seconds']:.2f} s of training (target 99.0% in 10 s)"
+              + (f"; torch_fast.py reached 99% after {best(peer['fast']):.2f} s" if peer.get("fast") else ""))
+    print(f"convolutions: {cnn['conv_gflops']:.1f} GFLOP/s, {cnn['conv_percent_of_peak']:.0f}% of the FMA peak of the threads used")
 g = full["gemm"]
 if g:
     print(f"GEMM on the training shapes: {min(x['percent_of_peak'] for x in g):.0f}% to {max(x['percent_of_peak'] for x in g):.0f}% "
