@@ -125,6 +125,30 @@ import Testing
         #expect(p.value.array == q.value.array)
     }
 
+    @Test("A large parameter, updated in slices on several threads, gets the same bits as on one",
+          arguments: [OptimizerKind.sgd, .momentum(0.9, nesterov: true), .adamW(beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01)])
+    func slicedUpdate(kind: OptimizerKind) {
+        // 200,000 values: six slices of about 33,000. Each value's update is the same formula
+        // as on a small parameter, so the sliced result must equal a three-value parameter's.
+        func run(threads: Int) -> (weights: [Float], cleared: Bool) {
+            Parallel.$threadCount.withValue(threads) {
+                let n = 200_000
+                let p = Self.parameter((0..<n).map { Self.w0[$0 % 3] })
+                let opt = kind.make(l2: 0)
+                for g in [Self.g1, Self.g2] {
+                    for i in 0..<n { p.grad.data[i] = g[i % 3] }
+                    opt.step([p], lr: 0.1)
+                }
+                return (p.value.array, p.grad.array.allSatisfy { $0 == 0 })
+            }
+        }
+        let one = run(threads: 1), three = run(threads: 3)
+        #expect(one.weights == three.weights)
+        #expect(one.cleared && three.cleared)
+        let small = Self.twoSteps(kind.make(l2: 0), lr: 0.1).second
+        #expect(Array(one.weights.prefix(6)) == small + small)
+    }
+
     @Test("OptimizerKind makes the optimiser it names")
     func kinds() {
         #expect(OptimizerKind.sgd.make(l2: 0) is SGD)

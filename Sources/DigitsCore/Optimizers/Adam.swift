@@ -35,12 +35,15 @@ public final class Adam: Optimizer {
             let (mt, vt) = state(for: p)
             let w = p.value.data, g = p.grad.data, m = mt.data, v = vt.data, n = p.value.count
             let decay = p.decays ? lr * weightDecay : 0
-            for i in 0..<n {
-                m[i] = beta1 * m[i] + (1 - beta1) * g[i]
-                v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
-                w[i] -= stepSize * m[i] / ((v[i] * invC2).squareRoot() + epsilon) + decay * w[i]
+            let beta1 = self.beta1, beta2 = self.beta2, epsilon = self.epsilon
+            forEachSlice(n) { r in
+                for i in r {
+                    m[i] = beta1 * m[i] + (1 - beta1) * g[i]
+                    v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
+                    w[i] -= stepSize * m[i] / ((v[i] * invC2).squareRoot() + epsilon) + decay * w[i]
+                    g[i] = 0
+                }
             }
-            p.grad.zero()
         }
     }
 

@@ -9,6 +9,18 @@ public protocol Optimizer: AnyObject {
     func step(_ parameters: [Parameter], lr: Float)
 }
 
+extension Optimizer {
+    /// Runs `body` over `0..<count` in slices: on both CPUs for a large parameter (an update is
+    /// a pass over memory, which a second thread speeds up), in one piece for a small one. Each
+    /// value is updated on its own, so the slicing never changes a result.
+    @inline(__always)
+    func forEachSlice(_ count: Int, _ body: (Range<Int>) -> Void) {
+        let parts = min(8, count >> 15)
+        guard parts > 1 else { body(0..<count); return }
+        Parallel.forEach(parts) { part in body(Parallel.slice(part, of: parts, count: count)) }
+    }
+}
+
 /// What the command line and presets choose from.
 public enum OptimizerKind: Sendable, Equatable, Codable {
     case sgd
