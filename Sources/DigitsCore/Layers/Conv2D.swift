@@ -228,7 +228,9 @@ public final class Conv2D: Layer {
                 im2col(xData, first: first, count: count, into: c)
             }
             // Computed transposed, dWᵀ (kk, outC) += cols (kk, n) · dzᵀ (n, outC), so that the
-            // channels, a multiple of 16 in most networks, fill the kernel's 16-wide tiles.
+            // channels, a multiple of 16 in most networks, fill the kernel's 16-wide tiles. The
+            // patches of an image (a few channels, small patches) are mostly background zeros,
+            // which packing skips; deeper layers' patches are dense and are read in place.
             GEMM.multiply(transB: true, m: kk, n: outC, k: n, a: c, lda: n, b: dz, ldb: n,
                           beta: 1, c: dWeight[g].data, ldc: outC, denseA: patchSize > 64)
             guard needDx else { return }
