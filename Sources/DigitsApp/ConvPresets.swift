@@ -43,40 +43,54 @@ public enum ConvPresets {
                                learningRate: 3e-3, schedule: .oneCycleDefault),
             seed: 1))
 
-    /// The layers of `cnn` and `cnn-best`: (1, 28, 28) → 10 scores.
+    /// The layers of `cnn`: (1, 28, 28) → 10 scores.
     static func cnnLayers(dropout: Float) -> [LayerSpec] {
         convBNReLU(1, 32, kernel: 5, padding: 0) + [pool2]        // (32, 12, 12)
         + convBNReLU(32, 64, kernel: 5, padding: 0) + [pool2]     // (64, 4, 4)
         + [.flatten, dense(64 * 16, 128, .relu), .dropout(rate: dropout), dense(128, 10)]
     }
 
-    /// The most accurate preset: the `cnn` network with augmentation, more dropout and a longer schedule.
+    /// The most accurate preset: three convolutions (the last two 3×3 at 14×14) with BatchNorm,
+    /// a 256-unit hidden layer with dropout, augmentation, and SGD with Nesterov momentum, L2
+    /// and a 14-epoch one-cycle schedule. (AdamW with the same network and augmentation gave
+    /// 99.53-99.57 %; SGD with weight decay generalises a little better here.)
     public static let cnnBest = Preset(
         name: "cnn-best",
-        summary: "cnn's network, augmented (shift ±2 px, rotation ±10°, scale ±10%), dropout 0.4, AdamW one-cycle, 10 epochs",
-        source: nil, expectedAccuracy: 0.9949,   // measured, seed 1; the 99.6 % target is not reached yet
-        quirks: [],
-        recipe: Recipe(
-            network: .layers(inputShape: imageShape, specs: cnnLayers(dropout: 0.4), initializer: .he),
-            loss: .crossEntropy, inputTransform: .unit,
-            plan: TrainingPlan(batchSize: 128, batching: .shuffled, length: .epochs(10),
-                               optimizer: .adamW(beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 1e-4),
-                               learningRate: 3e-3, schedule: .oneCycleDefault,
-                               augmentation: Augmentation(maxShift: 2, maxRotation: 10, maxScale: 0.1)),
-            seed: 1))
-
-    /// 99% in a few seconds: a small network, few epochs, a one-cycle schedule.
-    public static let fast = Preset(
-        name: "fast",
-        summary: "Conv16(5×5)-pool-Conv32(5×5)-pool (BatchNorm, ReLU) → 10, Adam one-cycle, batch 128, 2 epochs",
-        source: nil, expectedAccuracy: 0.99,
+        summary: "Conv32(5×5)-pool-Conv64(3×3)-Conv64(3×3)-pool (BatchNorm, ReLU) → 256 → 10, dropout 0.4, augmented (shift ±2 px, rotation ±10°, scale ±10%), SGD Nesterov 0.9, L2 5e-4, lr 0.05 one-cycle, 14 epochs",
+        source: nil, expectedAccuracy: 0.9961,
         quirks: [],
         recipe: Recipe(
             network: .layers(inputShape: imageShape, specs:
-                convBNReLU(1, 16, kernel: 5, padding: 0) + [pool2]             // (16, 12, 12)
-                + convBNReLU(16, 32, kernel: 5, padding: 0) + [pool2]          // (32, 4, 4)
-                + [.flatten, dense(32 * 16, 10)],
+                convBNReLU(1, 32, kernel: 5, padding: 2) + [pool2]              // (32, 14, 14)
+                + convBNReLU(32, 64) + convBNReLU(64, 64) + [pool2]             // (64, 7, 7)
+                + [.flatten, dense(64 * 49, 256, .relu), .dropout(rate: 0.4), dense(256, 10)],
                 initializer: .he),
+            loss: .crossEntropy, inputTransform: .unit,
+            plan: TrainingPlan(batchSize: 128, batching: .shuffled, length: .epochs(14),
+                               optimizer: .momentum(0.9, nesterov: true), learningRate: 0.05,
+                               schedule: .oneCycleDefault, l2: 5e-4,
+                               augmentation: Augmentation(maxShift: 2, maxRotation: 10, maxScale: 0.1)),
+            seed: 1))
+
+    /// 99% in a few seconds: a small network, two epochs, a one-cycle schedule.
+    ///
+    /// Chosen for speed by measurement: the first convolution (on the largest maps, 24×24) has
+    /// its bias and ReLU fused and no BatchNorm; the second is 3×3, and its ReLU comes after the
+    /// pooling (max pooling and ReLU commute, and the pooled maps are a quarter the size).
+    public static let fast = Preset(
+        name: "fast",
+        summary: "Conv16(5×5, ReLU)-pool-Conv32(3×3, BatchNorm)-pool-ReLU → 10, Adam one-cycle, batch 128, 2 epochs",
+        source: nil, expectedAccuracy: 0.99,
+        quirks: [],
+        recipe: Recipe(
+            network: .layers(inputShape: imageShape, specs: [
+                .conv2d(inChannels: 1, outChannels: 16, kernelSize: 5, stride: 1, padding: 0, bias: true, activation: .relu),
+                pool2,                                                          // (16, 12, 12)
+                .conv2d(inChannels: 16, outChannels: 32, kernelSize: 3, stride: 1, padding: 0, bias: false, activation: nil),
+                .batchNorm(channels: 32, momentum: 0.1, epsilon: 1e-5),
+                pool2, .activation(.relu),                                      // (32, 5, 5)
+                .flatten, dense(32 * 25, 10),
+            ], initializer: .he),
             loss: .crossEntropy, inputTransform: .unit,
             plan: TrainingPlan(batchSize: 128, batching: .shuffled, length: .epochs(2),
                                optimizer: .adam, learningRate: 1e-2, schedule: .oneCycleDefault),
