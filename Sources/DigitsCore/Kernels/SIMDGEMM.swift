@@ -53,11 +53,11 @@ public struct SIMDGEMM: GEMMKernel {
     /// - Parameters:
     ///   - threads: 1 runs everything on the calling thread; 2 or more split large products by
     ///     column blocks (results are the same bit for bit).
-    ///   - minFlopsPerThread: the smallest share worth handing to another thread. 8 MFLOP splits
-    ///     the first layer's products of a 784-256-128-10 network at batch 64 (25.7 MFLOP) but
-    ///     not the second layer's (4.2 MFLOP), where waking the other thread costs more than it
-    ///     saves.
-    public init(threads: Int = 1, minFlopsPerThread: Int = 8_000_000) {
+    ///   - minFlopsPerThread: the smallest share worth handing to another thread. 2 MFLOP splits
+    ///     every product of a 784-256-128-10 network at batch 64 but the last layer's: measured
+    ///     on two cores, an epoch at batch 64 takes 0.43-0.47 s this way and 0.49-0.60 s when
+    ///     only the first layer's products (25.7 MFLOP) are split; 1 MFLOP is slower again.
+    public init(threads: Int = 1, minFlopsPerThread: Int = 2_000_000) {
         self.threads = max(1, threads)
         self.minFlopsPerThread = minFlopsPerThread
     }
@@ -76,6 +76,10 @@ public struct SIMDGEMM: GEMMKernel {
         }
         #if os(Linux)
         guard sysconf(Int32(_SC_NPROCESSORS_ONLN)) >= 2 else { return SIMDGEMM(threads: 1) }
+        // Start the worker and let it run a few jobs first: a worker that has just been
+        // created may not be scheduled for a few milliseconds, and meanwhile the calling thread
+        // runs every part itself, which would measure two threads as one.
+        _ = FMAPeak.measure(threads: 2, repeats: 10, iterations: 100_000)
         // Best of 20 short samples each (about 10 ms in all), so that a moment of contention
         // from another program does not decide.
         let one = FMAPeak.measure(threads: 1, repeats: 20, iterations: 100_000)
