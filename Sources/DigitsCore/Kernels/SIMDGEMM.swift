@@ -99,7 +99,8 @@ public struct SIMDGEMM: GEMMKernel {
         let panels = (p.n + SIMDGEMM.nr - 1) / SIMDGEMM.nr
         let flops = 2 * p.m * p.n * p.k
         let parts = min(threads, panels, max(1, flops / minFlopsPerThread))
-        if parts <= 1 {
+        // Inside a part of a parallel job (a convolution's slice), the other thread is busy.
+        if parts <= 1 || WorkerPool.shared(threads: parts - 1).isBusy {
             SIMDGEMM.blocked(p)
             return
         }

@@ -57,6 +57,10 @@ final class WorkerPool: @unchecked Sendable {
         pthread_cond_init(&condition, nil)
     }
 
+    /// Whether a job is running. A part that multiplies checks this: a product started inside a
+    /// job would run all its parts on its own thread anyway, so it is better not split at all.
+    var isBusy: Bool { busy.load(ordering: .relaxed) }
+
     /// Runs `body(0..<parts)`. Parts are claimed one at a time by whoever is free: the caller
     /// starts with part 0 and goes on claiming, so a worker that the scheduler has not woken
     /// (another program on the CPU) never holds the caller up; it only waits for a part a
@@ -168,6 +172,7 @@ final class WorkerPool: @unchecked Sendable {
     }
     #else
     private init() {}
+    var isBusy: Bool { false }
     func run(parts: Int, context: UnsafeRawPointer, _ body: JobFunction) {
         for part in 0..<parts { body(context, part) }
     }
