@@ -33,6 +33,16 @@ public enum Parallel {
         }
     }
 
+    /// Runs `body(range)` over `0..<count` cut into consecutive slices of at least `minimumSlice`
+    /// values, at most `maximumParts` of them (one slice, on the calling thread, when `count`
+    /// is small). For element-wise work, where how it is cut never changes a result.
+    public static func forEachSlice(_ count: Int, minimumSlice: Int, maximumParts: Int = 8,
+                                    _ body: (Range<Int>) -> Void) {
+        let parts = min(maximumParts, count / max(minimumSlice, 1))
+        guard parts > 1 else { body(0..<count); return }
+        forEach(parts) { part in body(slice(part, of: parts, count: count)) }
+    }
+
     /// The `part`-th of `parts` nearly equal consecutive slices of `0..<count`.
     @inlinable
     public static func slice(_ part: Int, of parts: Int, count: Int) -> Range<Int> {

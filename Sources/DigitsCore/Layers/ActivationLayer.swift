@@ -14,9 +14,8 @@ public final class ActivationLayer: Layer {
     // x: (B, …) -> y: (B, …)
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         y.reshape(to: x.shape)
-        let count = x.count, parts = ActivationLayer.parts(count), xData = x.data, yData = y.data
-        Parallel.forEach(parts) { part in
-            let r = Parallel.slice(part, of: parts, count: count)
+        let xData = x.data, yData = y.data
+        Parallel.forEachSlice(x.count, minimumSlice: ActivationLayer.minimumSlice) { r in
             activation.forward(xData + r.lowerBound, yData + r.lowerBound, r.count)
         }
         return y
@@ -25,16 +24,15 @@ public final class ActivationLayer: Layer {
     // dy: (B, …) -> dx = dy · f'(x)
     public func backward(_ dy: Tensor) -> Tensor {
         dx.reshape(to: dy.shape)
-        let count = dy.count, parts = ActivationLayer.parts(count), yData = y.data, dyData = dy.data, dxData = dx.data
-        Parallel.forEach(parts) { part in
-            let r = Parallel.slice(part, of: parts, count: count)
+        let yData = y.data, dyData = dy.data, dxData = dx.data
+        Parallel.forEachSlice(dy.count, minimumSlice: ActivationLayer.minimumSlice) { r in
             activation.backward(y: yData + r.lowerBound, dy: dyData + r.lowerBound, dx: dxData + r.lowerBound, r.count)
         }
         return dx
     }
 
-    /// Element-wise work is split into slices of at least 64 Ki values, at most 8.
-    static func parts(_ count: Int) -> Int { min(8, max(1, count >> 16)) }
+    /// Element-wise work is split into slices of at least 64 Ki values (at most 8).
+    static let minimumSlice = 1 << 16
 }
 
 /// y = 1 / (1 + e^-x)

@@ -39,10 +39,10 @@ public final class MaxPool2D: Layer {
         let planes = x.shape[0] * x.shape[1], h = x.shape[2], w = x.shape[3], k = kernelSize, s = stride
         let oh = (h - k) / s + 1, ow = (w - k) / s + 1
         y.reshape(to: [x.shape[0], x.shape[1], oh, ow])
-        let xData = x.data, yData = y.data, parts = MaxPool2D.parts(planes)
+        let xData = x.data, yData = y.data
         // Planes are independent: slices of them run in parallel.
-        Parallel.forEach(parts) { part in
-            for p in Parallel.slice(part, of: parts, count: planes) {
+        Parallel.forEachSlice(planes, minimumSlice: MaxPool2D.planesPerSlice, maximumParts: 16) { slice in
+            for p in slice {
                 poolPlane(xData + p * h * w, h: h, w: w, into: yData + p * oh * ow)
             }
         }
@@ -55,10 +55,10 @@ public final class MaxPool2D: Layer {
         dx.reshape(to: x.shape)
         guard computesInputGradient else { return dx }
         let planes = x.shape[0] * x.shape[1], h = x.shape[2], w = x.shape[3], oh = y.shape[2], ow = y.shape[3]
-        let xData = x.data, yData = y.data, dxData = dx.data, dyData = dy.data, parts = MaxPool2D.parts(planes)
+        let xData = x.data, yData = y.data, dxData = dx.data, dyData = dy.data
         let k = kernelSize, s = stride
-        Parallel.forEach(parts) { part in
-            for p in Parallel.slice(part, of: parts, count: planes) {
+        Parallel.forEachSlice(planes, minimumSlice: MaxPool2D.planesPerSlice, maximumParts: 16) { slice in
+            for p in slice {
                 let src = xData + p * h * w, d = dxData + p * h * w
                 let top = yData + p * oh * ow, g = dyData + p * oh * ow
                 if k == 2 && s == 2 {
@@ -163,8 +163,8 @@ public final class MaxPool2D: Layer {
         for i in 0..<V.scalarCount { dst[2 * i] = even[i]; dst[2 * i + 1] = odd[i] }
     }
 
-    /// Slices of the planes to run in parallel: about 64 planes each, at most 16.
-    static func parts(_ planes: Int) -> Int { min(16, max(1, planes / 64)) }
+    /// Planes are run in parallel in slices of at least 64 (at most 16 slices).
+    static let planesPerSlice = 64
 
     /// One plane (h, w) -> (oh, ow).
     @inline(__always)

@@ -15,9 +15,7 @@ extension Optimizer {
     /// value is updated on its own, so the slicing never changes a result.
     @inline(__always)
     func forEachSlice(_ count: Int, _ body: (Range<Int>) -> Void) {
-        let parts = min(8, count >> 15)
-        guard parts > 1 else { body(0..<count); return }
-        Parallel.forEach(parts) { part in body(Parallel.slice(part, of: parts, count: count)) }
+        Parallel.forEachSlice(count, minimumSlice: 1 << 15, body)
     }
 }
 
