@@ -46,6 +46,18 @@ import Testing
 
         /// C after the product computed by `kernel`.
         func run(_ kernel: any GEMMKernel) -> [Float] {
+            run { kernel.run($0) }
+        }
+
+        /// The problem, with pointers valid only for a first look (such as `SIMDGEMM.transposesC`).
+        func problem() -> GEMMProblem {
+            var captured: GEMMProblem?
+            _ = run { captured = $0 }
+            return captured!
+        }
+
+        /// C after `multiply` has computed the product.
+        func run(_ multiply: (GEMMProblem) -> Void) -> [Float] {
             var out = c
             let bias = self.bias ?? []
             a.withUnsafeBufferPointer { ap in
@@ -57,7 +69,7 @@ import Testing
                                                 a: ap.baseAddress!, lda: lda, b: bp.baseAddress!, ldb: ldb,
                                                 beta: beta, c: cp.baseAddress!, ldc: ldc, epilogue: e)
                             p.denseA = denseA
-                            kernel.run(p)
+                            multiply(p)
                         }
                     }
                 }
@@ -207,6 +219,25 @@ import Testing
                                  bias: beta == 0, activation: beta == 0 ? .relu : nil, zeroFraction: zeroFraction)
                     p.check(p.run(SIMDGEMM()))
                 }
+            }
+        }
+    }
+
+    @Test("few rows times a transposed B, computed as Cᵀ = B·op(A)ᵀ: the reference's values, the direct path's bits",
+          arguments: [(6, 48, 80), (7, 127, 128), (17, 300, 256), (64, 785, 33), (96, 192, 300), (64, 256, 128)])
+    func transposedC(m: Int, n: Int, k: Int) {
+        for (alpha, beta): (Float, Float) in [(1, 0), (0.5, 1), (-2, 0.25)] {
+            let p = Case(transA: false, transB: true, m: m, n: n, k: k, alpha: alpha, beta: beta)
+            let problem = p.problem()
+            #expect(SIMDGEMM.transposesC(problem) && !SIMDGEMM.prefersDirect(problem), "\(m)×\(n)×\(k) should be computed transposed")
+            let viaTransposed = p.run(SIMDGEMM())
+            p.check(viaTransposed)
+            // The packed path without the transposition sums the same terms in the same order.
+            let direct = p.run { SIMDGEMM.blocked($0) }
+            #expect(direct.map(\.bitPattern) == viaTransposed.map(\.bitPattern), "\(m)×\(n)×\(k): not the direct path's bits")
+            for threads in [2, 3] {
+                let many = p.run(SIMDGEMM(threads: threads, minFlopsPerThread: 1))
+                #expect(many.map(\.bitPattern) == viaTransposed.map(\.bitPattern), "\(threads) threads differ from one")
             }
         }
     }

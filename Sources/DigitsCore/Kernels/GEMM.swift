@@ -79,6 +79,8 @@ public struct GEMMProblem: @unchecked Sendable {
     public var epilogue: GEMMEpilogue
     /// A hint: A has few zeros, so reading it in place beats packing it (see `GEMM.multiply`).
     public var denseA = false
+    /// C is stored transposed: C[i, j] at `c + j·ldc + i` (see `SIMDGEMM.transposesC`).
+    @usableFromInline var transposedC = false
 
     @inlinable
     public init(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,

@@ -90,12 +90,13 @@ public struct SIMDGEMM: GEMMKernel {
         #endif
     }
 
-    public func run(_ p: GEMMProblem) {
-        guard p.m > 0, p.n > 0 else { return }
-        if SIMDGEMM.prefersDirect(p) {
-            SmallGEMM.run(p)
+    public func run(_ problem: GEMMProblem) {
+        guard problem.m > 0, problem.n > 0 else { return }
+        if SIMDGEMM.prefersDirect(problem) {
+            SmallGEMM.run(problem)
             return
         }
+        let p = SIMDGEMM.transposesC(problem) ? problem.transposed() : problem
         let panels = (p.n + SIMDGEMM.nr - 1) / SIMDGEMM.nr
         let flops = 2 * p.m * p.n * p.k
         let parts = min(threads, panels, max(1, flops / minFlopsPerThread))
@@ -107,6 +108,17 @@ public struct SIMDGEMM: GEMMKernel {
         var split = ColumnSplit(problem: p, panels: panels, parts: parts)
         let pool = WorkerPool.shared(threads: parts - 1)
         withUnsafePointer(to: &split) { pool.run(parts: parts, context: UnsafeRawPointer($0), columnSplitPart) }
+    }
+
+    /// Whether to compute `p` as Cᵀ = op(B)ᵀ · op(A)ᵀ: for a few rows times a transposed B
+    /// (the input gradient dZ·Wᵀ of a dense layer at batch 64). Computed as it is, op(B) = Wᵀ
+    /// must be packed (transposed) on every call, which 64 rows of C do not repay; computed
+    /// transposed, W is read in place as the A operand, and only the small dZ is packed. Each
+    /// value of C is the same sum, in the same order, either way.
+    @inline(__always)
+    static func transposesC(_ p: GEMMProblem) -> Bool {
+        p.transB && !p.transA && !p.transposedC && p.m <= 96 && p.n >= 2 * p.m
+            && p.epilogue.bias == nil && p.epilogue.activation == nil
     }
 
     /// Whether `p` is too small, or too thin, to repay packing.
@@ -170,7 +182,9 @@ public struct SIMDGEMM: GEMMKernel {
                     var ir = 0, panel = 0
                     while ir < mcb {
                         let rows = min(mr, mcb - ir)
-                        let cRow = p.c + (ic + ir) * p.ldc + jc
+                        // Where C[ic + ir, jc] is, and the step to the next column panel.
+                        let cRow = p.transposedC ? p.c + jc * p.ldc + ic + ir : p.c + (ic + ir) * p.ldc + jc
+                        let cPanelStep = p.transposedC ? nr * p.ldc : nr
                         @inline(__always) func panelTimesB(count: Int, a: UnsafePointer<Float>, indices: UnsafePointer<Int32>,
                                                            aRowStride: Int, aStep: Int) {
                             // Nothing to add and nothing to apply: this row panel of C stays as it is.
@@ -181,7 +195,8 @@ public struct SIMDGEMM: GEMMKernel {
                                 microKernel(count: count, dense: count == kcb, a: a, aRowStride: aRowStride, aStep: aStep,
                                             indices: indices,
                                             b: inPlace ? p.b + pc * p.ldb + jc + jr : UnsafePointer(packedB) + (inPlaceB ? 0 : jr * kcb),
-                                            bStride: inPlace ? p.ldb : nr, c: cRow + jr, ldc: p.ldc,
+                                            bStride: inPlace ? p.ldb : nr, c: cRow + jr / nr * cPanelStep, ldc: p.ldc,
+                                            transposedC: p.transposedC,
                                             rows: rows, cols: min(nr, ncb - jr), alpha: p.alpha, beta: beta,
                                             bias: bias.map { $0 + jr }, activation: activation, tile: tile)
                                 jr += nr
@@ -292,32 +307,34 @@ public struct SIMDGEMM: GEMMKernel {
             // the reads stream; rows far apart would defeat the prefetcher at every page.
             let panels = (rowCount + mr - 1) / mr
             for panel in 0..<panels { counts[panel] = 0 }
+            let stride = panelStrideA(kCount)
+            // Panels read with one 8-wide load: six rows, and two more still inside A's row.
+            let wide = p.m - i0 >= 8 ? min(rowCount / mr, (p.m - i0 - 8) / mr + 1) : 0
             for q in 0..<kCount {
                 let s = p.a + (k0 + q) * lda + i0
-                var i = 0, panel = 0
-                while i < rowCount {
-                    let rows = min(mr, rowCount - i)
-                    let d = dst + panel * panelStrideA(kCount), idx = indices + panel * kCount
-                    var kept = counts[panel]
-                    if rows == mr && i0 + i + 8 <= p.m {
-                        // One 8-wide load (two values past the panel, still inside A's row) and
-                        // one 8-wide store (its two extra values overwritten by the next step).
-                        let v = load8(s + i)
-                        store8(v, d + kept &* mr)
-                        idx[kept] = Int32(truncatingIfNeeded: q)
-                        kept &+= laneMask(bits(v)) & 0x3f == 0 ? 0 : 1
-                    } else {
-                        let out = d + kept &* mr
-                        var any: UInt32 = 0
-                        for r in 0..<mr {
-                            let x: Float = r < rows ? s[i + r] : 0
-                            out[r] = x; any |= x.bitPattern
-                        }
-                        idx[kept] = Int32(truncatingIfNeeded: q)
-                        kept &+= any & 0x7fff_ffff != 0 ? 1 : 0
+                let step = Int32(truncatingIfNeeded: q)
+                var panel = 0, d = dst, idx = indices
+                while panel < wide {
+                    // One 8-wide load and one 8-wide store (its two extra values overwritten by
+                    // the next step); the step is kept when any of the six values is nonzero.
+                    let kept = counts[panel]
+                    let v = load8(s + panel &* mr)
+                    store8(v, d + kept &* mr)
+                    idx[kept] = step
+                    counts[panel] = kept &+ (isZero6(v) ? 0 : 1)
+                    panel &+= 1; d += stride; idx += kCount
+                }
+                while panel < panels {
+                    let rows = min(mr, rowCount - panel * mr)
+                    let kept = counts[panel], out = d + kept &* mr
+                    var any: UInt32 = 0
+                    for r in 0..<mr {
+                        let x: Float = r < rows ? s[panel * mr + r] : 0
+                        out[r] = x; any |= x.bitPattern
                     }
-                    counts[panel] = kept
-                    i += mr; panel += 1
+                    idx[kept] = step
+                    counts[panel] = kept &+ (any & 0x7fff_ffff != 0 ? 1 : 0)
+                    panel &+= 1; d += stride; idx += kCount
                 }
             }
             return
@@ -384,6 +401,15 @@ public struct SIMDGEMM: GEMMKernel {
         return Int((flags &* SIMD8<UInt32>(1, 2, 4, 8, 16, 32, 64, 128)).wrappedSum())
     }
 
+    /// Whether lanes 0-5 of `v` are all zero (±0): one AND and a test of the four 64-bit words.
+    @inline(__always)
+    static func isZero6(_ v: SIMD8<Float>) -> Bool {
+        let sixLanes = SIMD8<UInt32>(0x7fff_ffff, 0x7fff_ffff, 0x7fff_ffff, 0x7fff_ffff, 0x7fff_ffff, 0x7fff_ffff, 0, 0)
+        let words = unsafeBitCast(bits(v) & sixLanes, to: SIMD4<UInt64>.self)
+        let half = words.lowHalf | words.highHalf
+        return half[0] | half[1] == 0
+    }
+
     @inline(__always)
     static func bits(_ v: SIMD8<Float>) -> SIMD8<UInt32> { unsafeBitCast(v, to: SIMD8<UInt32>.self) }
 
@@ -420,7 +446,7 @@ public struct SIMDGEMM: GEMMKernel {
     static func microKernel(count: Int, dense: Bool,
                             a: UnsafePointer<Float>, aRowStride: Int, aStep: Int, indices: UnsafePointer<Int32>,
                             b: UnsafePointer<Float>, bStride: Int,
-                            c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int,
+                            c: UnsafeMutablePointer<Float>, ldc: Int, transposedC: Bool, rows: Int, cols: Int,
                             alpha: Float, beta: Float, bias: UnsafePointer<Float>?, activation: Activation?,
                             tile: UnsafeMutablePointer<Float>) {
         var c00 = SIMD8<Float>(), c01 = SIMD8<Float>()
@@ -455,7 +481,53 @@ public struct SIMDGEMM: GEMMKernel {
             for q in 0..<count { step(b + Int(indices[q]) &* bStride) }
         }
 
-        if cols == nr {
+        if transposedC && rows == mr && cols == nr {
+            // C is stored transposed: column j of the tile is a run of six values of C's row j.
+            // Transposed in registers (two 8 × 8 transposes, rows 6 and 7 zero), then stored as
+            // four values and two.
+            if alpha != 1 {
+                c00 *= alpha; c10 *= alpha; c20 *= alpha; c30 *= alpha; c40 *= alpha; c50 *= alpha
+                c01 *= alpha; c11 *= alpha; c21 *= alpha; c31 *= alpha; c41 *= alpha; c51 *= alpha
+            }
+            let zero = SIMD8<Float>()
+            let t = transpose8(c00, c10, c20, c30, c40, c50, zero, zero)
+            let u = transpose8(c01, c11, c21, c31, c41, c51, zero, zero)
+            @inline(__always) func store(_ v: SIMD8<Float>, _ j: Int) {
+                let row = c + j &* ldc
+                UnsafeMutableRawPointer(row).storeBytes(of: v.lowHalf, as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(row + 4).storeBytes(of: v.highHalf.lowHalf, as: SIMD2<Float>.self)
+            }
+            @inline(__always) func add(_ v: SIMD8<Float>, _ j: Int) {
+                let row = c + j &* ldc
+                let lo = madd(v.lowHalf, beta, UnsafeRawPointer(row).loadUnaligned(as: SIMD4<Float>.self))
+                let hi = madd(v.highHalf.lowHalf, beta, UnsafeRawPointer(row + 4).loadUnaligned(as: SIMD2<Float>.self))
+                UnsafeMutableRawPointer(row).storeBytes(of: lo, as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(row + 4).storeBytes(of: hi, as: SIMD2<Float>.self)
+            }
+            if beta == 0 {
+                store(t.0, 0); store(t.1, 1); store(t.2, 2); store(t.3, 3); store(t.4, 4); store(t.5, 5); store(t.6, 6); store(t.7, 7)
+                store(u.0, 8); store(u.1, 9); store(u.2, 10); store(u.3, 11); store(u.4, 12); store(u.5, 13); store(u.6, 14); store(u.7, 15)
+            } else {
+                add(t.0, 0); add(t.1, 1); add(t.2, 2); add(t.3, 3); add(t.4, 4); add(t.5, 5); add(t.6, 6); add(t.7, 7)
+                add(u.0, 8); add(u.1, 9); add(u.2, 10); add(u.3, 11); add(u.4, 12); add(u.5, 13); add(u.6, 14); add(u.7, 15)
+            }
+        } else if transposedC {
+            // An edge tile of transposed C: spill the registers, then value by value.
+            store8(c00, tile); store8(c01, tile + 8)
+            store8(c10, tile + 16); store8(c11, tile + 24)
+            store8(c20, tile + 32); store8(c21, tile + 40)
+            store8(c30, tile + 48); store8(c31, tile + 56)
+            store8(c40, tile + 64); store8(c41, tile + 72)
+            store8(c50, tile + 80); store8(c51, tile + 88)
+            for j in 0..<cols {
+                let row = c + j * ldc
+                for r in 0..<rows {
+                    var v = alpha * tile[r * nr + j]
+                    if beta != 0 { v = madd(v, beta, row[r]) }
+                    row[r] = v
+                }
+            }
+        } else if cols == nr {
             // Whole rows of 16: finish them in registers.
             @inline(__always) func finish(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ row: UnsafeMutablePointer<Float>) {
                 var x0 = v0, x1 = v1
@@ -540,6 +612,15 @@ func madd(_ c: SIMD8<Float>, _ a: Float, _ b: SIMD8<Float>) -> SIMD8<Float> {
 }
 
 @inline(__always)
+func madd<V: SIMD>(_ c: V, _ a: Float, _ b: V) -> V where V.Scalar == Float {
+    #if DIGITS_NO_FMA
+    c + a * b
+    #else
+    c.addingProduct(a, b)
+    #endif
+}
+
+@inline(__always)
 func madd(_ c: Float, _ a: Float, _ b: Float) -> Float {
     #if DIGITS_NO_FMA
     c + a * b
@@ -587,12 +668,23 @@ private func columnSplitPart(_ context: UnsafeRawPointer, _ part: Int) {
 }
 
 extension GEMMProblem {
+    /// The same product computed as Cᵀ = op(B)ᵀ · op(A)ᵀ: op(B)ᵀ is B read the other way, and
+    /// the result is stored transposed, so C itself comes out. Only without an epilogue.
+    func transposed() -> GEMMProblem {
+        var q = GEMMProblem(transA: !transB, transB: !transA, m: n, n: m, k: k, alpha: alpha,
+                            a: b, lda: ldb, b: a, ldb: lda, beta: beta, c: c, ldc: ldc, epilogue: .none)
+        q.transposedC = !transposedC
+        // The weights are dense: read them in place.
+        q.denseA = true
+        return q
+    }
+
     /// The same product restricted to the columns `range` of C (and of op(B), and of the bias).
     func columns(_ range: Range<Int>) -> GEMMProblem {
         var q = self
         q.n = range.count
         q.b = transB ? b + range.lowerBound * ldb : b + range.lowerBound
-        q.c = c + range.lowerBound
+        q.c = transposedC ? c + range.lowerBound * ldc : c + range.lowerBound
         q.epilogue.bias = epilogue.bias.map { $0 + range.lowerBound }
         return q
     }
