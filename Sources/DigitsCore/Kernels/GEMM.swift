@@ -18,7 +18,8 @@ public enum GEMM {
     /// C = alpha · op(A) · op(B) + beta · C, then `epilogue`.
     ///
     /// `denseA` is a hint that A (not transposed) has few zeros: a kernel may then read it in
-    /// place rather than pack it and skip its all-zero k-steps (which pays for images).
+    /// place rather than pack it and skip its all-zero k-steps (which pays for images). Without
+    /// the hint the SIMD kernel finds out itself, from the first rows of A.
     @inlinable
     public static func multiply(
         transA: Bool = false, transB: Bool = false,

@@ -24,6 +24,12 @@ import Darwin
 /// skips it. MNIST images are about 80% background, so the first layer's products (X·W and
 /// Xᵀ·dZ) skip most of their work. This is exact: a skipped step would have added ±0 (it differs
 /// from the dense sum only where op(B) holds an infinity or NaN, where a diverged run is anyway).
+/// Where there is little to skip (hidden activations, weights), packing costs more than it saves:
+/// a non-transposed A is then read in place. The first row panel, packed as a probe, decides.
+///
+/// ## Few rows times a transposed B
+/// The input gradient dZ·Wᵀ at batch 64 would pack all of Wᵀ for 64 rows of C. It is computed
+/// as Cᵀ = W·dZᵀ instead: W read in place, the small dZ packed, each tile stored transposed.
 ///
 /// ## Small problems
 /// Problems too small to repay packing (a single row, as in online SGD, or a tiny inner
@@ -150,8 +156,17 @@ public struct SIMDGEMM: GEMMKernel {
         let hasEpilogue = p.epilogue.bias != nil || p.epilogue.activation != nil
         // Measured on the training shapes: reading B in place wins at batch 64, packing at 256.
         let inPlaceB = !p.transB && m <= 96
-        // A dense A (the caller says so) is read in place: no packing, but no zero k-steps skipped.
-        let inPlaceA = !p.transA && p.denseA
+        // A dense A is read in place: no packing, but no zero k-steps skipped. Dense when the
+        // caller says so, or when the first row panel, packed as a probe, keeps 90% of its k-steps
+        // (hidden activations: packing would cost more than the few skipped steps save).
+        // When it is not, the probe is the first panel of the first block, and is not packed again.
+        var inPlaceA = !p.transA && p.denseA
+        var probed = false
+        if !p.transA && !inPlaceA && m >= mr {
+            packA(p, row: 0, rowCount: mr, k: 0, kCount: kcMax, into: packedA, indices: indices, counts: counts)
+            inPlaceA = counts[0] * 10 >= kcMax * 9
+            probed = !inPlaceA
+        }
 
         var jc = 0
         while jc < n {
@@ -176,7 +191,12 @@ public struct SIMDGEMM: GEMMKernel {
                 var ic = 0
                 while ic < m {
                     let mcb = min(mc, m - ic)
-                    if !inPlaceA {
+                    if probed {
+                        // The first block: its first panel is the probe.
+                        packA(p, row: mr, rowCount: mcb - mr, k: 0, kCount: kcb, into: packedA + panelStrideA(kcb),
+                              indices: indices + kcb, counts: counts + 1)
+                        probed = false
+                    } else if !inPlaceA {
                         packA(p, row: ic, rowCount: mcb, k: pc, kCount: kcb, into: packedA, indices: indices, counts: counts)
                     }
                     var ir = 0, panel = 0

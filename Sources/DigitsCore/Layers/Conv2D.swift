@@ -229,10 +229,10 @@ public final class Conv2D: Layer {
             }
             // Computed transposed, dWᵀ (kk, outC) += cols (kk, n) · dzᵀ (n, outC), so that the
             // channels, a multiple of 16 in most networks, fill the kernel's 16-wide tiles. The
-            // patches of an image (a few channels, small patches) are mostly background zeros,
-            // which packing skips; deeper layers' patches are dense and are read in place.
+            // patches of an image are mostly background zeros, which packing skips; deeper
+            // layers' patches are dense, and the kernel finds that and reads them in place.
             GEMM.multiply(transB: true, m: kk, n: outC, k: n, a: c, lda: n, b: dz, ldb: n,
-                          beta: 1, c: dWeight[g].data, ldc: outC, denseA: patchSize > 64)
+                          beta: 1, c: dWeight[g].data, ldc: outC)
             guard needDx else { return }
             // dcols (kk, n) = Wᵀ (kk, outC) · dz (outC, n), then back into dx's samples.
             let dc = dcols[g].data
