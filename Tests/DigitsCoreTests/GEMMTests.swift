@@ -213,7 +213,7 @@ import Testing
     @Test("inputs mostly zero, as images are (the skipped k-steps)", arguments: [Float(0.8), 0.97, 1])
     func sparseInputs(zeroFraction: Float) {
         for (transA, transB) in Self.transposes {
-            for (m, n, k) in [(64, 48, 300), (300, 40, 64), (1, 16, 784), (785, 16, 1)] {
+            for (m, n, k) in [(64, 48, 300), (300, 40, 64), (1, 16, 784), (785, 16, 1), (7, 48, 300), (126, 33, 600)] {
                 for beta: Float in [0, 1] {
                     let p = Case(transA: transA, transB: transB, m: m, n: n, k: k, beta: beta,
                                  bias: beta == 0, activation: beta == 0 ? .relu : nil, zeroFraction: zeroFraction)
