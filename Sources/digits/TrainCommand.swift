@@ -198,7 +198,7 @@ struct Train: ParsableCommand {
             sets.train = sets.train.subset(0..<cut)
         }
         let recipe = try self.recipe(trainCount: sets.train.count)
-        let loadSeconds = (ContinuousClock.now - loadStart).seconds
+        let loadSeconds = loadStart.elapsedSeconds
 
         let model: Sequential
         do { model = try recipe.makeModel() } catch { throw CommandFailure(error.description) }
@@ -285,9 +285,4 @@ struct Train: ParsableCommand {
         }
         return "\(opt), lr \(plan.learningRate) \(plan.schedule.name), batch \(Format.thousands(plan.batchSize)) \(plan.batching.rawValue), \(plan.reduction.rawValue) of gradients, \(length)"
     }
-}
-
-extension Duration {
-    /// The duration in seconds.
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }

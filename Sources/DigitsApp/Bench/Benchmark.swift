@@ -168,7 +168,7 @@ public enum Benchmark {
                 for i in 0..<n { checksum &+= argmax(out.data + i * out.columns, out.columns) }
                 s += n
             }
-            best = min(best, seconds(since: start))
+            best = min(best, start.elapsedSeconds)
         }
         if checksum == -1 { print("") }
         return Double(test.count) / best
@@ -189,7 +189,7 @@ public enum Benchmark {
             }
             let out = model.forward(x, training: false)
             checksum &+= argmax(out.data, out.columns)
-            times.append(seconds(since: start) * 1e6)
+            times.append(start.elapsedSeconds * 1e6)
         }
         if checksum == -1 { print("") }
         times.sort()
@@ -241,7 +241,7 @@ public struct GEMMShape: Sendable, Codable {
         for _ in 0..<(10 * repeats) {
             let start = ContinuousClock.now
             for _ in 0..<calls { kernel.run(p) }
-            best = min(best, seconds(since: start) / Double(calls))
+            best = min(best, start.elapsedSeconds / Double(calls))
         }
         return flops / best / 1e9
     }

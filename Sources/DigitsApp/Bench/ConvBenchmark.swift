@@ -85,7 +85,7 @@ extension Benchmark {
             for _ in 0..<repeats {
                 let start = ContinuousClock.now
                 y = conv.forward(x, training: true)
-                forward = min(forward, seconds(since: start))
+                forward = min(forward, start.elapsedSeconds)
             }
             let dy = Tensor(shape: y.shape)
             for i in 0..<dy.count { dy.data[i] = rng.uniform(-1, 1) }
@@ -93,7 +93,7 @@ extension Benchmark {
             for _ in 0..<repeats {
                 let start = ContinuousClock.now
                 _ = conv.backward(dy)
-                backward = min(backward, seconds(since: start))
+                backward = min(backward, start.elapsedSeconds)
             }
             // 2 flops per multiply-add: outC · (inC·k·k) · (outH·outW) per sample and product.
             let macs = Double(batch * conv.outChannels * conv.inChannels * conv.kernelSize * conv.kernelSize
@@ -106,9 +106,4 @@ extension Benchmark {
         }
         return rows
     }
-}
-
-func seconds(since start: ContinuousClock.Instant) -> Double {
-    let d = ContinuousClock.now - start
-    return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
 }

@@ -17,8 +17,7 @@ public enum FMAPeak {
                 let pool = WorkerPool.shared(threads: threads - 1)
                 withUnsafePointer(to: &count) { pool.run(parts: threads, context: UnsafeRawPointer($0), peakPart) }
             }
-            let d = ContinuousClock.now - start
-            let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+            let seconds = start.elapsedSeconds
             best = max(best, flopsPerThread * Double(threads) / seconds / 1e9)
         }
         return best

@@ -131,11 +131,11 @@ public final class Trainer {
 
             let stepInInterval = step % interval + 1
             onProgress(TrainingProgress(epoch: step / interval + 1, stepInInterval: stepInInterval, stepsInInterval: interval,
-                                        samplesInInterval: seen, seconds: seconds(since: intervalStart)))
+                                        samplesInInterval: seen, seconds: intervalStart.elapsedSeconds))
             if stepInInterval == interval || step == totalSteps - 1 {
                 var r = TrainingReport(epoch: step / interval + 1, step: step + 1,
                                        trainLoss: lossSum / Double(seen), trainAccuracy: Double(correct) / Double(seen),
-                                       seconds: seconds(since: intervalStart), learningRate: lr)
+                                       seconds: intervalStart.elapsedSeconds, learningRate: lr)
                 if let validation {
                     let e = Evaluator.evaluate(model, loss: loss, on: validation, transform: transform)
                     r.validationLoss = e.loss; r.validationAccuracy = e.accuracy
@@ -150,10 +150,5 @@ public final class Trainer {
             }
         }
         return reports
-    }
-
-    private func seconds(since start: ContinuousClock.Instant) -> Double {
-        let d = ContinuousClock.now - start
-        return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
 }
