@@ -36,9 +36,10 @@ import Darwin
 /// dimension) go to a direct path that accumulates rows of C in registers, also skipping zeros.
 ///
 /// ## Determinism
-/// With `threads > 1` the columns of C are split into blocks of `nr`, each thread computing its
-/// own. Every value of C is summed in the same order whatever the split, so results are
-/// bit-identical for every thread count.
+/// With `threads > 1` the columns of C are split into blocks of `nr`, or its rows into blocks of
+/// `mr` (whichever packs less twice, see `splitsRows`), each thread computing its own. Every
+/// value of C is summed in the same order whatever the split, so results are bit-identical for
+/// every thread count.
 public struct SIMDGEMM: GEMMKernel {
     /// Rows of a register tile.
     public static let mr = 6
@@ -103,7 +104,8 @@ public struct SIMDGEMM: GEMMKernel {
             return
         }
         let p = SIMDGEMM.transposesC(problem) ? problem.transposed() : problem
-        let panels = (p.n + SIMDGEMM.nr - 1) / SIMDGEMM.nr
+        let byRows = SIMDGEMM.splitsRows(p)
+        let panels = byRows ? (p.m + SIMDGEMM.mr - 1) / SIMDGEMM.mr : (p.n + SIMDGEMM.nr - 1) / SIMDGEMM.nr
         let flops = 2 * p.m * p.n * p.k
         let parts = min(threads, panels, max(1, flops / minFlopsPerThread))
         // Inside a part of a parallel job (a convolution's slice), the other thread is busy.
@@ -111,9 +113,25 @@ public struct SIMDGEMM: GEMMKernel {
             SIMDGEMM.blocked(p)
             return
         }
-        var split = ColumnSplit(problem: p, panels: panels, parts: parts)
+        var split = Split(problem: p, panels: panels, parts: parts)
         let pool = WorkerPool.shared(threads: parts - 1)
-        withUnsafePointer(to: &split) { pool.run(parts: parts, context: UnsafeRawPointer($0), columnSplitPart) }
+        withUnsafePointer(to: &split) {
+            pool.run(parts: parts, context: UnsafeRawPointer($0), byRows ? rowSplitPart : columnSplitPart)
+        }
+    }
+
+    /// Whether a product shared between threads is split by rows of C rather than columns.
+    ///
+    /// Each part packs what it needs of the operands: split by columns, every part packs all of
+    /// op(A); split by rows, all of op(B). So rows when op(A) is packed (transposed, or not
+    /// known to be dense) and op(B) is not, or is the smaller: the first layer's X·W at batch 64
+    /// (images packed to skip their zeros, W read in place) and Xᵀ·dZ (784 rows against 256
+    /// columns). The split changes no sum: results are the same bits either way.
+    @inline(__always)
+    static func splitsRows(_ p: GEMMProblem) -> Bool {
+        let packsA = p.transA || !p.denseA
+        let packsB = p.transB || p.m > 96
+        return packsA && (!packsB || p.m > p.n)
     }
 
     /// Whether to compute `p` as Cᵀ = op(B)ᵀ · op(A)ᵀ: for a few rows times a transposed B
@@ -672,19 +690,32 @@ func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
 }
 
-/// A product split by columns of C into `parts` parts of whole panels.
-struct ColumnSplit {
+/// A product split into `parts` parts of whole panels of C: panels of `nr` columns, or of `mr`
+/// rows.
+struct Split {
     var problem: GEMMProblem
     var panels: Int
     var parts: Int
+
+    /// Part `part`'s share of `count` rows or columns: an even share of the whole panels.
+    func range(_ part: Int, panel: Int, count: Int) -> Range<Int> {
+        let lo = panels * part / parts * panel
+        return lo ..< min(count, panels * (part + 1) / parts * panel)
+    }
 }
 
-/// Part `part` of the `ColumnSplit` at `context`: its columns of C, an even share of whole panels.
+/// Part `part` of the `Split` at `context`, by columns of C.
 private func columnSplitPart(_ context: UnsafeRawPointer, _ part: Int) {
-    let split = context.assumingMemoryBound(to: ColumnSplit.self).pointee
-    let lo = split.panels * part / split.parts * SIMDGEMM.nr
-    let hi = min(split.problem.n, split.panels * (part + 1) / split.parts * SIMDGEMM.nr)
-    if lo < hi { SIMDGEMM.blocked(split.problem.columns(lo..<hi)) }
+    let split = context.assumingMemoryBound(to: Split.self).pointee
+    let range = split.range(part, panel: SIMDGEMM.nr, count: split.problem.n)
+    if !range.isEmpty { SIMDGEMM.blocked(split.problem.columns(range)) }
+}
+
+/// Part `part` of the `Split` at `context`, by rows of C.
+private func rowSplitPart(_ context: UnsafeRawPointer, _ part: Int) {
+    let split = context.assumingMemoryBound(to: Split.self).pointee
+    let range = split.range(part, panel: SIMDGEMM.mr, count: split.problem.m)
+    if !range.isEmpty { SIMDGEMM.blocked(split.problem.rows(range)) }
 }
 
 extension GEMMProblem {
@@ -696,6 +727,15 @@ extension GEMMProblem {
         q.transposedC = !transposedC
         // The weights are dense: read them in place.
         q.denseA = true
+        return q
+    }
+
+    /// The same product restricted to the rows `range` of C (and of op(A)).
+    func rows(_ range: Range<Int>) -> GEMMProblem {
+        var q = self
+        q.m = range.count
+        q.a = transA ? a + range.lowerBound : a + range.lowerBound * lda
+        q.c = transposedC ? c + range.lowerBound : c + range.lowerBound * ldc
         return q
     }
 
