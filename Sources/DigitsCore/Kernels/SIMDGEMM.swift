@@ -230,13 +230,22 @@ public struct SIMDGEMM: GEMMKernel {
                             var jr = 0
                             while jr < ncb {
                                 let inPlace = jr < fullPanels * nr
-                                microKernel(count: count, dense: count == kcb, a: a, aRowStride: aRowStride, aStep: aStep,
-                                            indices: indices,
-                                            b: inPlace ? p.b + pc * p.ldb + jc + jr : UnsafePointer(packedB) + (inPlaceB ? 0 : jr * kcb),
-                                            bStride: inPlace ? p.ldb : nr, c: cRow + jr / nr * cPanelStep, ldc: p.ldc,
-                                            transposedC: p.transposedC,
-                                            rows: rows, cols: min(nr, ncb - jr), alpha: p.alpha, beta: beta,
-                                            bias: bias.map { $0 + jr }, activation: activation, tile: tile)
+                                let cols = min(nr, ncb - jr)
+                                let bPanel = inPlace ? p.b + pc * p.ldb + jc + jr : UnsafePointer(packedB) + (inPlaceB ? 0 : jr * kcb)
+                                let bStride = inPlace ? p.ldb : nr
+                                if cols <= 8 {
+                                    microKernel8(count: count, dense: count == kcb, a: a, aRowStride: aRowStride, aStep: aStep,
+                                                 indices: indices, b: bPanel, bStride: bStride,
+                                                 c: cRow + jr / nr * cPanelStep, ldc: p.ldc, transposedC: p.transposedC,
+                                                 rows: rows, cols: cols, alpha: p.alpha, beta: beta,
+                                                 bias: bias.map { $0 + jr }, activation: activation, tile: tile)
+                                } else {
+                                    microKernel(count: count, dense: count == kcb, a: a, aRowStride: aRowStride, aStep: aStep,
+                                                indices: indices, b: bPanel, bStride: bStride,
+                                                c: cRow + jr / nr * cPanelStep, ldc: p.ldc, transposedC: p.transposedC,
+                                                rows: rows, cols: cols, alpha: p.alpha, beta: beta,
+                                                bias: bias.map { $0 + jr }, activation: activation, tile: tile)
+                                }
                                 jr += nr
                             }
                         }
@@ -549,23 +558,17 @@ public struct SIMDGEMM: GEMMKernel {
                 add(t.0, 0); add(t.1, 1); add(t.2, 2); add(t.3, 3); add(t.4, 4); add(t.5, 5); add(t.6, 6); add(t.7, 7)
                 add(u.0, 8); add(u.1, 9); add(u.2, 10); add(u.3, 11); add(u.4, 12); add(u.5, 13); add(u.6, 14); add(u.7, 15)
             }
-        } else if transposedC {
-            // An edge tile of transposed C: spill the registers, then value by value.
+        } else if transposedC || cols < nr {
+            // An edge tile: spill the registers, then finish the valid part value by value.
             store8(c00, tile); store8(c01, tile + 8)
             store8(c10, tile + 16); store8(c11, tile + 24)
             store8(c20, tile + 32); store8(c21, tile + 40)
             store8(c30, tile + 48); store8(c31, tile + 56)
             store8(c40, tile + 64); store8(c41, tile + 72)
             store8(c50, tile + 80); store8(c51, tile + 88)
-            for j in 0..<cols {
-                let row = c + j * ldc
-                for r in 0..<rows {
-                    var v = alpha * tile[r * nr + j]
-                    if beta != 0 { v = madd(v, beta, row[r]) }
-                    row[r] = v
-                }
-            }
-        } else if cols == nr {
+            finishEdge(tile, c: c, ldc: ldc, transposedC: transposedC, rows: rows, cols: cols,
+                       alpha: alpha, beta: beta, bias: bias, activation: activation)
+        } else {
             // Whole rows of 16: finish them in registers.
             @inline(__always) func finish(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ row: UnsafeMutablePointer<Float>) {
                 var x0 = v0, x1 = v1
@@ -582,24 +585,82 @@ public struct SIMDGEMM: GEMMKernel {
             if bias != nil || activation != nil {
                 for r in 0..<rows { epilogue16(c + r * ldc, bias: bias, activation: activation) }
             }
+        }
+    }
+
+    /// One `mr × 8` tile, for a last panel of at most 8 columns (784-40 and 784-50 networks):
+    /// the same sums as `microKernel`, in the same order, with half the multiply-adds.
+    @inline(__always)
+    static func microKernel8(count: Int, dense: Bool,
+                             a: UnsafePointer<Float>, aRowStride: Int, aStep: Int, indices: UnsafePointer<Int32>,
+                             b: UnsafePointer<Float>, bStride: Int,
+                             c: UnsafeMutablePointer<Float>, ldc: Int, transposedC: Bool, rows: Int, cols: Int,
+                             alpha: Float, beta: Float, bias: UnsafePointer<Float>?, activation: Activation?,
+                             tile: UnsafeMutablePointer<Float>) {
+        var c0 = SIMD8<Float>(), c1 = SIMD8<Float>(), c2 = SIMD8<Float>()
+        var c3 = SIMD8<Float>(), c4 = SIMD8<Float>(), c5 = SIMD8<Float>()
+        var ap = a
+        @inline(__always) func step(_ bp: UnsafePointer<Float>) {
+            let b0 = load8(bp)
+            c0 = madd(c0, SIMD8<Float>(repeating: ap[0]), b0)
+            c1 = madd(c1, SIMD8<Float>(repeating: ap[aRowStride]), b0)
+            c2 = madd(c2, SIMD8<Float>(repeating: ap[2 &* aRowStride]), b0)
+            c3 = madd(c3, SIMD8<Float>(repeating: ap[3 &* aRowStride]), b0)
+            c4 = madd(c4, SIMD8<Float>(repeating: ap[4 &* aRowStride]), b0)
+            c5 = madd(c5, SIMD8<Float>(repeating: ap[5 &* aRowStride]), b0)
+            ap += aStep
+        }
+        if dense {
+            var bp = b, q = 0
+            while q &+ 2 <= count { step(bp); step(bp + bStride); bp += 2 &* bStride; q &+= 2 }
+            if q < count { step(bp) }
         } else {
-            // The right edge of C: spill the registers, then finish the valid part value by value.
-            store8(c00, tile); store8(c01, tile + 8)
-            store8(c10, tile + 16); store8(c11, tile + 24)
-            store8(c20, tile + 32); store8(c21, tile + 40)
-            store8(c30, tile + 48); store8(c31, tile + 56)
-            store8(c40, tile + 64); store8(c41, tile + 72)
-            store8(c50, tile + 80); store8(c51, tile + 88)
-            for r in 0..<rows {
-                let row = c + r * ldc, t = tile + r * nr
-                for j in 0..<cols {
-                    var v = alpha * t[j]
-                    if beta != 0 { v = madd(v, beta, row[j]) }
-                    if let bias { v += bias[j] }
-                    row[j] = v
+            for q in 0..<count { step(b + Int(indices[q]) &* bStride) }
+        }
+        store8(c0, tile); store8(c1, tile + 16); store8(c2, tile + 32)
+        store8(c3, tile + 48); store8(c4, tile + 64); store8(c5, tile + 80)
+        finishEdge(tile, c: c, ldc: ldc, transposedC: transposedC, rows: rows, cols: cols,
+                   alpha: alpha, beta: beta, bias: bias, activation: activation)
+    }
+
+    /// Finishes an edge tile spilled to `tile` (row r at `tile + r·nr`): C = alpha · tile +
+    /// beta · C, then bias and activation, for its valid `rows × cols` part (transposed: value
+    /// (r, j) at `c + j·ldc + r`, and no epilogue).
+    @inline(never)
+    static func finishEdge(_ tile: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
+                           transposedC: Bool, rows: Int, cols: Int, alpha: Float, beta: Float,
+                           bias: UnsafePointer<Float>?, activation: Activation?) {
+        if transposedC {
+            for j in 0..<cols {
+                let row = c + j * ldc
+                for r in 0..<rows {
+                    var v = alpha * tile[r * nr + j]
+                    if beta != 0 { v = madd(v, beta, row[r]) }
+                    row[r] = v
                 }
-                if let activation { activation.forward(row, row, cols) }
             }
+            return
+        }
+        for r in 0..<rows {
+            let row = c + r * ldc, t = tile + r * nr
+            var j = 0
+            if cols >= 8 {
+                // The first eight values as one vector (the same operations as value by value).
+                var v = load8(t)
+                if alpha != 1 { v *= alpha }
+                if beta != 0 { v = madd(v, beta, load8(row)) }
+                if let bias { v += load8(bias) }
+                store8(v, row)
+                j = 8
+            }
+            while j < cols {
+                var v = alpha * t[j]
+                if beta != 0 { v = madd(v, beta, row[j]) }
+                if let bias { v += bias[j] }
+                row[j] = v
+                j += 1
+            }
+            if let activation { activation.forward(row, row, cols) }
         }
     }
 
