@@ -114,17 +114,17 @@ import Testing
         }
     }
 
-    static let sizes = [1, 3, 10, 17, 33, 127]
+    static let sizes = [1, 3, 10, 17, 33, 127, 785]
     static let transposes: [(Bool, Bool)] = [(false, false), (true, false), (false, true), (true, true)]
 
-    /// Every (m, n, k) from `sizes` small enough for a debug build, each with one transpose
-    /// combination (taking turns), plus 127³ with all four.
+    /// Every (m, n, k) from `sizes` of at most a million multiply-adds (311 shapes), each with
+    /// one transpose combination (taking turns), plus 127³ with all four.
     static let oddShapes: [(m: Int, n: Int, k: Int, transA: Bool, transB: Bool)] = {
         var shapes: [(Int, Int, Int, Bool, Bool)] = []
         var turn = 0
         for m in sizes {
             for n in sizes {
-                for k in sizes where m * n * k <= 20_000 {
+                for k in sizes where m * n * k <= 1_000_000 {
                     let (tA, tB) = transposes[turn % 4]
                     shapes.append((m, n, k, tA, tB))
                     turn += 1
@@ -137,7 +137,7 @@ import Testing
 
     // MARK: - Agreement with the reference
 
-    @Test("sizes 1, 3, 10, 17, 33, 127 in every combination that fits, with every transpose")
+    @Test("sizes 1, 3, 10, 17, 33, 127, 785 in every combination up to a million multiply-adds, with every transpose")
     func oddSizes() {
         for s in Self.oddShapes {
             let p = Case(transA: s.transA, transB: s.transB, m: s.m, n: s.n, k: s.k)
