@@ -32,6 +32,34 @@ enum VectorOps {
         return s
     }
 
+    /// sums[r] += Σ row r of `rows` rows of `count` values, `stride` apart. Each row is summed from
+    /// its first value to its last, as a plain loop would (so the result has the same bits), but
+    /// eight rows at a time, so that their additions overlap instead of each waiting for the last.
+    static func addRowSums(_ p: UnsafePointer<Float>, rows: Int, count: Int, stride: Int,
+                           into sums: UnsafeMutablePointer<Float>) {
+        var r = 0
+        while r &+ 8 <= rows {
+            let p0 = p + r * stride, p1 = p0 + stride, p2 = p1 + stride, p3 = p2 + stride
+            let p4 = p3 + stride, p5 = p4 + stride, p6 = p5 + stride, p7 = p6 + stride
+            var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
+            var s4: Float = 0, s5: Float = 0, s6: Float = 0, s7: Float = 0
+            for i in 0..<count {
+                s0 += p0[i]; s1 += p1[i]; s2 += p2[i]; s3 += p3[i]
+                s4 += p4[i]; s5 += p5[i]; s6 += p6[i]; s7 += p7[i]
+            }
+            sums[r] += s0; sums[r &+ 1] += s1; sums[r &+ 2] += s2; sums[r &+ 3] += s3
+            sums[r &+ 4] += s4; sums[r &+ 5] += s5; sums[r &+ 6] += s6; sums[r &+ 7] += s7
+            r &+= 8
+        }
+        while r < rows {
+            let row = p + r * stride
+            var s: Float = 0
+            for i in 0..<count { s += row[i] }
+            sums[r] += s
+            r &+= 1
+        }
+    }
+
     /// Σ (p[i] − mean)² over 0..<count.
     @inline(__always)
     static func sumOfSquaredDeviations(_ p: UnsafePointer<Float>, _ count: Int, mean: Float) -> Float {

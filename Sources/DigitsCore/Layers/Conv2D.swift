@@ -210,13 +210,8 @@ public final class Conv2D: Layer {
                 }
             }
             if hasBias {
-                let db = dBias[g].data
-                for o in 0..<outC {
-                    let row = dz + o * n
-                    var s: Float = 0
-                    for i in 0..<n { s += row[i] }
-                    db[o] += s
-                }
+                // db (outC) += Σ over this slice's positions of dz, channel by channel.
+                VectorOps.addRowSums(dz, rows: outC, count: n, stride: n, into: dBias[g].data)
             }
             // This slice's dW (outC, kk) += dz (outC, n) · colsᵀ (n, kk), with the patches kept
             // from forward (or built again after an inference forward).
