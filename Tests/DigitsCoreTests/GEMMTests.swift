@@ -224,7 +224,7 @@ import Testing
     }
 
     @Test("few rows times a transposed B, computed as Cᵀ = B·op(A)ᵀ: the reference's values, the direct path's bits",
-          arguments: [(6, 48, 80), (7, 127, 128), (17, 300, 256), (64, 785, 33), (96, 192, 300), (64, 256, 128)])
+          arguments: [(6, 128, 80), (7, 129, 128), (17, 300, 256), (64, 785, 33), (96, 192, 300), (64, 256, 128)])
     func transposedC(m: Int, n: Int, k: Int) {
         for (alpha, beta): (Float, Float) in [(1, 0), (0.5, 1), (-2, 0.25)] {
             let p = Case(transA: false, transB: true, m: m, n: n, k: k, alpha: alpha, beta: beta)
@@ -265,6 +265,30 @@ import Testing
             for threads in [2, 3] {
                 let many = p.run(SIMDGEMM(threads: threads, minFlopsPerThread: 1))
                 #expect(many.map(\.bitPattern) == one.map(\.bitPattern), "\(threads) threads differ from one")
+            }
+        }
+    }
+
+    @Test("A read in place or packed, decided once: the same bits on 1-3 threads when the first rows are dense and the rest sparse, or the reverse",
+          arguments: [(64, 100, 128), (24, 256, 300), (130, 40, 200), (400, 270, 520)])
+    func mixedDensity(m: Int, n: Int, k: Int) {
+        for firstRowsDense in [true, false] {
+            var p = Case(transA: false, transB: false, m: m, n: n, k: k, beta: 0.5)
+            var rng = RandomSource(seed: UInt64(m + k))
+            for i in 0..<m where (i < 6) != firstRowsDense {
+                for q in 0..<k where rng.nextUnit() < 0.95 { p.a[i * p.lda + q] = 0 }
+            }
+            let one = p.run(SIMDGEMM())
+            p.check(one)
+            // A zero column of A against an infinity in B: multiplying it gives NaN, skipping it
+            // does not, so every thread's share must make the same choice.
+            for i in 0..<m { p.a[i * p.lda + 3] = 0 }
+            p.b[3 * p.ldb] = .infinity
+            let withInfinity = p.run(SIMDGEMM())
+            for threads in [2, 3] {
+                let many = p.run(SIMDGEMM(threads: threads, minFlopsPerThread: 1))
+                #expect(many.map(\.bitPattern) == withInfinity.map(\.bitPattern),
+                        "\(m)×\(n)×\(k), first rows dense \(firstRowsDense): \(threads) threads differ from one")
             }
         }
     }

@@ -82,6 +82,8 @@ public struct GEMMProblem: @unchecked Sendable {
     public var denseA = false
     /// C is stored transposed: C[i, j] at `c + j·ldc + i` (see `SIMDGEMM.transposesC`).
     @usableFromInline var transposedC = false
+    /// The kernel found A sparse: pack it, skipping its zero k-steps (see `SIMDGEMM.probeIsDense`).
+    @usableFromInline var sparseA = false
 
     @inlinable
     public init(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,

@@ -25,7 +25,8 @@ import Darwin
 /// Xᵀ·dZ) skip most of their work. This is exact: a skipped step would have added ±0 (it differs
 /// from the dense sum only where op(B) holds an infinity or NaN, where a diverged run is anyway).
 /// Where there is little to skip (hidden activations, weights), packing costs more than it saves:
-/// a non-transposed A is then read in place. The first row panel, packed as a probe, decides.
+/// a non-transposed A is then read in place. A probe of the first row panel decides, once per
+/// product (`probeIsDense`).
 ///
 /// ## Few rows times a transposed B
 /// The input gradient dZ·Wᵀ at batch 64 would pack all of Wᵀ for 64 rows of C. It is computed
@@ -103,7 +104,12 @@ public struct SIMDGEMM: GEMMKernel {
             SmallGEMM.run(problem)
             return
         }
-        let p = SIMDGEMM.transposesC(problem) ? problem.transposed() : problem
+        var p = SIMDGEMM.transposesC(problem) ? problem.transposed() : problem
+        if !p.transA && !p.denseA && !p.sparseA {
+            // Decided once for the whole product, so that every thread's share reads A the same
+            // way (skipping a zero k-step differs from multiplying it where B holds an infinity).
+            if SIMDGEMM.probeIsDense(p) { p.denseA = true } else { p.sparseA = true }
+        }
         let byRows = SIMDGEMM.splitsRows(p)
         let panels = byRows ? (p.m + SIMDGEMM.mr - 1) / SIMDGEMM.mr : (p.n + SIMDGEMM.nr - 1) / SIMDGEMM.nr
         let flops = 2 * p.m * p.n * p.k
@@ -138,11 +144,34 @@ public struct SIMDGEMM: GEMMKernel {
     /// (the input gradient dZ·Wᵀ of a dense layer at batch 64). Computed as it is, op(B) = Wᵀ
     /// must be packed (transposed) on every call, which 64 rows of C do not repay; computed
     /// transposed, W is read in place as the A operand, and only the small dZ is packed. Each
-    /// value of C is the same sum, in the same order, either way.
+    /// value of C is the same sum, in the same order, either way. Narrower products keep their
+    /// form: a convolution's dW (9 or 25 rows of image patches times 16-64 channels) would lose
+    /// the zero-skipping of its patches, which only the A operand gets.
     @inline(__always)
     static func transposesC(_ p: GEMMProblem) -> Bool {
-        p.transB && !p.transA && !p.transposedC && p.m <= 96 && p.n >= 2 * p.m
+        p.transB && !p.transA && !p.transposedC && p.m <= 96 && p.n >= 2 * p.m && p.n >= 128
             && p.epilogue.bias == nil && p.epilogue.activation == nil
+    }
+
+    /// Whether A (not transposed) is dense enough to read in place: whether the first row panel
+    /// has a nonzero value in at least 90% of the first block's k-steps. Hidden activations are;
+    /// images, whose background is zero, are not, and are packed, which skips their zero k-steps.
+    static func probeIsDense(_ p: GEMMProblem) -> Bool {
+        guard p.m >= mr else { return false }
+        let kCount = min(p.k, kc), lda = p.lda
+        let s0 = p.a, s1 = s0 + lda, s2 = s1 + lda, s3 = s2 + lda, s4 = s3 + lda, s5 = s4 + lda
+        var kept = 0, q = 0
+        while q &+ 8 <= kCount {
+            kept &+= laneMask(bits(load8(s0 + q)) | bits(load8(s1 + q)) | bits(load8(s2 + q))
+                              | bits(load8(s3 + q)) | bits(load8(s4 + q)) | bits(load8(s5 + q))).nonzeroBitCount
+            q &+= 8
+        }
+        while q < kCount {
+            let any = s0[q].bitPattern | s1[q].bitPattern | s2[q].bitPattern | s3[q].bitPattern | s4[q].bitPattern | s5[q].bitPattern
+            kept &+= any & 0x7fff_ffff != 0 ? 1 : 0
+            q &+= 1
+        }
+        return kept * 10 >= kCount * 9
     }
 
     /// Whether `p` is too small, or too thin, to repay packing.
@@ -174,17 +203,10 @@ public struct SIMDGEMM: GEMMKernel {
         let hasEpilogue = p.epilogue.bias != nil || p.epilogue.activation != nil
         // Measured on the training shapes: reading B in place wins at batch 64, packing at 256.
         let inPlaceB = !p.transB && m <= 96
-        // A dense A is read in place: no packing, but no zero k-steps skipped. Dense when the
-        // caller says so, or when the first row panel, packed as a probe, keeps 90% of its k-steps
-        // (hidden activations: packing would cost more than the few skipped steps save).
-        // When it is not, the probe is the first panel of the first block, and is not packed again.
-        var inPlaceA = !p.transA && p.denseA
-        var probed = false
-        if !p.transA && !inPlaceA && m >= mr {
-            packA(p, row: 0, rowCount: mr, k: 0, kCount: kcMax, into: packedA, indices: indices, counts: counts)
-            inPlaceA = counts[0] * 10 >= kcMax * 9
-            probed = !inPlaceA
-        }
+        // A dense A is read in place: no packing, but no zero k-steps skipped (packing would cost
+        // more than the few skipped steps save). Dense when the caller says so or `run`'s probe
+        // finds it so (hidden activations).
+        let inPlaceA = !p.transA && p.denseA
 
         var jc = 0
         while jc < n {
@@ -209,12 +231,7 @@ public struct SIMDGEMM: GEMMKernel {
                 var ic = 0
                 while ic < m {
                     let mcb = min(mc, m - ic)
-                    if probed {
-                        // The first block: its first panel is the probe.
-                        packA(p, row: mr, rowCount: mcb - mr, k: 0, kCount: kcb, into: packedA + panelStrideA(kcb),
-                              indices: indices + kcb, counts: counts + 1)
-                        probed = false
-                    } else if !inPlaceA {
+                    if !inPlaceA {
                         packA(p, row: ic, rowCount: mcb, k: pc, kCount: kcb, into: packedA, indices: indices, counts: counts)
                     }
                     var ir = 0, panel = 0
