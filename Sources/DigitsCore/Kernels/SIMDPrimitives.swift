@@ -1,0 +1,62 @@
+// The vector operations every kernel is written in: fused multiply-add, and 8-lane loads and
+// stores at any address.
+
+// MARK: - Multiply-add
+
+// c + a·b, fused (one rounding) where the build targets FMA hardware: x86-64-v3 or arm64. A
+// portable x86-64 build (`DIGITS_PORTABLE=1`, which defines DIGITS_NO_FMA) multiplies and adds
+// separately instead, since without the instruction a fused multiply-add is a slow library call
+// per lane.
+
+@inline(__always)
+func madd(_ c: SIMD8<Float>, _ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+    #if DIGITS_NO_FMA
+    c + a * b
+    #else
+    c.addingProduct(a, b)
+    #endif
+}
+
+@inline(__always)
+func madd(_ c: SIMD8<Float>, _ a: Float, _ b: SIMD8<Float>) -> SIMD8<Float> {
+    #if DIGITS_NO_FMA
+    c + a * b
+    #else
+    c.addingProduct(a, b)
+    #endif
+}
+
+@inline(__always)
+func madd<V: SIMD>(_ c: V, _ a: Float, _ b: V) -> V where V.Scalar == Float {
+    #if DIGITS_NO_FMA
+    c + a * b
+    #else
+    c.addingProduct(a, b)
+    #endif
+}
+
+@inline(__always)
+func madd(_ c: Float, _ a: Float, _ b: Float) -> Float {
+    #if DIGITS_NO_FMA
+    c + a * b
+    #else
+    c.addingProduct(a, b)
+    #endif
+}
+
+// MARK: - Vector loads and stores
+
+@inline(__always)
+func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+@inline(__always)
+func load8(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+@inline(__always)
+func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+}
