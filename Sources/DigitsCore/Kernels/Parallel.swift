@@ -16,7 +16,10 @@ public enum Parallel {
     public static var threads: Int { max(1, threadCount ?? GEMM.kernel.threads) }
 
     /// Runs `body(part)` for every part in `0..<parts`, in any order and on any thread.
-    /// Allocates nothing.
+    ///
+    /// Allocates one small object when the parts are shared between threads: handing a
+    /// non-escaping closure to another thread needs `withoutActuallyEscaping`, which boxes it so
+    /// that it can check afterwards that the closure did not escape. On one thread, nothing.
     public static func forEach(_ parts: Int, _ body: (Int) -> Void) {
         let threads = self.threads
         guard parts > 1, threads > 1 else {
@@ -24,13 +27,19 @@ public enum Parallel {
             return
         }
         withoutActuallyEscaping(body) { body in
-            var job = body
-            withUnsafePointer(to: &job) { pointer in
+            // The closure is handed over by address, inside a struct: a function value stored
+            // as a generic `T` would need a reabstraction thunk, allocated on the heap per call.
+            withUnsafePointer(to: Job(body: body)) { pointer in
                 WorkerPool.shared(threads: threads - 1).run(parts: parts, context: UnsafeRawPointer(pointer)) { context, part in
-                    context.assumingMemoryBound(to: ((Int) -> Void).self).pointee(part)
+                    context.assumingMemoryBound(to: Job.self).pointee.body(part)
                 }
             }
         }
+    }
+
+    /// A part's work, as the workers find it.
+    private struct Job {
+        let body: (Int) -> Void
     }
 
     /// Runs `body(range)` over `0..<count` cut into consecutive slices of at least `minimumSlice`

@@ -208,11 +208,15 @@ public struct SIMDGEMM: GEMMKernel {
         // finds it so (hidden activations).
         let inPlaceA = !p.transA && p.denseA
 
-        var jc = 0
-        while jc < n {
+        // The loop positions are constants in each turn: a nested function that captured a `var`
+        // would box it on the heap, an allocation per call.
+        var nextColumn = 0
+        while nextColumn < n {
+            let jc = nextColumn
             let ncb = min(ncMax, n - jc)
-            var pc = 0
-            while pc < k {
+            var nextK = 0
+            while nextK < k {
+                let pc = nextK
                 let kcb = min(kcMax, k - pc)
                 let beta: Float = pc == 0 ? p.beta : 1
                 let last = pc + kcb == k
@@ -282,9 +286,9 @@ public struct SIMDGEMM: GEMMKernel {
                     }
                     ic += mcb
                 }
-                pc += kcb
+                nextK += kcb
             }
-            jc += ncb
+            nextColumn += ncb
         }
     }
 }

@@ -24,7 +24,7 @@ public final class Parameter {
 /// One step of a network: a function of a batch, and its derivative.
 ///
 /// A layer sees a batch as a tensor whose first axis is the batch: `(B, features…)`. It owns the
-/// tensors it returns and reuses them from step to step, so training allocates nothing once
+/// tensors it returns and reuses them from step to step, so training allocates no buffers once
 /// the first batch has gone through. A returned tensor stays valid until the layer's next call.
 ///
 /// `forward` remembers what `backward` will need; `backward` takes d(loss)/d(output), adds
