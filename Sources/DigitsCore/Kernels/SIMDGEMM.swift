@@ -208,15 +208,11 @@ public struct SIMDGEMM: GEMMKernel {
         // finds it so (hidden activations).
         let inPlaceA = !p.transA && p.denseA
 
-        // The loop positions are constants in each turn: a nested function that captured a `var`
-        // would box it on the heap, an allocation per call.
-        var nextColumn = 0
-        while nextColumn < n {
-            let jc = nextColumn
+        var jc = 0
+        while jc < n {
             let ncb = min(ncMax, n - jc)
-            var nextK = 0
-            while nextK < k {
-                let pc = nextK
+            var pc = 0
+            while pc < k {
                 let kcb = min(kcMax, k - pc)
                 let beta: Float = pc == 0 ? p.beta : 1
                 let last = pc + kcb == k
@@ -286,9 +282,9 @@ public struct SIMDGEMM: GEMMKernel {
                     }
                     ic += mcb
                 }
-                nextK += kcb
+                pc += kcb
             }
-            nextColumn += ncb
+            jc += ncb
         }
     }
 }
