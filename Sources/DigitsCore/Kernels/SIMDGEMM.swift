@@ -30,7 +30,8 @@ import Darwin
 ///
 /// ## Few rows times a transposed B
 /// The input gradient dZ·Wᵀ at batch 64 would pack all of Wᵀ for 64 rows of C. It is computed
-/// as Cᵀ = W·dZᵀ instead: W read in place, the small dZ packed, each tile stored transposed.
+/// as Cᵀ = W·dZᵀ instead: W the A operand (read in place when the probe finds it dense, as
+/// weights are), the small dZ packed, each tile stored transposed.
 ///
 /// ## Small problems
 /// Problems too small to repay packing (a single row, as in online SGD, or a tiny inner
@@ -114,13 +115,17 @@ public struct SIMDGEMM: GEMMKernel {
         let panels = byRows ? (p.m + SIMDGEMM.mr - 1) / SIMDGEMM.mr : (p.n + SIMDGEMM.nr - 1) / SIMDGEMM.nr
         let flops = 2 * p.m * p.n * p.k
         let parts = min(threads, panels, max(1, flops / minFlopsPerThread))
+        guard parts > 1 else {
+            SIMDGEMM.blocked(p)
+            return
+        }
         // Inside a part of a parallel job (a convolution's slice), the other thread is busy.
-        if parts <= 1 || WorkerPool.shared(threads: parts - 1).isBusy {
+        let pool = WorkerPool.shared(threads: parts - 1)
+        guard !pool.isBusy else {
             SIMDGEMM.blocked(p)
             return
         }
         var split = Split(problem: p, panels: panels, parts: parts)
-        let pool = WorkerPool.shared(threads: parts - 1)
         withUnsafePointer(to: &split) {
             pool.run(parts: parts, context: UnsafeRawPointer($0), byRows ? rowSplitPart : columnSplitPart)
         }
@@ -324,8 +329,9 @@ extension GEMMProblem {
         var q = GEMMProblem(transA: !transB, transB: !transA, m: n, n: m, k: k, alpha: alpha,
                             a: b, lda: ldb, b: a, ldb: lda, beta: beta, c: c, ldc: ldc, epilogue: .none)
         q.transposedC = !transposedC
-        // The weights are dense: read them in place.
-        q.denseA = true
+        // op(B) becomes the A operand: whether to read it in place is the probe's to decide.
+        q.denseA = false
+        q.sparseA = false
         return q
     }
 
