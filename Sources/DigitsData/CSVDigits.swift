@@ -8,7 +8,7 @@ import Foundation
 ///
 /// - A first line whose first field is not a number (e.g. `label,1x1,1x2,...`) is a header
 ///   and is skipped.
-/// - Blank lines are skipped; `\r\n` line ends, a UTF-8 byte-order mark and spaces around
+/// - Blank lines are skipped; `\r\n` and `\r` line ends, a UTF-8 byte-order mark and spaces around
 ///   values are accepted. A `.gz` file is decompressed first.
 /// - Line numbers in errors are 1-based and count every line, header and blank lines included.
 ///
@@ -32,7 +32,11 @@ public enum CSVDigits {
     ///   a pixel outside 0...255.
     public static func read(at url: URL) throws(DataError) -> ImageSet {
         let file = DataFile.name(url)
-        let data = try DataFile.readDecompressed(url)
+        var data = try DataFile.readDecompressed(url)
+        // Old Mac line ends (CR only): read each CR as a line end.
+        if data.contains(carriageReturn) && !data.contains(newline) {
+            data = Data(data.map { $0 == carriageReturn ? newline : $0 })
+        }
         let result: Result<ImageSet, DataError> = data.withUnsafeBytes { bytes in
             Result { () throws(DataError) in try parse(bytes, file: file) }
         }

@@ -39,6 +39,8 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     case shapeMismatch(file: String, rows: Int, columns: Int, expectedRows: Int, expectedColumns: Int)
     /// A label outside `0...9`; `index` is the 0-based item number.
     case labelOutOfRange(file: String, index: Int, value: UInt8)
+    /// A header declaring more data than the reader accepts (`limit` bytes).
+    case tooLarge(file: String, declared: Int, limit: Int)
 
     // MARK: Gzip
 
@@ -87,6 +89,8 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
             return "\(file): images are \(rows)×\(columns), expected \(expectedRows)×\(expectedColumns) like the training set"
         case let .labelOutOfRange(file, index, value):
             return "\(file): label \(value) of item \(index) is outside 0...9"
+        case let .tooLarge(file, declared, limit):
+            return "\(file): the header declares \(declared) bytes of data, more than the limit of \(limit)"
         case let .badGzip(file, reason):
             return "\(file): bad gzip data: \(reason)"
         case let .csvRowLength(file, line, expected, actual):

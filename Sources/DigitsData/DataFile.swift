@@ -44,6 +44,26 @@ enum DataFile {
         return data
     }
 
+    /// The file's contents, gunzipped when compressed, inflating no more than the size that
+    /// `declaredSize` computes from the first `headerSize` decompressed bytes (plus `slack`, so
+    /// that a few extra bytes are still reported as trailing bytes by the caller).
+    ///
+    /// - Throws: as ``readDecompressed(_:)``, and ``DataError/badGzip(file:reason:)`` when the
+    ///   data inflates to more than declared.
+    static func readDecompressed(_ url: URL, headerSize: Int, slack: Int = 4096,
+                                 declaredSize: (Data) throws(DataError) -> Int) throws(DataError) -> Data {
+        let stored = try read(url)
+        guard Gzip.isCompressed(stored) else { return stored }
+        let file = name(url)
+        let header = try Gzip.decompressedPrefix(stored, file: file, count: headerSize)
+        guard !header.isEmpty else { throw .empty(file: file) }
+        let declared = try declaredSize(header)
+        let (limit, overflow) = declared.addingReportingOverflow(slack)
+        let data = try Gzip.decompress(stored, file: file, limit: overflow ? .max : limit)
+        guard !data.isEmpty else { throw .empty(file: file) }
+        return data
+    }
+
     /// A one-line reason from a Foundation error.
     private static func reason(_ error: any Error) -> String {
         let text = (error as NSError).localizedDescription

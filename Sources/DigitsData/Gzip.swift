@@ -21,13 +21,34 @@ public enum Gzip {
     ///   - file: The file the bytes came from, used only in error messages.
     /// - Throws: ``DataError/badGzip(file:reason:)`` for corrupt, truncated or unsupported data.
     public static func decompress(_ data: Data, file: String) throws(DataError) -> Data {
+        try decompress(data, file: file, limit: .max, prefixOnly: false)
+    }
+
+    /// Decompresses at most `limit` bytes: throws ``DataError/badGzip(file:reason:)`` as soon
+    /// as the data would inflate to more, so a small file that inflates to gigabytes (a "gzip
+    /// bomb") never takes more than `limit` bytes of memory.
+    public static func decompress(_ data: Data, file: String, limit: Int) throws(DataError) -> Data {
+        try decompress(data, file: file, limit: limit, prefixOnly: false)
+    }
+
+    /// The first `count` decompressed bytes (fewer if the data is shorter), inflating no more.
+    public static func decompressedPrefix(_ data: Data, file: String, count: Int) throws(DataError) -> Data {
+        try decompress(data, file: file, limit: count, prefixOnly: true)
+    }
+
+    private static func decompress(_ data: Data, file: String, limit: Int, prefixOnly: Bool) throws(DataError) -> Data {
         guard !data.isEmpty else { throw .badGzip(file: file, reason: "no data") }
-        var output = Data(count: initialCapacity(for: data))
+        let limit = Swift.max(limit, 0)
+        let capacity = limit == .max ? initialCapacity(for: data) : Swift.min(initialCapacity(for: data), limit + 1)
+        var output = Data(count: Swift.max(capacity, 1))
         let result: Result<Int, DataError> = data.withUnsafeBytes { input in
-            inflateAll(input, into: &output, file: file)
+            inflateAll(input, into: &output, file: file, limit: limit, prefixOnly: prefixOnly)
         }
         let produced = try result.get()
-        output.count = produced
+        if produced > limit && !prefixOnly {
+            throw .badGzip(file: file, reason: "decompresses to more than \(limit) bytes, the most its header allows")
+        }
+        output.count = Swift.min(produced, limit)
         return output
     }
 
@@ -51,7 +72,7 @@ public enum Gzip {
     /// Inflates every member of `input` into `output` (growing it as needed) and
     /// returns the number of bytes produced.
     private static func inflateAll(
-        _ input: UnsafeRawBufferPointer, into output: inout Data, file: String
+        _ input: UnsafeRawBufferPointer, into output: inout Data, file: String, limit: Int, prefixOnly: Bool
     ) -> Result<Int, DataError> {
         guard let inputBase = input.bindMemory(to: Bytef.self).baseAddress else {
             return .failure(.badGzip(file: file, reason: "no data"))
@@ -70,13 +91,18 @@ public enum Gzip {
         stream.avail_in = UInt32(Swift.min(input.count, chunkLimit))
 
         while true {
-            // Room to write into: grow the buffer (doubling) when it is full.
+            // Past the limit: stop (one byte over is enough to know).
+            if produced > limit {
+                if prefixOnly { return .success(produced) }
+                return .failure(.badGzip(file: file, reason: "decompresses to more than \(limit) bytes, the most its header allows"))
+            }
+            // Room to write into: grow the buffer (doubling, up to one byte past the limit) when it is full.
             if produced == output.count {
-                let (bigger, overflow) = output.count.multipliedReportingOverflow(by: 2)
+                let (doubled, overflow) = output.count.multipliedReportingOverflow(by: 2)
                 guard !overflow else {
                     return .failure(.badGzip(file: file, reason: "decompressed data too large"))
                 }
-                output.count = bigger
+                output.count = limit == .max ? doubled : Swift.min(doubled, limit + 1)
             }
             var code: Int32 = Z_OK
             var inputUsed = 0

@@ -16,6 +16,8 @@ public enum IDX {
     public static let imagesMagic: UInt32 = 2051
     /// Magic number of an IDX file of unsigned-byte labels (1 dimension).
     public static let labelsMagic: UInt32 = 2049
+    /// The largest data a header may declare (2 GiB): EMNIST's largest set is about 700 MB.
+    public static let maximumBytes = 1 << 31
 
     // MARK: - Reading
 
@@ -25,7 +27,9 @@ public enum IDX {
     ///   magic number, unusable dimensions, or is shorter or longer than its header says.
     public static func readImages(at url: URL) throws(DataError) -> (count: Int, rows: Int, columns: Int, pixels: [UInt8]) {
         let file = DataFile.name(url)
-        let data = try DataFile.readDecompressed(url)
+        let data = try DataFile.readDecompressed(url, headerSize: 16) { (header) throws(DataError) in
+            try declaredSize(header, file: file, magic: imagesMagic, dimensions: 3)
+        }
         let header = try readHeader(data, file: file, magic: imagesMagic, dimensions: 3)
         let (count, rows, columns) = (header[0], header[1], header[2])
         let size = rows.multipliedReportingOverflow(by: columns)
@@ -47,7 +51,9 @@ public enum IDX {
     ///   magic number, or is shorter or longer than its header says.
     public static func readLabels(at url: URL) throws(DataError) -> [UInt8] {
         let file = DataFile.name(url)
-        let data = try DataFile.readDecompressed(url)
+        let data = try DataFile.readDecompressed(url, headerSize: 8) { (header) throws(DataError) in
+            try declaredSize(header, file: file, magic: labelsMagic, dimensions: 1)
+        }
         let header = try readHeader(data, file: file, magic: labelsMagic, dimensions: 1)
         return try payload(data, file: file, headerSize: 8, length: header[0])
     }
@@ -74,6 +80,23 @@ public enum IDX {
     }
 
     // MARK: - Parsing
+
+    /// The file size a header declares (header included), checked against ``maximumBytes``
+    /// with overflow-safe arithmetic; a header cut short declares only itself.
+    static func declaredSize(_ header: Data, file: String, magic: UInt32, dimensions: Int) throws(DataError) -> Int {
+        let headerSize = 4 * (1 + dimensions)
+        guard header.count >= headerSize else { return header.count }
+        let sizes = try readHeader(header, file: file, magic: magic, dimensions: dimensions)
+        var total = 1
+        for size in sizes {
+            let (product, overflow) = total.multipliedReportingOverflow(by: size)
+            guard !overflow, product <= maximumBytes else {
+                throw .tooLarge(file: file, declared: overflow ? .max : product, limit: maximumBytes)
+            }
+            total = product
+        }
+        return headerSize + total
+    }
 
     /// Checks the magic number and returns the `dimensions` sizes that follow it.
     private static func readHeader(_ data: Data, file: String, magic: UInt32, dimensions: Int) throws(DataError) -> [Int] {
