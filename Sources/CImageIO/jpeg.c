@@ -1,6 +1,6 @@
 // JPEG decoding and encoding through libjpeg(-turbo). libjpeg's error_exit must not return, so
-// it longjmps back here; a "premature end of file" warning is treated as a truncated file
-// instead of being papered over with grey pixels.
+// it longjmps back here; a "premature end of file" warning is treated as a truncated file, and
+// corrupt-data warnings as damaged data, instead of being papered over with grey pixels.
 
 #include "internal.h"
 
@@ -37,7 +37,26 @@ static void on_jpeg_message(j_common_ptr cinfo, int level) {
         cimageio_set_message(context->message, context->capacity, "the data ends before the image does");
         longjmp(context->jump, 1);
     }
-    // Other warnings (corrupt-but-decodable data, extraneous bytes) are not printed.
+    // Corrupt data that libjpeg would paper over (grey blocks, a frame cut short by a false end
+    // marker, a header larger than its data) is an error: the pixels are not the picture.
+    if (level == -1) {
+        switch (cinfo->err->msg_code) {
+        case JWRN_BOGUS_PROGRESSION:
+        case JWRN_EXTRANEOUS_DATA:
+        case JWRN_HIT_MARKER:
+        case JWRN_HUFF_BAD_CODE:
+        case JWRN_MUST_RESYNC:
+        case JWRN_NOT_SEQUENTIAL: {
+            char text[JMSG_LENGTH_MAX];
+            (*cinfo->err->format_message)(cinfo, text);
+            cimageio_set_message(context->message, context->capacity, "libjpeg: %s", text);
+            longjmp(context->jump, 1);
+        }
+        default: break;
+        }
+    }
+    // Other warnings (an unknown JFIF revision or Adobe transform, a bad ICC profile) and
+    // trace messages are not printed.
 }
 
 static void install_error_manager(jpeg_error_context *context, char *message, size_t capacity) {

@@ -164,9 +164,11 @@ public enum DigitPreparation {
             x: boxX, y: boxY,
             width: Int((Double(bounds.width) * scaleBack).rounded()).clamped(to: 1...(image.width - boxX)),
             height: Int((Double(bounds.height) * scaleBack).rounded()).clamped(to: 1...(image.height - boxY)))
+        let inkPixels = Double(keep.lazy.filter { $0 }.count) * scaleBack * scaleBack
         return PreparedDigit(pixels: pixels, inkWasDark: inkWasDark, inkBox: sourceBox,
                              contrast: Double(inkLevel), strokeWidth: strokeWidth / detailScale * scaleBack,
-                             thickened: grow > 0)
+                             thickened: grow > 0, imageWidth: image.width, imageHeight: image.height,
+                             inkPixels: Int(inkPixels.rounded()))
     }
 
     /// Places a fitted digit (values 0…1, at most 20×20) in 28×28 with its centre of mass at `centre`.
@@ -284,6 +286,33 @@ public struct PreparedDigit: Equatable, Sendable {
     public var strokeWidth: Double
     /// Whether thin strokes were thickened.
     public var thickened: Bool
+    /// The source image's size.
+    public var imageWidth: Int = 0, imageHeight: Int = 0
+    /// Source pixels that carry ink (about).
+    public var inkPixels: Int = 0
+
+    /// Fewer ink pixels than this, or an ink box whose longer side is below
+    /// ``minimumInkFraction`` of the image's longer side, is too little ink to be a digit.
+    public static let minimumInkPixels = 12
+    /// See ``minimumInkPixels``.
+    public static let minimumInkFraction = 0.04
+    /// Ink wider than this many times its height has no digit's shape (a digit is at most
+    /// about as wide as it is tall).
+    public static let maximumInkAspect = 3.0
+
+    /// Reasons to doubt that the picture holds a digit at all, for a warning: too little ink,
+    /// or ink of no digit's shape. Empty when the ink looks like a digit.
+    public var warnings: [String] {
+        var found: [String] = []
+        let longestInk = max(inkBox.width, inkBox.height)
+        let longestImage = max(imageWidth, imageHeight)
+        if inkPixels < Self.minimumInkPixels || Double(longestInk) < Self.minimumInkFraction * Double(longestImage) {
+            found.append("too little ink: a mark of \(inkBox.width)×\(inkBox.height) pixels on a \(imageWidth)×\(imageHeight) picture may not be a digit")
+        } else if Double(inkBox.width) > Self.maximumInkAspect * Double(inkBox.height) {
+            found.append("the ink (\(inkBox.width)×\(inkBox.height) pixels) is much wider than tall: no digit has that shape")
+        }
+        return found
+    }
 }
 
 // MARK: - Helpers

@@ -19,6 +19,8 @@ public struct ImageError: Error, Equatable, Sendable, CustomStringConvertible {
         case corrupt
         /// More pixels than `ImageIO.maximumPixels`; refused before decoding.
         case tooLarge
+        /// More bytes than `ImageIO.maximumFileBytes`; refused before reading.
+        case fileTooLarge
         /// A valid file of a kind that is not supported (e.g. an unusual JPEG colour space).
         case unsupported
         /// A page with no ink on it: nothing to read as a digit.
@@ -50,6 +52,7 @@ public struct ImageError: Error, Equatable, Sendable, CustomStringConvertible {
         case .truncated: return "truncated image"
         case .corrupt: return "damaged image"
         case .tooLarge: return "image too large (over \(ImageIO.maximumPixels / 1_000_000) megapixels)"
+        case .fileTooLarge: return "file too large (over \(ImageIO.maximumFileBytes / 1_048_576) MB)"
         case .unsupported: return "unsupported image"
         case .blank: return "no ink found (a blank page?)"
         case .writeFailed: return "cannot be written"

@@ -110,20 +110,50 @@ public enum ImageIO {
     }
 
     /// Writes bytes to a temporary file next to `url`, then renames it over `url`, so readers
-    /// never see a half-written file.
+    /// never see a half-written file. The temporary file is removed on every error path. A
+    /// path that names a directory (`out/` or an existing folder) or something other than a
+    /// regular file (a device, a socket, a symbolic link) is refused rather than replaced.
     public static func writeAtomically(_ bytes: [UInt8], to url: URL) throws(ImageError) {
+        let path = url.path
+        if url.hasDirectoryPath || path.hasSuffix("/") {
+            throw ImageError(file: path, kind: .writeFailed, detail: "the path names a directory, not a file")
+        }
+        var status = stat()
+        if lstat(path, &status) == 0 {
+            let type = status.st_mode & S_IFMT
+            if type == S_IFDIR { throw ImageError(file: path, kind: .writeFailed, detail: "it is a directory") }
+            if type == S_IFLNK { throw ImageError(file: path, kind: .writeFailed, detail: "it is a symbolic link; not replacing it") }
+            if type != S_IFREG {
+                throw ImageError(file: path, kind: .writeFailed, detail: "it is not a regular file (a device or socket?); not replacing it")
+            }
+        }
         let directory = url.deletingLastPathComponent()
         let temporary = directory.appendingPathComponent(
             ".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
-        do {
-            try Data(bytes).write(to: temporary)
-        } catch {
-            throw ImageError(file: url.path, kind: .writeFailed, detail: reason(writingIn: directory))
+        let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw ImageError(file: path, kind: .writeFailed, detail: reason(writingIn: directory, errno: errno))
         }
-        if rename(temporary.path, url.path) != 0 {
-            let detail = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw ImageError(file: url.path, kind: .writeFailed, detail: detail)
+        var failure: String?
+        bytes.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return }
+            var offset = 0
+            while offset < raw.count {
+                let written = write(fd, base + offset, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    failure = String(cString: strerror(errno))
+                    return
+                }
+                offset += written
+            }
+        }
+        if failure == nil && fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
+        if close(fd) != 0 && failure == nil { failure = String(cString: strerror(errno)) }
+        if failure == nil && rename(temporary.path, path) != 0 { failure = String(cString: strerror(errno)) }
+        if let failure {
+            unlink(temporary.path)
+            throw ImageError(file: path, kind: .writeFailed, detail: failure)
         }
     }
 
@@ -246,7 +276,7 @@ public enum ImageIO {
         if isDirectory.boolValue { throw ImageError(file: name, kind: .unreadable, detail: "it is a folder") }
         if let size = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? NSNumber,
            size.int64Value > Int64(maximumFileBytes) {
-            throw ImageError(file: name, kind: .tooLarge, detail: "the file has \(size.int64Value / 1_048_576) MB")
+            throw ImageError(file: name, kind: .fileTooLarge, detail: "the file has \(size.int64Value / 1_048_576) MB")
         }
         do {
             return [UInt8](try Data(contentsOf: url))
@@ -256,13 +286,13 @@ public enum ImageIO {
         }
     }
 
-    private static func reason(writingIn directory: URL) -> String {
+    private static func reason(writingIn directory: URL, errno code: Int32) -> String {
         var isDirectory: ObjCBool = false
         if !FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) || !isDirectory.boolValue {
             return "the folder \(directory.path) does not exist"
         }
-        if !FileManager.default.isWritableFile(atPath: directory.path) { return "permission denied" }
-        return "write error"
+        if code == EACCES || code == EPERM { return "permission denied" }
+        return String(cString: strerror(code))
     }
 
     private static func kind(of status: Int32) -> ImageError.Kind {
