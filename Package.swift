@@ -34,6 +34,7 @@ let package = Package(
         .library(name: "DigitsCore", targets: ["DigitsCore"]),
         .library(name: "DigitsData", targets: ["DigitsData"]),
         .library(name: "DigitsVision", targets: ["DigitsVision"]),
+        .library(name: "DigitsApp", targets: ["DigitsApp"]),
         .executable(name: "digits", targets: ["digits"]),
     ],
     traits: [

@@ -32,10 +32,39 @@ public enum DataSource: Sendable, Equatable {
     /// Loads both sets as datasets whose samples have `sampleShape` (such as `[784]` or
     /// `[1, 28, 28]`); throws when the images do not have that many pixels.
     public func load(sampleShape: [Int]) throws(AppError) -> (train: Dataset, test: Dataset) {
-        let images: (train: ImageSet, test: ImageSet)
-        do { images = try loadImages() } catch { throw AppError(error.description) }
+        let images = try loadNonEmpty()
         return (try images.train.dataset(sampleShape: sampleShape, source: self),
                 try images.test.dataset(sampleShape: sampleShape, source: self))
+    }
+
+    /// Loads both sets, refusing a set with no images.
+    public func loadNonEmpty() throws(AppError) -> (train: ImageSet, test: ImageSet) {
+        let images: (train: ImageSet, test: ImageSet)
+        do { images = try loadImages() } catch { throw AppError(error.description) }
+        for (name, set) in [("training", images.train), ("test", images.test)] where set.count == 0 {
+            throw AppError("\(fileDescription(test: name == "test")): the \(name) set has no images")
+        }
+        return images
+    }
+
+    /// Loads one set as 28×28 digits for pictures (`show`, `export`): no network is involved,
+    /// so the message about other sizes speaks of the pictures.
+    public func loadDigits(test: Bool) throws(AppError) -> Dataset {
+        let images = try loadNonEmpty()
+        let set = test ? images.test : images.train
+        guard set.rows == 28 && set.columns == 28 else {
+            throw AppError("\(fileDescription(test: test)) has \(set.rows)×\(set.columns) images; pictures are drawn of 28×28 digits only")
+        }
+        return Dataset(sampleShape: [784], features: set.pixels, labels: set.labels.map { Int32($0) }, classes: 10)
+    }
+
+    /// The files of one set, for messages.
+    func fileDescription(test: Bool) -> String {
+        switch self {
+        case .bundled: "the bundled MNIST"
+        case .directory(let d): "the IDX files in \(d)"
+        case let .csv(train, testFile): test ? testFile : train
+        }
     }
 }
 

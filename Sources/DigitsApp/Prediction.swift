@@ -36,3 +36,85 @@ extension TrainedModel {
         return (prepared, predict(prepared))
     }
 }
+
+// MARK: - Where model and data meet
+
+/// A model's reading of an image file, with what preparation found.
+public struct Reading: Sendable, Equatable {
+    /// The prepared 28×28 digit, 0 background … 255 ink.
+    public var prepared: [UInt8]
+    public var prediction: Prediction
+    /// Reasons to doubt the reading (low certainty, too little ink, ink of no digit's shape).
+    public var warnings: [String]
+}
+
+extension TrainedModel {
+    /// Values in one input sample, or nil when the shape's product overflows.
+    static func count(_ shape: [Int]) -> Int? {
+        var n = 1
+        for d in shape {
+            guard d >= 0 else { return nil }
+            let (p, overflow) = n.multipliedReportingOverflow(by: d)
+            if overflow { return nil }
+            n = p
+        }
+        return n
+    }
+
+    /// The number of classes the model outputs (the product of its output shape).
+    public var outputCount: Int? { Self.count(model.outputShape) }
+
+    /// Checks that the model can be run on `data`: one input per sample pixel and one output
+    /// per class. `modelPath` and `dataName` name the two in the error.
+    public func check(fits data: Dataset, modelPath: String, dataName: String) throws(AppError) {
+        guard let inputs = Self.count(model.inputShape), inputs == data.sampleSize else {
+            throw AppError("model \(modelPath) takes inputs of shape \(model.inputShape), but \(dataName) has samples of \(data.sampleSize) pixels")
+        }
+        guard let outputs = outputCount, outputs == data.classes else {
+            throw AppError("model \(modelPath) has \(outputCount.map(String.init) ?? "too many") outputs, but \(dataName) has \(data.classes) classes: it was not trained for these digits")
+        }
+    }
+
+    /// Checks that the model reads 28×28 digits into 10 classes, as prepared pictures are.
+    public func checkReadsDigits(modelPath: String) throws(AppError) {
+        let inputs = Self.count(model.inputShape)
+        guard inputs == DigitPreparation.side * DigitPreparation.side else {
+            throw AppError("model \(modelPath) takes inputs of shape \(model.inputShape), not a 28×28 digit: it cannot read pictures")
+        }
+        guard outputCount == 10 else {
+            throw AppError("model \(modelPath) has \(outputCount.map(String.init) ?? "too many") outputs, not one per digit 0-9")
+        }
+    }
+
+    /// `predict(_:)`, refusing outputs that are not finite numbers (damaged weights).
+    public func checkedPredict(_ sample: [UInt8], modelPath: String) throws(AppError) -> Prediction {
+        let p = predict(sample)
+        guard p.probabilities.count == 10, p.probabilities.allSatisfy(\.isFinite) else {
+            throw AppError("model \(modelPath) gives outputs that are not finite numbers (NaN or infinity): its weights or input scaling are damaged")
+        }
+        return p
+    }
+
+    /// Reads the digit in an image file: checks the model reads 28×28 digits, prepares the
+    /// picture as MNIST's digits were prepared, predicts, and collects warnings.
+    public func reading(imageAt url: URL, modelPath: String) throws(AppError) -> Reading {
+        try checkReadsDigits(modelPath: modelPath)
+        let digit: PreparedDigit
+        do { digit = try DigitPreparation.analyse(ImageIO.read(url), source: url.path) } catch {
+            throw AppError(error.description)
+        }
+        let p = try checkedPredict(digit.pixels, modelPath: modelPath)
+        var warnings = digit.warnings
+        if p.isUncertain { warnings.append("low certainty: the image may not hold a single clear digit") }
+        return Reading(prepared: digit.pixels, prediction: p, warnings: warnings)
+    }
+}
+
+extension Evaluation {
+    /// Checks the loss is a finite number (a model with damaged weights gives NaN).
+    public func checkFinite(modelPath: String) throws(AppError) {
+        guard loss.isFinite else {
+            throw AppError("model \(modelPath) gives a loss that is not a finite number (\(loss)): its weights or input scaling are damaged")
+        }
+    }
+}

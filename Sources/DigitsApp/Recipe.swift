@@ -74,9 +74,9 @@ public struct MLPRecipe: Sendable, Equatable {
         return specs
     }
 
-    /// "784-256-128-10 relu"
+    /// "784-256-128-10 relu"; with no hidden layer there is no hidden activation: "784-10, softmax output".
     public var shortDescription: String {
-        ([inputs] + hidden + [classes]).map(String.init).joined(separator: "-") + " " + activation.name
+        ([inputs] + hidden + [classes]).map(String.init).joined(separator: "-") + (hidden.isEmpty ? "" : " " + activation.name)
             + (output == .logits ? "" : ", \(output.rawValue) output") + (bias ? "" : ", no bias")
     }
 }

@@ -16,13 +16,13 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print one JSON object instead of the table.")
     var json = false
 
-    @Option(help: "Threads the matrix multiply may use while training and classifying (default: 2 if measured to pay, else 1; results are the same for any count).")
+    @Option(parsing: .unconditional, help: "Threads the matrix multiply may use while training and classifying (default: 2 if measured to pay, else 1; results are the same for any count).")
     var threads: Int?
 
-    @Option(help: "Repeats of each GEMM and peak measurement; the best is kept.")
+    @Option(parsing: .unconditional, help: "Repeats of each GEMM and peak measurement; the best is kept.")
     var repeats = 5
 
-    @Option(help: "Times each training run is repeated; the best is kept.")
+    @Option(parsing: .unconditional, help: "Times each training run is repeated; the best is kept.")
     var epochRepeats = 2
 
     @Flag(help: "Skip the slow batch-1 epoch of the 784-256-128-10 network.")
@@ -35,9 +35,11 @@ struct Bench: ParsableCommand {
     var only: String?
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let threads, !(1...64).contains(threads) { throw ValidationError("--threads must be between 1 and 64, got \(threads)") }
         _ = try sections()
-        guard repeats >= 1, epochRepeats >= 1 else { throw ValidationError("--repeats and --epoch-repeats must be at least 1") }
+        guard (1...1000).contains(repeats), (1...1000).contains(epochRepeats) else {
+            throw ValidationError("--repeats and --epoch-repeats must be between 1 and 1000")
+        }
     }
 
     func run() throws {

@@ -21,17 +21,19 @@ struct Eval: ParsableCommand {
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
+    func validate() throws {
+        if let confusion { try checkExtension(confusion, option: "--confusion", ["png"]) }
+    }
+
     func run() throws {
         do throws(AppError) {
             let trained = try TrainedModel.load(from: model.path)
             let test = try data.source.load(sampleShape: trained.model.inputShape).test
+            try trained.check(fits: test, modelPath: model.path, dataName: "the test set of \(data.source.description)")
             let e = trained.evaluate(on: test)
-            if json {
-                Console.out(Console.json(["test_accuracy": e.accuracy, "test_loss": e.loss, "count": e.count]))
-            } else {
-                let correct = Int((e.accuracy * Double(e.count)).rounded())
-                Console.out("Test accuracy \(Format.percent(e.accuracy)) (\(Format.thousands(correct)) of \(Format.thousands(e.count)) images), loss \(String(format: "%.4f", e.loss)), model \(model.path)")
-            }
+            try e.checkFinite(modelPath: model.path)
+            let reporter = Reporter(style: json ? .jsonLines : .text)
+            Console.out(reporter.evaluation(e, modelPath: model.path))
             if let confusion {
                 let matrix = e.confusionMatrix(labels: test.labels, classes: test.classes)
                 try write(ConfusionMatrixPicture.render(matrix, title: "Confusion matrix"), to: confusion)
@@ -52,19 +54,41 @@ struct Eval: ParsableCommand {
         do { try ImageIO.writePNG(image, to: URL(fileURLWithPath: path)) } catch { throw AppError(error.description) }
     }
 
-    /// One PNG per wrong answer: `INDEX-true-T-predicted-P.png`.
-    private func writeMistakes(_ e: Evaluation, _ test: Dataset, to dir: String) throws(AppError) {
+    /// The most mistakes drawn on the contact sheet.
+    static let contactSheetLimit = 500
+
+    /// One enlarged, labelled PNG per wrong answer (`INDEX-true-T-predicted-P.png`), and all of
+    /// them (up to ``contactSheetLimit``) on one contact sheet.
+    private func writeMistakes(_ e: Evaluation, _ test: Dataset, to path: String) throws(AppError) {
+        let dir = Format.directory(path)
         do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
-            throw AppError("cannot create \(dir): \(error.localizedDescription)")
+            throw AppError("cannot create the directory \(dir): \(error.localizedDescription)")
         }
-        var written = 0
+        var sheet: [[UInt8]] = [], sheetLabels: [String] = []
         let s = test.sampleSize
         for i in 0..<test.count where e.predictions[i] != test.labels[i] {
-            guard let image = Image(digit28: Array(test.features[(i * s)..<((i + 1) * s)])) else { continue }
-            let name = String(format: "%05d-true-%d-predicted-%d.png", i, Int(test.labels[i]), Int(e.predictions[i]))
-            try write(image, to: URL(fileURLWithPath: dir).appendingPathComponent(name).path)
-            written += 1
+            let pixels = Array(test.features[(i * s)..<((i + 1) * s)])
+            let (truth, guess) = (Int(test.labels[i]), Int(e.predictions[i]))
+            let picture = DigitGrid.render(images: [pixels], labels: ["\(i): true \(truth), read \(guess)"], columns: 1, scale: 8)
+            let name = String(format: "%05d-true-%d-predicted-%d.png", i, truth, guess)
+            try write(picture, to: URL(fileURLWithPath: dir).appendingPathComponent(name).path)
+            if sheet.count < Self.contactSheetLimit {
+                sheet.append(pixels)
+                sheetLabels.append("\(i): \(truth)>\(guess)")
+            }
         }
-        if !json { Console.out("Wrote the \(written) misclassified test digits to \(dir)/ (INDEX-true-T-predicted-P.png)") }
+        let written = test.count - e.predictions.indices.filter { e.predictions[$0] == test.labels[$0] }.count
+        if !sheet.isEmpty {
+            let title = "Misclassified: true > read" + (written > sheet.count ? " (the first \(sheet.count) of \(written))" : "")
+            try write(DigitGrid.render(images: sheet, labels: sheetLabels, columns: 12, scale: 3, title: title),
+                      to: URL(fileURLWithPath: dir).appendingPathComponent(Self.contactSheetName).path)
+        }
+        if !json {
+            Console.out("Wrote the \(written) misclassified test digits to \(dir)/ (INDEX-true-T-predicted-P.png, enlarged and labelled)"
+                        + (sheet.isEmpty ? "" : ", and all on one sheet, \(dir)/\(Self.contactSheetName)"))
+        }
     }
+
+    /// The contact sheet's file name in the `--misclassified` directory.
+    static let contactSheetName = "contact-sheet.png"
 }

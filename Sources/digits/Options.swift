@@ -39,57 +39,44 @@ struct ModelOptions: ParsableArguments {
 
 // MARK: - Argument values
 
-/// `--activation sigmoid | tanh | relu | leaky-relu[:ALPHA]`
+/// `--activation sigmoid | tanh | relu | leaky-relu[:ALPHA]` (parsed by the library).
 struct ActivationArgument: ExpressibleByArgument {
     var value: Activation
     init?(argument: String) {
-        let parts = argument.lowercased().split(separator: ":", maxSplits: 1).map(String.init)
-        switch parts[0] {
-        case "sigmoid": value = .sigmoid
-        case "tanh": value = .tanh
-        case "relu": value = .relu
-        case "leaky-relu", "leakyrelu", "leaky_relu":
-            let alpha = parts.count > 1 ? Float(parts[1]) : 0.01
-            guard let alpha else { return nil }
-            value = .leakyReLU(alpha: alpha)
-        default: return nil
-        }
+        guard let value = RecipeOverrides.parseActivation(argument) else { return nil }
+        self.value = value
     }
     static var allValueStrings: [String] { ["sigmoid", "tanh", "relu", "leaky-relu[:alpha]"] }
 }
 
-/// `--init he | xavier | lecun-uniform | uniform:LOW:HIGH | normal:STD | zeros`
+/// `--init he | xavier | lecun-uniform | uniform:LOW:HIGH | normal:STD | zeros` (parsed by the library).
 struct InitializerArgument: ExpressibleByArgument {
     var value: Initializer
     init?(argument: String) {
-        let parts = argument.lowercased().split(separator: ":").map(String.init)
-        let numbers = parts.dropFirst().compactMap(Float.init)
-        guard numbers.count == parts.count - 1 else { return nil }
-        switch (parts[0], numbers.count) {
-        case ("he", 0): value = .he
-        case ("xavier", 0), ("glorot", 0): value = .xavier
-        case ("lecun-uniform", 0), ("lecun", 0): value = .lecunUniform
-        case ("uniform", 2) where numbers[0] < numbers[1]: value = .uniform(low: numbers[0], high: numbers[1])
-        case ("normal", 1) where numbers[0] > 0: value = .normal(std: numbers[0])
-        case ("zeros", 0): value = .zeros
-        default: return nil
-        }
+        guard let value = RecipeOverrides.parseInitializer(argument) else { return nil }
+        self.value = value
     }
     static var allValueStrings: [String] { ["he", "xavier", "lecun-uniform", "uniform:low:high", "normal:std", "zeros"] }
 }
 
-/// `--optimizer sgd | momentum | nesterov | adam | adamw`
-enum OptimizerArgument: String, ExpressibleByArgument, CaseIterable {
-    case sgd, momentum, nesterov, adam, adamw
-}
-
-/// `--schedule constant | step | cosine | one-cycle`
-enum ScheduleArgument: String, ExpressibleByArgument, CaseIterable {
-    case constant, step, cosine
-    case oneCycle = "one-cycle"
-}
-
+extension RecipeOverrides.OptimizerChoice: ExpressibleByArgument {}
+extension RecipeOverrides.ScheduleChoice: ExpressibleByArgument {}
 extension LossKind: ExpressibleByArgument {}
 extension OutputKind: ExpressibleByArgument {}
 extension Batching: ExpressibleByArgument {}
 extension Reduction: ExpressibleByArgument {}
+
+// MARK: - Output paths
+
+/// Refuses an output path whose extension is not one of `extensions` (lowercase, without the
+/// dot), so that `--out grid.jpg` does not silently hold PNG bytes.
+func checkExtension(_ path: String, option: String, _ extensions: [String]) throws {
+    if path.hasSuffix("/") { throw ValidationError("\(option) \(path): names a directory; give a file name ending in .\(extensions[0])") }
+    let name = path.split(separator: "/").last.map(String.init) ?? path
+    let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+    let ext = parts.count > 1 ? (parts.last.map { $0.lowercased() } ?? "") : ""
+    guard extensions.contains(ext) else {
+        let allowed = extensions.map { "." + $0 }.joined(separator: " or ")
+        throw ValidationError("\(option) \(path): writes \(allowed) only\(ext.isEmpty ? " (the name has no extension)" : ", not .\(ext)")")
+    }
+}

@@ -9,11 +9,10 @@ enum SetArgument: String, ExpressibleByArgument, CaseIterable {
     case train, test
 }
 
-/// Loads one of the two sets as bytes, or fails with one line.
+/// Loads one of the two sets as 28×28 digits, or fails with one line.
 private func loadSet(_ set: SetArgument, from data: DataOptions) throws -> Dataset {
     do {
-        let sets = try data.source.load(sampleShape: [784])
-        return set == .train ? sets.train : sets.test
+        return try data.source.loadDigits(test: set == .test)
     } catch {
         Console.err("error: \(error.description)\n")
         throw ExitCode.failure
@@ -36,16 +35,16 @@ struct Show: ParsableCommand {
     @Option(help: "Which images.")
     var set: SetArgument = .train
 
-    @Option(help: ArgumentHelp("How many digits.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("How many digits.", valueName: "n"))
     var count: Int = 50
 
-    @Option(help: ArgumentHelp("The first index to show (ignored with --seed).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("The first index to show (ignored with --seed).", valueName: "n"))
     var start: Int = 0
 
-    @Option(help: ArgumentHelp("Pick the digits at random with this seed instead of in order.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Pick the digits at random with this seed instead of in order.", valueName: "n"))
     var seed: UInt64?
 
-    @Option(help: ArgumentHelp("Digits per row.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Digits per row.", valueName: "n"))
     var columns: Int = 10
 
     @Option(help: ArgumentHelp("The PNG to write.", valueName: "path"))
@@ -55,6 +54,7 @@ struct Show: ParsableCommand {
         guard count >= 1 && count <= 10_000 else { throw ValidationError("--count must be between 1 and 10000") }
         guard columns >= 1 else { throw ValidationError("--columns must be at least 1") }
         guard start >= 0 else { throw ValidationError("--start must be zero or more") }
+        try checkExtension(out, option: "--out", ["png"])
     }
 
     func run() throws {
@@ -93,7 +93,7 @@ struct Export: ParsableCommand {
     @Option(help: "Which images.")
     var set: SetArgument = .test
 
-    @Option(help: ArgumentHelp("Which indices: A..<B (B excluded) or A...B (B included).", valueName: "range"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Which indices: A..<B (B excluded) or A...B (B included).", valueName: "range"))
     var range: String
 
     @Option(help: ArgumentHelp("The directory to write into (created if needed).", valueName: "dir"))
@@ -106,7 +106,8 @@ struct Export: ParsableCommand {
             return a..<b
         }
         if let r = text.range(of: "...") {
-            guard let a = Int(text[..<r.lowerBound]), let b = Int(text[r.upperBound...]), a >= 0, a <= b else { return nil }
+            guard let a = Int(text[..<r.lowerBound]), let b = Int(text[r.upperBound...]), a >= 0, a <= b,
+                  b < Int.max else { return nil }
             return a..<(b + 1)
         }
         return nil
@@ -124,20 +125,21 @@ struct Export: ParsableCommand {
             Console.err("error: --range \(range) goes past the end of the \(set.rawValue) set (\(Format.thousands(d.count)) images)\n")
             throw ExitCode.failure
         }
+        let dir = Format.directory(out)
         do {
-            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             for i in r {
                 guard let image = Image(digit28: sample(d, i)) else { continue }
                 let name = String(format: "%@-%05d-label-%d.png", set.rawValue, i, Int(d.labels[i]))
-                try ImageIO.writePNG(image, to: URL(fileURLWithPath: out).appendingPathComponent(name))
+                try ImageIO.writePNG(image, to: URL(fileURLWithPath: dir).appendingPathComponent(name))
             }
         } catch let error as ImageError {
             Console.err("error: \(error.description)\n")
             throw ExitCode.failure
         } catch {
-            Console.err("error: cannot create \(out): \(error.localizedDescription)\n")
+            Console.err("error: cannot create the directory \(dir): \(error.localizedDescription)\n")
             throw ExitCode.failure
         }
-        Console.out("Wrote \(r.count) \(set.rawValue) digits to \(out)/ (\(set.rawValue)-INDEX-label-LABEL.png)")
+        Console.out("Wrote \(r.count) \(set.rawValue) digits to \(dir == "/" ? "" : dir)/ (\(set.rawValue)-INDEX-label-LABEL.png)")
     }
 }

@@ -19,7 +19,7 @@ struct Predict: ParsableCommand {
     @Argument(help: ArgumentHelp("Images to read: a photo, a scan or a drawing of one digit each.", valueName: "file"))
     var files: [String] = []
 
-    @Option(help: ArgumentHelp("Read test image N (0-based) instead of files.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Read test image N (0-based) instead of files.", valueName: "n"))
     var index: Int?
 
     @Option(name: .customLong("save-prepared"), help: ArgumentHelp("Write each prepared 28×28 digit as a PNG into this directory.", valueName: "dir"))
@@ -51,33 +51,32 @@ struct Predict: ParsableCommand {
     // MARK: - Image files
 
     private func predictFiles(_ trained: TrainedModel) throws {
-        if let savePrepared {
-            do { try FileManager.default.createDirectory(atPath: savePrepared, withIntermediateDirectories: true) } catch {
-                Console.err("error: cannot create \(savePrepared): \(error.localizedDescription)\n")
+        let reporter = Reporter(style: json ? .jsonLines : .text)
+        do { try trained.checkReadsDigits(modelPath: model.path) } catch {
+            Console.err("error: \(error.description)\n")
+            throw ExitCode.failure
+        }
+        let outputDirectory = savePrepared.map(Format.directory)
+        if let outputDirectory {
+            do { try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true) } catch {
+                Console.err("error: cannot create the directory \(outputDirectory): \(error.localizedDescription)\n")
                 throw ExitCode.failure
             }
         }
+        let names = Self.preparedNames(for: files)
         var failures = 0
         for (n, file) in files.enumerated() {
-            do {
-                let (prepared, p) = try trained.read(imageAt: URL(fileURLWithPath: file))
-                if let savePrepared, let image = Image(digit28: prepared) {
-                    let name = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent + "-prepared.png"
-                    try ImageIO.writePNG(image, to: URL(fileURLWithPath: savePrepared).appendingPathComponent(name))
+            do throws(AppError) {
+                let reading = try trained.reading(imageAt: URL(fileURLWithPath: file), modelPath: model.path)
+                var saved: String?
+                if let outputDirectory, let image = Image(digit28: reading.prepared) {
+                    let path = outputDirectory == "/" ? "/" + names[n] : outputDirectory + "/" + names[n]
+                    do { try ImageIO.writePNG(image, to: URL(fileURLWithPath: path)) } catch { throw AppError(error.description) }
+                    saved = path
                 }
-                if json {
-                    Console.out(Console.json(["file": file, "digit": p.digit, "confidence": p.confidence,
-                                              "probabilities": p.probabilities]))
-                } else {
-                    if n > 0 { Console.out("") }
-                    Console.out(file)
-                    Console.out(TextArt.render(prepared, width: 28))
-                    Console.out("Guess: \(p.digit) with \(String(format: "%.1f", p.confidence * 100))% certainty")
-                    Console.out("Top three: \(p.topThree)")
-                    if p.isUncertain {
-                        Console.out("warning: low certainty: the image may not hold a single clear digit")
-                    }
-                }
+                if !json && n > 0 { Console.out("") }
+                reporter.prediction(reading.prediction, file: file, pixels: reading.prepared, warnings: reading.warnings,
+                                    prepared: saved).forEach(Console.out)
             } catch {
                 failures += 1
                 Console.err("error: \(error.description)\n")
@@ -86,27 +85,38 @@ struct Predict: ParsableCommand {
         if failures > 0 { throw ExitCode.failure }
     }
 
+    /// The name of each file's prepared digit: its whole file name (extension included, so that
+    /// `a.png` and `a.jpg` differ) with `.prepared.png`, and `-2`, `-3`… when two files of the
+    /// same name come from different directories.
+    static func preparedNames(for files: [String]) -> [String] {
+        var used = Set<String>()
+        return files.map { file in
+            let base = URL(fileURLWithPath: file).lastPathComponent
+            var name = base + ".prepared.png", k = 2
+            while used.contains(name) {
+                name = "\(base)-\(k).prepared.png"
+                k += 1
+            }
+            used.insert(name)
+            return name
+        }
+    }
+
     // MARK: - A test image
 
     private func predictTestImage(_ index: Int, _ trained: TrainedModel) throws {
         do throws(AppError) {
             let test = try data.source.load(sampleShape: trained.model.inputShape).test
+            try trained.check(fits: test, modelPath: model.path, dataName: "the test set of \(data.source.description)")
             guard index < test.count else {
                 throw AppError("--index \(index) is out of range: the test set has \(Format.thousands(test.count)) images (0 to \(test.count - 1))")
             }
             let size = test.sampleSize
             let pixels = Array(test.features[(index * size)..<((index + 1) * size)])
             let label = Int(test.labels[index])
-            let p = trained.predict(pixels)
-            if json {
-                Console.out(Console.json(["index": index, "label": label, "digit": p.digit,
-                                          "confidence": p.confidence, "probabilities": p.probabilities]))
-                return
-            }
-            Console.out(TextArt.render(pixels))
-            Console.out("Test image \(index), labelled \(label)")
-            Console.out("Guess: \(p.digit) with \(String(format: "%.1f", p.confidence * 100))% certainty \(p.digit == label ? "(right)" : "(wrong)")")
-            Console.out("Top three: \(p.topThree)")
+            let p = try trained.checkedPredict(pixels, modelPath: model.path)
+            Reporter(style: json ? .jsonLines : .text).prediction(p, index: index, label: label, pixels: pixels)
+                .forEach(Console.out)
         } catch {
             Console.err("error: \(error.description)\n")
             throw ExitCode.failure

@@ -1,3 +1,4 @@
+import DigitsApp
 import Foundation
 
 /// A one-line progress bar on standard error, redrawn in place at most ten times a second:
@@ -29,21 +30,4 @@ struct ProgressBar {
         if drawn { Console.err("\r\u{1B}[K") }
         drawn = false
     }
-}
-
-/// Number formatting shared by the commands.
-enum Format {
-    /// 60000 -> "60,000"
-    static func thousands(_ n: Int) -> String {
-        let s = String(abs(n))
-        var out = ""
-        for (i, c) in s.enumerated() {
-            if i > 0 && (s.count - i) % 3 == 0 { out.append(",") }
-            out.append(c)
-        }
-        return (n < 0 ? "-" : "") + out
-    }
-
-    /// 0.98123 -> "98.12%"
-    static func percent(_ fraction: Double) -> String { String(format: "%.2f%%", fraction * 100) }
 }

@@ -116,13 +116,28 @@ struct PictureCommandTests {
         }
         #expect(total == 60)
 
-        let wrong = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("wrong").path)
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("wrong").path)
+        let wrong = files.filter { $0 != "contact-sheet.png" }
         #expect(wrong.count == 60 - diagonal)
+        #expect(diagonal == 60 || files.contains("contact-sheet.png"), "all the mistakes on one sheet too")
         for name in wrong {
             let parts = name.replacingOccurrences(of: ".png", with: "").split(separator: "-")
             let index = Int(parts[0])!, truth = Int(parts[2])!, predicted = Int(parts[4])!
             #expect(labels[index] == truth)
             #expect(truth != predicted)
+            // Enlarged (8× the digit) with a label under it, readable without zooming.
+            let picture = try ImageIO.read(dir.appendingPathComponent("wrong").appendingPathComponent(name))
+            let layout = DigitGrid.layout(count: 1, columns: 1, scale: 8)
+            #expect(picture.width == layout.width && picture.height == layout.height)
+            let strip = layout.label(0)
+            var ink = 0
+            for y in strip.y..<strip.maxY { for x in strip.x..<strip.maxX where picture.rgba(x: x, y: y).r < 100 { ink += 1 } }
+            #expect(ink > 20, "\(name) has a label")
+        }
+        if diagonal < 60 {
+            let sheet = try ImageIO.read(dir.appendingPathComponent("wrong/contact-sheet.png"))
+            let layout = DigitGrid.layout(count: 60 - diagonal, columns: 12, scale: 3, title: true)
+            #expect(sheet.width == layout.width && sheet.height == layout.height)
         }
     }
 }

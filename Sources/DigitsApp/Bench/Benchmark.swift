@@ -70,6 +70,9 @@ public enum Benchmark {
         }
 
         // MARK: Training
+        guard options.runs(.epochs) || options.runs(.presets) || options.runs(.cnn) || options.runs(.inference) else {
+            return report   // only the peak and the multiply: no data loaded, no training, no memory figure
+        }
         let images: (train: ImageSet, test: ImageSet)
         do { images = try MNIST.loadBundled() } catch { throw AppError(error.description) }
         let train = try images.train.dataset(sampleShape: [784], source: .bundled)
@@ -106,7 +109,9 @@ public enum Benchmark {
 
         // MARK: Inference
         guard options.runs(.inference) else {
-            report.peakResidentMB = BenchMachine.peakResidentMegabytes()
+            if options.runs(.epochs) || options.runs(.presets) || options.runs(.cnn) {
+                report.peakResidentMB = BenchMachine.peakResidentMegabytes()
+            }
             return report
         }
         let model: Sequential
@@ -114,7 +119,9 @@ public enum Benchmark {
         report.inferenceImagesPerSecond = inferenceRate(model, test, repeats: options.repeats)
         report.latencyMicroseconds = latency(model, test)
         log("inference: \(Int(report.inferenceImagesPerSecond)) images/s, one image in \(fixed(report.latencyMicroseconds, 1)) µs")
-        report.peakResidentMB = max(report.peakResidentMB, 0)
+        if report.peakResidentMB == nil && (options.runs(.presets) || options.runs(.cnn)) {
+            report.peakResidentMB = BenchMachine.peakResidentMegabytes()
+        }
         return report
     }
 
@@ -281,8 +288,9 @@ public struct BenchReport: Sendable, Codable {
     public var cnnPresets: [PresetTiming] = []
     public var inferenceImagesPerSecond = 0.0
     public var latencyMicroseconds = 0.0
-    /// The process's peak resident memory after the batch-64 training run, in MB.
-    public var peakResidentMB = 0.0
+    /// The process's peak resident memory after the batch-64 training run (or the training
+    /// that ran), in MB; nil when no training ran.
+    public var peakResidentMB: Double?
 
     public init(machine: String, kernel: String) {
         self.machine = machine
@@ -344,7 +352,9 @@ public struct BenchReport: Sendable, Codable {
             lines.append("inference       \(Int(inferenceImagesPerSecond.rounded())) images/s (10,000 test images, batches of 1,000)")
             lines.append("latency         \(fixed(latencyMicroseconds, 1)) µs for one image")
         }
-        lines.append("peak memory     \(fixed(peakResidentMB, 1)) MB resident (after MNIST load and training)")
+        if let peakResidentMB {
+            lines.append("peak memory     \(fixed(peakResidentMB, 1)) MB resident (after MNIST load and training)")
+        }
         return lines.joined(separator: "\n")
     }
 
@@ -352,7 +362,7 @@ public struct BenchReport: Sendable, Codable {
     public var json: String {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(self) else { return "{}" }
         return String(decoding: data, as: UTF8.self)
     }

@@ -1,0 +1,265 @@
+import DigitsCore
+
+// MARK: - RecipeOverrides
+
+/// Changes to a preset's recipe, as `digits train`'s flags give them: every field left `nil`
+/// keeps the preset's value. ``apply(to:trainCount:)`` checks every value against the limits
+/// in ``Limits`` and the combination with ``Recipe/validate()``: this is the one place where a
+/// training request is validated (the ``Trainer`` keeps only its own guards).
+///
+/// ```swift
+/// var overrides = RecipeOverrides()
+/// overrides.hidden = try RecipeOverrides.parseLayers("512,256")
+/// overrides.learningRate = 0.01
+/// let recipe = try overrides.apply(to: Presets.mlp.recipe, trainCount: 60_000)
+/// ```
+public struct RecipeOverrides: Sendable, Equatable {
+    // MARK: What to train
+    /// Hidden layer sizes of a fully connected network (empty: no hidden layer).
+    public var hidden: [Int]?
+    public var activation: Activation?
+    public var output: OutputKind?
+    public var loss: LossKind?
+    public var initializer: Initializer?
+
+    // MARK: How to train
+    public var optimizer: OptimizerChoice?
+    /// Momentum for `.momentum` and `.nesterov`.
+    public var momentum: Float = 0.9
+    /// Decoupled weight decay for `.adamw`.
+    public var weightDecay: Float = 0.01
+    public var learningRate: Float?
+    public var schedule: ScheduleChoice?
+    /// With `.step`: epochs between decays, and the factor of each decay.
+    public var stepEvery: Int = 1
+    public var gamma: Float = 0.5
+    public var batchSize: Int?
+    public var batching: Batching?
+    public var reduction: Reduction?
+    public var epochs: Int?
+    public var steps: Int?
+    public var reportEvery: Int?
+    public var l2: Float?
+    public var seed: UInt64?
+    /// Training images held out (from the end) as a validation set.
+    public var validation: Int?
+
+    public init() {}
+
+    /// The optimisers a flag can name.
+    public enum OptimizerChoice: String, Sendable, CaseIterable {
+        case sgd, momentum, nesterov, adam, adamw
+    }
+
+    /// The learning-rate schedules a flag can name.
+    public enum ScheduleChoice: String, Sendable, CaseIterable {
+        case constant, step, cosine
+        case oneCycle = "one-cycle"
+    }
+
+    // MARK: - Limits
+
+    /// The largest values accepted, so that no size overflows or asks for more memory than a
+    /// machine has.
+    public enum Limits {
+        /// Units in one hidden layer.
+        public static let layerSize = 1 << 20
+        /// Hidden layers.
+        public static let layerCount = 64
+        /// Trainable parameters (weights and biases) of a fully connected network: 400 MB of
+        /// weights, about four times that while training with gradients and optimiser state.
+        public static let parameters = 100_000_000
+        /// Floats of activations for one batch (all layers' outputs): 4 GB.
+        public static let batchActivations = 1 << 30
+        public static let epochs = 100_000
+        public static let steps = 1_000_000_000
+        public static let batchSize = 1_000_000
+        public static let stepEvery = 100_000
+    }
+
+    // MARK: - Parsing
+
+    /// `"256,128"` → `[256, 128]`; `"none"` → `[]` (no hidden layer).
+    public static func parseLayers(_ text: String) throws(RecipeError) -> [Int] {
+        let trimmed = text.trimmingWhitespace()
+        if trimmed.lowercased() == "none" { return [] }
+        let usage = "--layers takes positive sizes separated by commas, such as 256,128 (or none)"
+        guard !trimmed.isEmpty else { throw RecipeError("\(usage); got an empty list") }
+        var sizes: [Int] = []
+        for part in trimmed.split(separator: ",", omittingEmptySubsequences: false) {
+            let item = String(part).trimmingWhitespace()
+            guard !item.isEmpty else { throw RecipeError("\(usage); '\(text)' has an empty size") }
+            guard item.allSatisfy({ $0.isASCII && $0.isNumber }) else { throw RecipeError("\(usage); got '\(item)'") }
+            guard let size = Int(item), size <= Limits.layerSize else {
+                throw RecipeError("--layers: \(item) units is more than the limit of \(Limits.layerSize) per layer")
+            }
+            guard size > 0 else { throw RecipeError("\(usage); got \(item)") }
+            sizes.append(size)
+        }
+        guard sizes.count <= Limits.layerCount else {
+            throw RecipeError("--layers: \(sizes.count) hidden layers is more than the limit of \(Limits.layerCount)")
+        }
+        return sizes
+    }
+
+    /// `sigmoid | tanh | relu | leaky-relu[:ALPHA]`, or nil.
+    public static func parseActivation(_ text: String) -> Activation? {
+        let parts = text.lowercased().split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        switch parts[0] {
+        case "sigmoid" where parts.count == 1: return .sigmoid
+        case "tanh" where parts.count == 1: return .tanh
+        case "relu" where parts.count == 1: return .relu
+        case "leaky-relu", "leakyrelu", "leaky_relu":
+            guard parts.count > 1 else { return .leakyReLU(alpha: 0.01) }
+            return Float(parts[1]).map { .leakyReLU(alpha: $0) }
+        default: return nil
+        }
+    }
+
+    /// `he | xavier | lecun-uniform | uniform:LOW:HIGH | normal:STD | zeros`, or nil.
+    public static func parseInitializer(_ text: String) -> Initializer? {
+        let parts = text.lowercased().split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        let numbers = parts.dropFirst().compactMap(Float.init)
+        guard numbers.count == parts.count - 1, numbers.allSatisfy(\.isFinite) else { return nil }
+        switch (parts[0], numbers.count) {
+        case ("he", 0): return .he
+        case ("xavier", 0), ("glorot", 0): return .xavier
+        case ("lecun-uniform", 0), ("lecun", 0): return .lecunUniform
+        case ("uniform", 2) where numbers[0] < numbers[1]: return .uniform(low: numbers[0], high: numbers[1])
+        case ("normal", 1) where numbers[0] > 0: return .normal(std: numbers[0])
+        case ("zeros", 0): return .zeros
+        default: return nil
+        }
+    }
+
+    // MARK: - Validating and applying
+
+    /// Checks each value on its own (ranges and limits), before any data is read.
+    public func validate() throws(RecipeError) {
+        if let learningRate, !(learningRate > 0 && learningRate.isFinite) {
+            throw RecipeError("--lr must be a positive number, got \(learningRate)")
+        }
+        if let batchSize, !(1...Limits.batchSize).contains(batchSize) {
+            throw RecipeError("--batch-size must be between 1 and \(Limits.batchSize), got \(batchSize)")
+        }
+        if let epochs, !(1...Limits.epochs).contains(epochs) {
+            throw RecipeError("--epochs must be between 1 and \(Limits.epochs), got \(epochs)")
+        }
+        if let steps, !(1...Limits.steps).contains(steps) {
+            throw RecipeError("--steps must be between 1 and \(Limits.steps), got \(steps)")
+        }
+        if epochs != nil && steps != nil { throw RecipeError("give --epochs or --steps, not both") }
+        if let reportEvery {
+            guard let steps else { throw RecipeError("--report-every goes with --steps") }
+            guard (1...steps).contains(reportEvery) else {
+                throw RecipeError("--report-every must be between 1 and --steps (\(steps)), got \(reportEvery)")
+            }
+        }
+        if let l2, !(l2 >= 0 && l2.isFinite) { throw RecipeError("--l2 must be zero or positive, got \(l2)") }
+        if !(1...Limits.stepEvery).contains(stepEvery) {
+            throw RecipeError("--step-every must be between 1 and \(Limits.stepEvery), got \(stepEvery)")
+        }
+        if let validation, validation < 1 { throw RecipeError("--validation must be at least 1, got \(validation)") }
+        if !(momentum >= 0 && momentum < 1) { throw RecipeError("--momentum must be in [0, 1), got \(momentum)") }
+        if !(gamma > 0 && gamma <= 1) { throw RecipeError("--gamma must be in (0, 1], got \(gamma)") }
+        if !(weightDecay >= 0 && weightDecay.isFinite) {
+            throw RecipeError("--weight-decay must be zero or positive, got \(weightDecay)")
+        }
+        if let hidden {
+            if let bad = hidden.first(where: { !(1...Limits.layerSize).contains($0) }) {
+                throw RecipeError("--layers: sizes must be between 1 and \(Limits.layerSize), got \(bad)")
+            }
+        }
+    }
+
+    /// `recipe` with these overrides applied, checked as a whole. `trainCount` (the training
+    /// images after any validation hold-out) sets the length of an epoch for a step schedule
+    /// and the memory a batch needs.
+    public func apply(to recipe: Recipe, trainCount: Int) throws(RecipeError) -> Recipe {
+        try validate()
+        var r = recipe
+        if hidden != nil || activation != nil || output != nil || initializer != nil {
+            guard case .mlp(var m) = r.network else {
+                throw RecipeError("--layers, --activation, --output and --init apply to fully connected presets only")
+            }
+            if let hidden { m.hidden = hidden }
+            if let activation { m.activation = activation }
+            if let initializer { m.initializer = initializer }
+            if let output { m.output = output }
+            else if let loss, loss != r.loss {
+                // A new loss without a new output: choose the output that loss expects.
+                m.output = loss == .crossEntropy ? .logits : .sigmoid
+            }
+            r.network = .mlp(m)
+        }
+        if let loss { r.loss = loss }
+        if let optimizer {
+            r.plan.optimizer = switch optimizer {
+            case .sgd: .sgd
+            case .momentum: .momentum(momentum, nesterov: false)
+            case .nesterov: .momentum(momentum, nesterov: true)
+            case .adam: .adam
+            case .adamw: .adamW(beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: weightDecay)
+            }
+        }
+        if let learningRate { r.plan.learningRate = learningRate }
+        if let batchSize { r.plan.batchSize = batchSize }
+        if let batching { r.plan.batching = batching }
+        if let reduction { r.plan.reduction = reduction }
+        if let l2 { r.plan.l2 = l2 }
+        if let seed { r.seed = seed }
+        if let epochs { r.plan.length = .epochs(epochs) }
+        if let steps { r.plan.length = .steps(steps, reportEvery: reportEvery ?? max(steps / 10, 1)) }
+        if let schedule {
+            let batch = max(min(r.plan.batchSize, trainCount), 1)
+            let stepsPerEpoch = trainCount / batch + (trainCount % batch == 0 ? 0 : 1)
+            let (every, overflow) = stepEvery.multipliedReportingOverflow(by: max(stepsPerEpoch, 1))
+            guard !overflow else { throw RecipeError("--step-every \(stepEvery) epochs is too many steps") }
+            r.plan.schedule = switch schedule {
+            case .constant: .constant
+            case .step: .step(every: every, gamma: gamma)
+            case .cosine: .cosine(minFactor: 0)
+            case .oneCycle: .oneCycleDefault
+            }
+        }
+        try r.validate()
+        try r.checkSize(trainCount: trainCount)
+        return r
+    }
+}
+
+// MARK: - Sizes
+
+extension Recipe {
+    /// Checks, with overflow-safe arithmetic, that a fully connected network stays within
+    /// ``RecipeOverrides/Limits``: parameters, and activations for one batch.
+    public func checkSize(trainCount: Int) throws(RecipeError) {
+        guard case .mlp(let m) = network else { return }
+        typealias Limits = RecipeOverrides.Limits
+        let widths = [m.inputs] + m.hidden + [m.classes]
+        var parameters = 0, activations = 0
+        for i in 1..<widths.count {
+            let (weights, o1) = widths[i - 1].multipliedReportingOverflow(by: widths[i])
+            let (layer, o2) = weights.addingReportingOverflow(widths[i])
+            let (sum, o3) = parameters.addingReportingOverflow(layer)
+            guard !o1, !o2, !o3, sum <= Limits.parameters else {
+                throw RecipeError("the network \(widths.map(String.init).joined(separator: "-")) has more than the limit of \(Limits.parameters) parameters (at layer \(i), \(widths[i - 1])→\(widths[i]))")
+            }
+            parameters = sum
+            activations += widths[i]
+        }
+        let batch = max(1, min(plan.batchSize, max(trainCount, 1)))
+        let (floats, overflow) = activations.multipliedReportingOverflow(by: batch)
+        guard !overflow, floats <= Limits.batchActivations else {
+            throw RecipeError("a batch of \(batch) through \(widths.map(String.init).joined(separator: "-")) needs more than the limit of \(Limits.batchActivations) activations (4 GB): use a smaller --batch-size or --layers")
+        }
+    }
+}
+
+extension String {
+    /// The string without leading and trailing spaces, tabs and newlines.
+    func trimmingWhitespace() -> String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+        return String(drop(while: isSpace).reversed().drop(while: isSpace).reversed())
+    }
+}

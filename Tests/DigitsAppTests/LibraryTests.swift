@@ -1,0 +1,101 @@
+import DigitsApp
+import DigitsCore
+import Testing
+
+/// The library behind the command: overrides, validation, JSON lines, suggestions.
+@Suite("DigitsApp library")
+struct LibraryTests {
+    // MARK: - Overrides and validation
+
+    @Test("--layers parses sizes and refuses empty items, empty lists and sizes over the limit",
+          arguments: [("256,128", [256, 128]), (" 64 ", [64]), ("none", []), ("NONE", [])])
+    func layers(_ text: String, _ sizes: [Int]) throws {
+        #expect(try RecipeOverrides.parseLayers(text) == sizes)
+    }
+
+    @Test(arguments: ["256,,128", "", "  ", ",", "256,", "0", "-5", "12a", "100000000", "4611686018427387904",
+                      "99999999999999999999999"])
+    func badLayers(_ text: String) {
+        #expect(throws: RecipeError.self) { try RecipeOverrides.parseLayers(text) }
+    }
+
+    @Test("overrides apply to a preset, and the result is checked as a whole")
+    func apply() throws {
+        var o = RecipeOverrides()
+        o.hidden = [64]
+        o.learningRate = 0.01
+        o.optimizer = .adam
+        o.epochs = 2
+        let r = try o.apply(to: Presets.mlp.recipe, trainCount: 60_000)
+        guard case .mlp(let m) = r.network else { Issue.record("not an MLP"); return }
+        #expect(m.hidden == [64])
+        #expect(r.plan.learningRate == 0.01)
+        #expect(r.plan.optimizer == .adam)
+        #expect(r.plan.length == .epochs(2))
+
+        var bad = RecipeOverrides()
+        bad.loss = .crossEntropy
+        bad.output = .softmax
+        #expect(throws: RecipeError.self) { try bad.apply(to: Presets.mlp.recipe, trainCount: 60_000) }
+    }
+
+    @Test("values out of range and sizes past the limits are refused with the flag's name",
+          arguments: ["--lr", "--epochs", "--steps", "--batch-size", "--report-every", "--step-every", "--momentum",
+                      "parameters", "activations"])
+    func limits(_ mentions: String) {
+        var o = RecipeOverrides()
+        switch mentions {
+        case "--lr": o.learningRate = -1
+        case "--epochs": o.epochs = .max
+        case "--steps": o.steps = .max
+        case "--batch-size": o.batchSize = 0
+        case "--report-every": o.steps = 10; o.reportEvery = 11
+        case "--step-every": o.stepEvery = .max
+        case "--momentum": o.momentum = 1
+        case "parameters": o.hidden = [1 << 20, 1 << 20]
+        default: o.hidden = [100_000]; o.batchSize = 60_000
+        }
+        let error = #expect(throws: RecipeError.self) { try o.apply(to: Presets.mlp.recipe, trainCount: 60_000) }
+        #expect(error?.description.contains(mentions) == true, "\(error?.description ?? "")")
+    }
+
+    @Test("a network with no hidden layer is described without a hidden activation")
+    func shortDescription() throws {
+        let preset = try #require(Presets.named("tutorial-softmax-regression"))
+        guard case .mlp(let m) = preset.recipe.network else { Issue.record("not an MLP"); return }
+        #expect(m.shortDescription == "784-10")
+        #expect(MLPRecipe(hidden: [256, 128], activation: .relu, initializer: .he).shortDescription == "784-256-128-10 relu")
+    }
+
+    // MARK: - JSON lines
+
+    @Test("JSON lines keep slashes, write Floats in their shortest form, and null non-finite numbers")
+    func json() {
+        #expect(JSONLine.object(["model": "models/m.safetensors"]) == #"{"model":"models/m.safetensors"}"#)
+        #expect(JSONLine.object(["x": Float(0.9826)]) == #"{"x":0.9826}"#)
+        #expect(JSONLine.object(["x": 0.1 + 0.2]) == #"{"x":0.30000000000000004}"#)
+        #expect(JSONLine.object(["s": 3.0337760800000004.roundedToMilliseconds]) == #"{"s":3.034}"#)
+        #expect(JSONLine.object(["n": Double.nan, "i": Float.infinity, "none": nil as Double?]) == #"{"n":null,"i":null,"none":null}"#)
+        #expect(JSONLine.string("a\"b\\c\nd\u{1}") == #""a\"b\\c\nd\u0001""#)
+        #expect(JSONLine.object(["p": [Float(0.5), 0.25], "w": [String]()]) == #"{"p":[0.5,0.25],"w":[]}"#)
+    }
+
+    // MARK: - Suggestions
+
+    @Test(arguments: [("trian", "train"), ("tarin", "train"), ("evl", "eval"), ("predcit", "predict"), ("preset", "presets")])
+    func suggestion(_ typed: String, _ expected: String) {
+        let names = ["train", "eval", "predict", "show", "export", "presets", "bench"]
+        #expect(CommandSuggestion.closest(to: typed, among: names) == expected)
+    }
+
+    @Test func noSuggestionForSomethingElse() {
+        #expect(CommandSuggestion.closest(to: "xyzzy", among: ["train", "eval"]) == nil)
+    }
+
+    @Test func directoryFormat() {
+        #expect(Format.directory("digits/") == "digits")
+        #expect(Format.directory("a//") == "a")
+        #expect(Format.directory("/") == "/")
+        #expect(Format.directory("x") == "x")
+    }
+}
