@@ -69,7 +69,8 @@ public struct RecipeOverrides: Sendable, Equatable {
         /// Trainable parameters (weights and biases) of a fully connected network: 400 MB of
         /// weights, about four times that while training with gradients and optimiser state.
         public static let parameters = 100_000_000
-        /// Floats of activations for one batch (all layers' outputs): 4 GB.
+        /// Floats of activations for the samples run through the network at once (all layers'
+        /// outputs): 4 GB.
         public static let batchActivations = 1 << 30
         public static let epochs = 100_000
         public static let steps = 1_000_000_000
@@ -166,6 +167,9 @@ public struct RecipeOverrides: Sendable, Equatable {
             throw RecipeError("--weight-decay must be zero or positive, got \(weightDecay)")
         }
         if let hidden {
+            guard hidden.count <= Limits.layerCount else {
+                throw RecipeError("--layers: \(hidden.count) hidden layers is more than the limit of \(Limits.layerCount)")
+            }
             if let bad = hidden.first(where: { !(1...Limits.layerSize).contains($0) }) {
                 throw RecipeError("--layers: sizes must be between 1 and \(Limits.layerSize), got \(bad)")
             }
@@ -248,10 +252,11 @@ extension Recipe {
             parameters = sum
             activations += widths[i]
         }
-        let batch = max(1, min(plan.batchSize, max(trainCount, 1)))
-        let (floats, overflow) = activations.multipliedReportingOverflow(by: batch)
+        // The trainer runs a batch through the network `maxChunk` samples at a time.
+        let chunk = max(1, min(plan.batchSize, plan.maxChunk, max(trainCount, 1)))
+        let (floats, overflow) = activations.multipliedReportingOverflow(by: chunk)
         guard !overflow, floats <= Limits.batchActivations else {
-            throw RecipeError("a batch of \(batch) through \(widths.map(String.init).joined(separator: "-")) needs more than the limit of \(Limits.batchActivations) activations (4 GB): use a smaller --batch-size or --layers")
+            throw RecipeError("\(chunk) samples at a time through \(widths.map(String.init).joined(separator: "-")) need more than the limit of \(Limits.batchActivations) activations (4 GB): use a smaller --batch-size or --layers")
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DigitsApp
+import DigitsVision
 import Foundation
 
 /// `digits bench`: measures this machine's FMA peak and how close Digits gets to it.
@@ -50,9 +51,10 @@ struct Bench: ParsableCommand {
                 if !json { Console.err(line + "\n") }
             }
             Console.out(json ? report.json : report.table)
-            if let saveJSON {
-                try Data((report.json + "\n").utf8).write(to: URL(fileURLWithPath: saveJSON), options: .atomic)
-            }
+            if let saveJSON { try ImageIO.writeText(report.json + "\n", to: URL(fileURLWithPath: saveJSON)) }
+        } catch let error as ImageError {
+            Console.err("error: \(error.description)\n")
+            throw ExitCode.failure
         } catch let error as AppError {
             Console.err("error: \(error.description)\n")
             throw ExitCode.failure

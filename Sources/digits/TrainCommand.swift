@@ -110,6 +110,12 @@ struct Train: ParsableCommand {
             let dir = Format.directory(save)
             throw ValidationError("--save \(save): names a directory; give a file name such as \(dir == "/" ? "" : dir)/model.safetensors")
         }
+        // A device, a FIFO or a socket is not replaced by a model file (a symbolic link is the
+        // model file's own business: it writes through to the target or refuses).
+        if let type = (try? FileManager.default.attributesOfItem(atPath: save))?[.type] as? FileAttributeType,
+           type != .typeRegular && type != .typeSymbolicLink {
+            throw ValidationError("--save \(save): is not a regular file (a device, FIFO or socket); not replacing it")
+        }
         do { _ = try recipe(trainCount: 60_000) } catch { throw ValidationError(error.description) }
     }
 

@@ -41,7 +41,7 @@ struct LibraryTests {
 
     @Test("values out of range and sizes past the limits are refused with the flag's name",
           arguments: ["--lr", "--epochs", "--steps", "--batch-size", "--report-every", "--step-every", "--momentum",
-                      "parameters", "activations"])
+                      "parameters", "hidden layers"])
     func limits(_ mentions: String) {
         var o = RecipeOverrides()
         switch mentions {
@@ -53,10 +53,16 @@ struct LibraryTests {
         case "--step-every": o.stepEvery = .max
         case "--momentum": o.momentum = 1
         case "parameters": o.hidden = [1 << 20, 1 << 20]
-        default: o.hidden = [100_000]; o.batchSize = 60_000
+        default: o.hidden = Array(repeating: 10, count: 65)
         }
         let error = #expect(throws: RecipeError.self) { try o.apply(to: Presets.mlp.recipe, trainCount: 60_000) }
         #expect(error?.description.contains(mentions) == true, "\(error?.description ?? "")")
+    }
+
+    @Test("every preset passes its own checks unchanged", arguments: Presets.all.map(\.name))
+    func presetsPass(_ name: String) throws {
+        let preset = try #require(Presets.named(name))
+        #expect(try RecipeOverrides().apply(to: preset.recipe, trainCount: 60_000) == preset.recipe)
     }
 
     @Test("a network with no hidden layer is described without a hidden activation")

@@ -81,6 +81,17 @@ struct NewcomerTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty, "nothing written")
     }
 
+    @Test("train --save refuses to replace a FIFO (as it would a device)")
+    func saveOverFIFO() throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fifo = dir.appendingPathComponent("m.safetensors")
+        #expect(mkfifo(fifo.path, 0o644) == 0)
+        Self.expectOneLineFailure(try DigitsCommand.run(["train", "--save", "m.safetensors"], in: dir), mentions: "not a regular file")
+        let type = try FileManager.default.attributesOfItem(atPath: fifo.path)[.type] as? FileAttributeType
+        #expect(type != nil && type != .typeRegular, "still the FIFO, not a model file")
+    }
+
     @Test("export --out digits/ says digits/ once")
     func exportDirectory() throws {
         let dir = try makeTemporaryDirectory()
