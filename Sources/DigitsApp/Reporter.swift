@@ -81,14 +81,15 @@ public struct Reporter: Sendable {
         if style == .jsonLines {
             if r.validationLoss != nil {
                 return JSONLine.object([
-                    "epoch": r.epoch, "step": r.step, "train_loss": r.trainLoss, "train_accuracy": r.trainAccuracy,
-                    "validation_loss": r.validationLoss, "validation_accuracy": r.validationAccuracy,
-                    "test_loss": r.testLoss, "test_accuracy": r.testAccuracy, "seconds": r.seconds.roundedToMilliseconds,
+                    "epoch": r.epoch, "step": r.step, "train_loss": Self.loss(r.trainLoss), "train_accuracy": r.trainAccuracy,
+                    "validation_loss": r.validationLoss.map(Self.loss), "validation_accuracy": r.validationAccuracy,
+                    "test_loss": r.testLoss.map(Self.loss), "test_accuracy": r.testAccuracy,
+                    "seconds": r.seconds.roundedToMilliseconds,
                 ])
             }
             return JSONLine.object([
-                "epoch": r.epoch, "step": r.step, "train_loss": r.trainLoss, "train_accuracy": r.trainAccuracy,
-                "test_loss": r.testLoss, "test_accuracy": r.testAccuracy, "seconds": r.seconds.roundedToMilliseconds,
+                "epoch": r.epoch, "step": r.step, "train_loss": Self.loss(r.trainLoss), "train_accuracy": r.trainAccuracy,
+                "test_loss": r.testLoss.map(Self.loss), "test_accuracy": r.testAccuracy, "seconds": r.seconds.roundedToMilliseconds,
             ])
         }
         let head = shape.unit == "epoch"
@@ -113,6 +114,10 @@ public struct Reporter: Sendable {
         return lines
     }
 
+    /// A mean loss as the `Float` its terms were (`0.28448457`, not `0.28448456668456396`): the
+    /// digits past a `Float`'s precision are rounding noise of the sum.
+    static func loss(_ value: Double) -> Float { Float(value) }
+
     /// "SGD (Nesterov momentum 0.9), lr 0.05 cosine, batch 64 shuffled, mean of gradients, 6 epochs"
     public static func describe(_ plan: TrainingPlan) -> String {
         let opt = plan.optimizer.make(l2: plan.l2).summary
@@ -128,7 +133,7 @@ public struct Reporter: Sendable {
     /// A saved model's result on a test set.
     public func evaluation(_ e: Evaluation, modelPath: String) -> String {
         if style == .jsonLines {
-            return JSONLine.object(["test_accuracy": e.accuracy, "test_loss": e.loss, "count": e.count])
+            return JSONLine.object(["test_accuracy": e.accuracy, "test_loss": Self.loss(e.loss), "count": e.count])
         }
         let correct = Int((e.accuracy * Double(e.count)).rounded())
         return "Test accuracy \(Format.percent(e.accuracy)) (\(Format.thousands(correct)) of \(Format.thousands(e.count)) images), loss \(String(format: "%.4f", e.loss)), model \(modelPath)"

@@ -123,6 +123,12 @@ struct NewcomerTests {
                 let printed = line.components(separatedBy: "\"\(key)\":")[1].prefix { $0 != "," && $0 != "}" }
                 #expect((printed.split(separator: ".").last?.count ?? 0) <= 3 || !printed.contains("."), "\(printed)")
             }
+            // Losses are written as the Floats they are: at most 9 significant digits.
+            for key in ["train_loss", "test_loss"] where line.contains("\"\(key)\":") {
+                let printed = line.components(separatedBy: "\"\(key)\":")[1].prefix { $0 != "," && $0 != "}" }
+                let digits = printed.split(separator: "e").first?.filter(\.isNumber).drop { $0 == "0" } ?? ""
+                #expect(digits.count <= 9, "\(key) \(printed)")
+            }
         }
 
         let predict = try DigitsCommand.run(["predict", "--data", dir.path, "--model", "models/m.safetensors", "--index", "0", "--json"], in: dir)
