@@ -232,6 +232,25 @@ public struct RecipeOverrides: Sendable, Equatable {
     }
 }
 
+// MARK: - Presets by name
+
+extension Presets {
+    /// The preset called `name`, or an error listing the names there are.
+    public static func named(checking name: String) throws(RecipeError) -> Preset {
+        guard let preset = named(name) else {
+            throw RecipeError("no preset named '\(name)'; choose from: \(all.map(\.name).joined(separator: ", "))")
+        }
+        return preset
+    }
+}
+
+extension RecipeOverrides {
+    /// The preset called `name` with these overrides applied, checked (see ``apply(to:trainCount:)``).
+    public func recipe(preset name: String, trainCount: Int) throws(RecipeError) -> Recipe {
+        try apply(to: Presets.named(checking: name).recipe, trainCount: trainCount)
+    }
+}
+
 // MARK: - Sizes
 
 extension Recipe {

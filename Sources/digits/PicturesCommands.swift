@@ -78,7 +78,7 @@ struct Show: ParsableCommand {
             Console.err("error: \(error.description)\n")
             throw ExitCode.failure
         }
-        Console.out("Wrote \(indices.count) \(set.rawValue) digits with their labels to \(out) (\(picture.width)×\(picture.height))")
+        Console.out("Wrote \(indices.count) \(set.rawValue) digit\(indices.count == 1 ? "" : "s") with their labels to \(out) (\(picture.width)×\(picture.height))")
     }
 }
 
@@ -99,29 +99,30 @@ struct Export: ParsableCommand {
     @Option(help: ArgumentHelp("The directory to write into (created if needed).", valueName: "dir"))
     var out: String
 
-    /// The parsed range.
-    static func parse(_ text: String) -> Range<Int>? {
-        if let r = text.range(of: "..<") {
-            guard let a = Int(text[..<r.lowerBound]), let b = Int(text[r.upperBound...]), a >= 0, a < b else { return nil }
-            return a..<b
+    /// The parsed range, or why it cannot be read.
+    static func parse(_ text: String) -> Result<Range<Int>, ValidationError> {
+        let usage = "--range takes A..<B (B excluded) or A...B (B included) with 0 ≤ A < B, such as 0..<20"
+        let (separator, inclusive) = text.contains("..<") ? ("..<", false) : ("...", true)
+        guard let r = text.range(of: separator) else { return .failure(ValidationError("\(usage); got '\(text)'")) }
+        let (first, second) = (String(text[..<r.lowerBound]), String(text[r.upperBound...]))
+        guard [first, second].allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }) else {
+            return .failure(ValidationError("\(usage); got '\(text)'"))
         }
-        if let r = text.range(of: "...") {
-            guard let a = Int(text[..<r.lowerBound]), let b = Int(text[r.upperBound...]), a >= 0, a <= b,
-                  b < Int.max else { return nil }
-            return a..<(b + 1)
+        // Indices past Int's range, or an inclusive end at Int.max, cannot index any set.
+        guard let a = Int(first), let b = Int(second), !(inclusive && b == Int.max) else {
+            return .failure(ValidationError("--range \(text): an index that large is past the end of any set"))
         }
-        return nil
+        guard inclusive ? a <= b : a < b else { return .failure(ValidationError("\(usage); got '\(text)'")) }
+        return .success(a..<(inclusive ? b + 1 : b))
     }
 
     func validate() throws {
-        guard Export.parse(range) != nil else {
-            throw ValidationError("--range takes A..<B or A...B with 0 ≤ A < B, such as 0..<20")
-        }
+        _ = try Export.parse(range).get()
     }
 
     func run() throws {
         let d = try loadSet(set, from: data)
-        guard let r = Export.parse(range), r.upperBound <= d.count else {
+        guard let r = try? Export.parse(range).get(), r.upperBound <= d.count else {
             Console.err("error: --range \(range) goes past the end of the \(set.rawValue) set (\(Format.thousands(d.count)) images)\n")
             throw ExitCode.failure
         }
@@ -140,6 +141,6 @@ struct Export: ParsableCommand {
             Console.err("error: cannot create the directory \(dir): \(error.localizedDescription)\n")
             throw ExitCode.failure
         }
-        Console.out("Wrote \(r.count) \(set.rawValue) digits to \(dir == "/" ? "" : dir)/ (\(set.rawValue)-INDEX-label-LABEL.png)")
+        Console.out("Wrote \(r.count) \(set.rawValue) digit\(r.count == 1 ? "" : "s") to \(dir == "/" ? "" : dir)/ (\(set.rawValue)-INDEX-label-LABEL.png)")
     }
 }

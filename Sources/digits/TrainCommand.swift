@@ -101,9 +101,6 @@ struct Train: ParsableCommand {
     // MARK: - Validation (in the library: RecipeOverrides)
 
     func validate() throws {
-        guard Presets.named(preset) != nil else {
-            throw ValidationError("no preset named '\(preset)'; choose from: \(Presets.all.map(\.name).joined(separator: ", "))")
-        }
         if let plot { try checkExtension(plot, option: "--plot", ["png", "svg"]) }
         var isDirectory: ObjCBool = false
         if save.hasSuffix("/") || (FileManager.default.fileExists(atPath: save, isDirectory: &isDirectory) && isDirectory.boolValue) {
@@ -146,10 +143,9 @@ struct Train: ParsableCommand {
         return o
     }
 
-    /// The preset with the flags applied.
+    /// The preset with the flags applied, checked by the library.
     func recipe(trainCount: Int) throws(RecipeError) -> Recipe {
-        guard let preset = Presets.named(preset) else { throw RecipeError("no preset named '\(self.preset)'") }
-        return try overrides().apply(to: preset.recipe, trainCount: trainCount)
+        try overrides().recipe(preset: preset, trainCount: trainCount)
     }
 
     // MARK: - Running

@@ -59,6 +59,20 @@ struct LibraryTests {
         #expect(error?.description.contains(mentions) == true, "\(error?.description ?? "")")
     }
 
+    /// The DigitsApp example in README.md ("As a library"), as written.
+    @Test("README's DigitsApp example compiles and applies the overrides")
+    func readmeLibraryExample() throws {
+        var overrides = RecipeOverrides()
+        overrides.hidden = try RecipeOverrides.parseLayers("512,256")
+        overrides.epochs = 3
+        let recipe = try overrides.recipe(preset: "mlp", trainCount: 60_000)   // throws RecipeError with a message
+        guard case .mlp(let m) = recipe.network else { Issue.record("not an MLP"); return }
+        #expect(m.hidden == [512, 256])
+        #expect(recipe.plan.length == .epochs(3))
+        let error = #expect(throws: RecipeError.self) { try overrides.recipe(preset: "nope", trainCount: 60_000) }
+        #expect(error?.description.hasPrefix("no preset named 'nope'; choose from: mlp,") == true)
+    }
+
     @Test("every preset passes its own checks unchanged", arguments: Presets.all.map(\.name))
     func presetsPass(_ name: String) throws {
         let preset = try #require(Presets.named(name))
