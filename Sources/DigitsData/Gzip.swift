@@ -46,7 +46,7 @@ public enum Gzip {
         }
         let produced = try result.get()
         if produced > limit && !prefixOnly {
-            throw .badGzip(file: file, reason: "decompresses to more than \(limit) bytes, the most its header allows")
+            throw .badGzip(file: file, reason: "decompresses to more than \(limit) bytes, the most this file may hold")
         }
         output.count = Swift.min(produced, limit)
         return output
@@ -94,7 +94,7 @@ public enum Gzip {
             // Past the limit: stop (one byte over is enough to know).
             if produced > limit {
                 if prefixOnly { return .success(produced) }
-                return .failure(.badGzip(file: file, reason: "decompresses to more than \(limit) bytes, the most its header allows"))
+                return .failure(.badGzip(file: file, reason: "decompresses to more than \(limit) bytes, the most this file may hold"))
             }
             // Room to write into: grow the buffer (doubling, up to one byte past the limit) when it is full.
             if produced == output.count {

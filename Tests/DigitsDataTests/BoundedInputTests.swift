@@ -11,7 +11,7 @@ struct BoundedInputTests {
     @Test func decompressStopsAtTheLimit() throws {
         let big = Compress.gzip(Data(count: 4_000_000))
         let error = dataError { () throws(DataError) in try Gzip.decompress(big, file: "bomb.gz", limit: 10_000) }
-        #expect(error == .badGzip(file: "bomb.gz", reason: "decompresses to more than 10000 bytes, the most its header allows"))
+        #expect(error == .badGzip(file: "bomb.gz", reason: "decompresses to more than 10000 bytes, the most this file may hold"))
         // Within the limit, the same as without one.
         let small = Data((0..<5000).map { UInt8(truncatingIfNeeded: $0 * 7) })
         #expect(try Gzip.decompress(Compress.gzip(small), file: "s.gz", limit: 5000) == small)
@@ -63,6 +63,17 @@ struct BoundedInputTests {
             }
             #expect(file == url.path && limit == IDX.maximumBytes)
             #expect(error?.description.contains("more than the limit") == true)
+        }
+    }
+
+    /// A raw file larger than any data set is refused from its size, before it is read (a
+    /// sparse file: its size is over the limit, its blocks take no disk).
+    @Test func oversizedFileIsRefusedBeforeReading() throws {
+        try TempDirectory.with { dir in
+            let url = try dir.write(Data([0, 0, 8, 3]), to: "huge-images-idx3-ubyte")
+            #expect(truncate(url.path, off_t(DataFile.maximumBytes) + 1) == 0)
+            let error = dataError { () throws(DataError) in try IDX.readImages(at: url) }
+            #expect(error == .unreadable(file: url.path, reason: "the file has \(DataFile.maximumBytes + 1) bytes, more than the limit of \(DataFile.maximumBytes)"))
         }
     }
 
