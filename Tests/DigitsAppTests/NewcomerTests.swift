@@ -152,6 +152,11 @@ struct NewcomerTests {
         #expect(report["peak_resident_mb"] == nil)
         #expect((report["fma_peak"] as? Double ?? 0) > 0)
         #expect((report["epochs"] as? [Any])?.isEmpty == true)
+        let table = try DigitsCommand.run(["bench", "--only", "peak", "--repeats", "1"])
+        #expect(table.status == 0, "\(table.stderr)")
+        #expect(table.stdout.contains("FMA peak"))
+        #expect(!table.stdout.contains("peak memory"))
+        #expect(!table.stdout.hasSuffix("\n\n"))
     }
 
     @Test("presets show a network without hidden layers with no hidden activation")

@@ -355,6 +355,7 @@ public struct BenchReport: Sendable, Codable {
         if let peakResidentMB {
             lines.append("peak memory     \(fixed(peakResidentMB, 1)) MB resident (after MNIST load and training)")
         }
+        while lines.last == "" { lines.removeLast() }
         return lines.joined(separator: "\n")
     }
 
