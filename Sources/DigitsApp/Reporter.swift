@@ -167,4 +167,29 @@ public struct Reporter: Sendable {
                 "Guess: \(p.digit) with \(String(format: "%.1f", p.confidence * 100))% certainty \(p.digit == label ? "(right)" : "(wrong)")",
                 "Top three: \(p.topThree)"]
     }
+
+    // MARK: Presets
+
+    /// A preset's hyper-parameters and quirks, as `digits presets` lists them.
+    public static func describe(_ p: Preset) -> [String] {
+        let r = p.recipe
+        var lines = ["\(p.name)\(p.name == Presets.mlp.name ? " (default)" : "")", "  \(p.summary)"]
+        if let source = p.source { lines.append("  reproduces the tutorial shared/seeds/\(source)") }
+        switch r.network {
+        case .mlp(let m):
+            lines.append("  network     \(m.shortDescription), init \(m.initializer.name)\(m.biasInitializer == .zeros ? "" : ", bias init \(m.biasInitializer.name)")")
+        case let .layers(shape, specs, initializer, biasInitializer):
+            lines.append("  network     \(specs.count) layers on inputs \(shape), init \(initializer.name)\(biasInitializer == .zeros ? "" : ", bias init \(biasInitializer.name)")")
+        }
+        let plan = r.plan
+        let length = switch plan.length {
+        case .epochs(let e): "\(e) epochs"
+        case let .steps(s, every): "\(s) steps (report every \(every))"
+        }
+        lines.append("  loss        \(r.loss.rawValue) (\(plan.reduction.rawValue) over the batch), input × \(r.inputTransform.scale)\(r.inputTransform.offset == 0 ? "" : " + \(r.inputTransform.offset)")")
+        lines.append("  training    \(plan.optimizer.make(l2: plan.l2).summary), lr \(plan.learningRate) \(plan.schedule.name), batch \(plan.batchSize) \(plan.batching.rawValue), \(length), seed \(r.seed)")
+        if let a = p.expectedAccuracy { lines.append("  expected    \(Format.percent(a)) test accuracy") }
+        lines += p.quirks.map { "  quirk       \($0)" }
+        return lines
+    }
 }
