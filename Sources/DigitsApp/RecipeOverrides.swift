@@ -17,33 +17,48 @@ public struct RecipeOverrides: Sendable, Equatable {
     // MARK: What to train
     /// Hidden layer sizes of a fully connected network (empty: no hidden layer).
     public var hidden: [Int]?
+    /// The hidden layers' activation.
     public var activation: Activation?
+    /// What the last layer outputs (chosen to suit a new `loss` when left nil).
     public var output: OutputKind?
+    /// The training objective.
     public var loss: LossKind?
+    /// How the weights are drawn.
     public var initializer: Initializer?
 
     // MARK: How to train
+    /// The optimiser.
     public var optimizer: OptimizerChoice?
     /// Momentum for `.momentum` and `.nesterov`.
     public var momentum: Float = 0.9
     /// Decoupled weight decay for `.adamw`.
     public var weightDecay: Float = 0.01
+    /// The (peak) learning rate.
     public var learningRate: Float?
+    /// How the learning rate changes over training.
     public var schedule: ScheduleChoice?
     /// With `.step`: epochs between decays, and the factor of each decay.
     public var stepEvery: Int = 1
     public var gamma: Float = 0.5
+    /// Samples per step.
     public var batchSize: Int?
+    /// How batches are drawn.
     public var batching: Batching?
+    /// Mean or sum of the samples' gradients.
     public var reduction: Reduction?
+    /// Passes over the training set (or `steps`, not both).
     public var epochs: Int?
+    /// Steps to train for, reported every `reportEvery` steps (a tenth by default).
     public var steps: Int?
     public var reportEvery: Int?
+    /// L2 regularisation strength.
     public var l2: Float?
+    /// The seed of the weights and of the batches.
     public var seed: UInt64?
     /// Training images held out (from the end) as a validation set.
     public var validation: Int?
 
+    /// No overrides: the preset as it is.
     public init() {}
 
     /// The optimisers a flag can name.
