@@ -8,8 +8,8 @@ import Testing
     static func model(seed: UInt64) throws -> Sequential {
         var rng = RandomSource(seed: seed)
         return try Sequential(inputShape: [2], specs: [
-            .dense(inputs: 2, outputs: 8, bias: true, activation: .relu, biasGradient: nil),
-            .dense(inputs: 8, outputs: 2, bias: true, activation: nil, biasGradient: nil),
+            .dense(inputs: 2, outputs: 8, bias: true), .activation(.relu),
+            .dense(inputs: 8, outputs: 2, bias: true),
         ], rng: &rng)
     }
 
@@ -115,7 +115,7 @@ import Testing
     func diverges() throws {
         var rng = RandomSource(seed: 1)
         let model = try Sequential(inputShape: [2], specs: [
-            .dense(inputs: 2, outputs: 2, bias: true, activation: nil, biasGradient: nil),
+            .dense(inputs: 2, outputs: 2, bias: true),
         ], rng: &rng)
         let plan = TrainingPlan(batchSize: 16, length: .epochs(20), optimizer: .sgd, learningRate: 10)
         let trainer = try Trainer(model: model, loss: MeanSquaredError(), plan: plan, transform: .raw, rng: RandomSource(seed: 1))

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Adam (Kingma & Ba): per-value step sizes from running averages of the gradient and its square.
 ///
 ///     m = β1·m + (1 − β1)·g
@@ -27,8 +25,8 @@ public final class Adam: Optimizer {
 
     public func step(_ parameters: [Parameter], lr: Float) {
         t += 1
-        let c1 = 1 - Float(Foundation.pow(Double(beta1), Double(t)))
-        let c2 = 1 - Float(Foundation.pow(Double(beta2), Double(t)))
+        let c1 = 1 - Float(Math.pow(Double(beta1), Double(t)))
+        let c2 = 1 - Float(Math.pow(Double(beta2), Double(t)))
         let stepSize = lr / c1, invC2 = 1 / c2
         for p in parameters where p.trainable {
             p.addL2(l2)

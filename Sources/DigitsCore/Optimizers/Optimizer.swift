@@ -20,7 +20,7 @@ extension Optimizer {
 }
 
 /// What the command line and presets choose from.
-public enum OptimizerKind: Sendable, Equatable, Codable {
+public enum OptimizerKind: Sendable, Equatable {
     case sgd
     case momentum(Float, nesterov: Bool)
     case adam(beta1: Float, beta2: Float, epsilon: Float)

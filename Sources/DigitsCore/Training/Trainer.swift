@@ -1,5 +1,5 @@
 /// One line of a training log: the state after an epoch (or after `reportEvery` steps).
-public struct TrainingReport: Sendable, Codable, Equatable {
+public struct TrainingReport: Sendable, Equatable {
     /// The epoch (1-based), or for a step-based run the report's number.
     public var epoch: Int
     /// Optimiser steps taken so far.
@@ -100,7 +100,7 @@ public final class Trainer {
         model.zeroGradients()
 
         var reports: [TrainingReport] = []
-        var lossSum = 0.0, correct = 0, seen = 0, intervalStart = ContinuousClock.now
+        var lossSum = 0.0, correct = 0, seen = 0, intervalStart = Stopwatch()
         var lr = plan.learningRate
         for step in 0..<totalSteps {
             let b = sampler.next(into: indices)
@@ -146,7 +146,7 @@ public final class Trainer {
                 }
                 reports.append(r)
                 onReport(r)
-                lossSum = 0; correct = 0; seen = 0; intervalStart = ContinuousClock.now
+                lossSum = 0; correct = 0; seen = 0; intervalStart = Stopwatch()
             }
         }
         return reports
