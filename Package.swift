@@ -45,6 +45,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // `swift package generate-documentation --target DigitsCore`: the DocC catalog (README.md).
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // The neural-network core: tensors, kernels, layers, losses, optimisers, training.
@@ -53,8 +55,14 @@ let package = Package(
         // for WebAssembly (scripts/check-embedded.sh).
         .target(
             name: "DigitsCore",
-            dependencies: [.target(name: "COpenBLAS", condition: .when(traits: ["OpenBLAS"]))],
             swiftSettings: simdSettings
+        ),
+
+        // BLASGEMM, a GEMM kernel over the system's OpenBLAS, to cross-check the SIMD kernel's speed
+        // and results (`digits bench`); empty unless built with the OpenBLAS trait.
+        .target(
+            name: "DigitsBLAS",
+            dependencies: ["DigitsCore", .target(name: "COpenBLAS", condition: .when(traits: ["OpenBLAS"]))]
         ),
 
         // Model files: safetensors reading and writing, the architecture as JSON, atomic writes.
@@ -77,7 +85,7 @@ let package = Package(
         // reading photographed digits.
         .target(
             name: "DigitsApp",
-            dependencies: ["DigitsCore", "DigitsModelFile", "DigitsData", "DigitsVision"]
+            dependencies: ["DigitsCore", "DigitsModelFile", "DigitsData", "DigitsVision", "DigitsBLAS"]
         ),
 
         // The `digits` command: a thin layer of argument parsing over DigitsApp.
@@ -101,7 +109,7 @@ let package = Package(
         .target(name: "DigitsVision", dependencies: ["CImageIO"]),
 
         .testTarget(name: "DigitsVisionTests", dependencies: ["DigitsVision"]),
-        .testTarget(name: "DigitsCoreTests", dependencies: ["DigitsCore", "DigitsModelFile"]),
+        .testTarget(name: "DigitsCoreTests", dependencies: ["DigitsCore", "DigitsModelFile", "DigitsBLAS"]),
         .testTarget(name: "DigitsModelFileTests", dependencies: ["DigitsModelFile", "DigitsCore"]),
         .testTarget(name: "DigitsDataTests", dependencies: ["DigitsData"]),
         // The app tests also run the built `digits` executable, so they depend on it.

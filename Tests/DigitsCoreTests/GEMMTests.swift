@@ -1,5 +1,8 @@
 @testable import DigitsCore
 import Testing
+#if OpenBLAS
+import DigitsBLAS
+#endif
 
 /// The fast kernel against the reference, on shapes that exercise every path: single rows and
 /// columns, odd sizes that leave partial register tiles, inner dimensions longer than one packed

@@ -1,6 +1,9 @@
 import DigitsCore
 import DigitsData
 import Foundation
+#if OpenBLAS
+import DigitsBLAS
+#endif
 
 /// `digits bench`: what this machine can do, and how close Digits gets to it, in one run.
 ///

@@ -1,7 +1,7 @@
 /// The one matrix-multiply entry point of Digits.
 ///
 /// Every layer multiplies through `GEMM.multiply`, which hands the problem to `GEMM.kernel`. The
-/// kernel can be swapped (the plain reference kernel, the fast SIMD kernel, OpenBLAS) without
+/// kernel can be swapped (the plain reference kernel, the fast SIMD kernel, DigitsBLAS's OpenBLAS) without
 /// touching a layer, and tests check every kernel against the reference.
 ///
 /// All matrices are row-major. The product computed is

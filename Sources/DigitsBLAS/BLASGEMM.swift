@@ -1,5 +1,6 @@
 #if OpenBLAS
 import COpenBLAS
+import DigitsCore
 
 /// The product computed by OpenBLAS's `cblas_sgemm`, then the epilogue row by row: a cross-check
 /// of `SIMDGEMM`'s speed and results. Only in builds with the OpenBLAS trait
