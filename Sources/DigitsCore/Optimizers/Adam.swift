@@ -39,7 +39,6 @@ public final class Adam: Optimizer {
                     m[i] = beta1 * m[i] + (1 - beta1) * g[i]
                     v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
                     w[i] -= stepSize * m[i] / ((v[i] * invC2).squareRoot() + epsilon) + decay * w[i]
-                    g[i] = 0
                 }
             }
         }
