@@ -43,6 +43,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // The neural-network core: tensors, kernels, layers, losses, optimisers, training, model files.
@@ -77,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "digits",
             dependencies: [
-                "DigitsApp", "DigitsCore", "DigitsData", "DigitsVision",
+                "DigitsApp", "DigitsCore", "DigitsData", "DigitsVision", "DigitsServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -93,6 +95,17 @@ let package = Package(
         // confusion matrices, synthetic handwriting. Knows nothing of the network.
         .target(name: "DigitsVision", dependencies: ["CImageIO"]),
 
+        // Digits Studio: the web server of `digits serve` (Hummingbird) and its page, served from Resources/.
+        .target(
+            name: "DigitsServer",
+            dependencies: [
+                "DigitsApp", "DigitsCore", "DigitsData", "DigitsVision",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Resources/site")]
+        ),
+
         .testTarget(name: "DigitsVisionTests", dependencies: ["DigitsVision"]),
         .testTarget(name: "DigitsCoreTests", dependencies: ["DigitsCore"]),
         .testTarget(name: "DigitsDataTests", dependencies: ["DigitsData"]),
@@ -100,6 +113,10 @@ let package = Package(
         // Fixtures/ holds a trained model, read from the source tree.
         .testTarget(name: "DigitsAppTests", dependencies: ["DigitsApp", "DigitsCore", "DigitsData", "DigitsVision", "digits"],
                     exclude: ["Fixtures"]),
+        .testTarget(name: "DigitsServerTests", dependencies: [
+            "DigitsServer", "DigitsApp", "DigitsCore", "DigitsData", "DigitsVision",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )
