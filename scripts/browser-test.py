@@ -55,12 +55,12 @@ def draw_seven(driver, kind="pen"):
     size = pad.size["width"]
     # Offsets from the pad's centre, in fractions of its side.
     path = [(-0.25, -0.3), (0.0, -0.3), (0.25, -0.3), (0.18, -0.1), (0.1, 0.1), (0.03, 0.3)]
-    actions = ActionBuilder(driver, mouse=PointerInput(interaction.POINTER_PEN, "pen"))
+    actions = ActionBuilder(driver, mouse=PointerInput(interaction.POINTER_PEN, "pen"), duration=15)
     p = actions.pointer_action
     p.move_to(pad, int(path[0][0] * size), int(path[0][1] * size)).pointer_down()
     for (ax, ay), (bx, by) in zip(path, path[1:]):
         for t in (0.25, 0.5, 0.75, 1.0):
-            p.move_to(pad, int((ax + (bx - ax) * t) * size), int((ay + (by - ay) * t) * size), duration=15)
+            p.move_to(pad, int((ax + (bx - ax) * t) * size), int((ay + (by - ay) * t) * size), pressure=0.5)
     p.pointer_up()
     actions.perform()
 
@@ -68,6 +68,59 @@ def draw_seven(driver, kind="pen"):
 def wait_text(driver, element_id, predicate, seconds=15):
     WebDriverWait(driver, seconds).until(lambda d: predicate(d.find_element(By.ID, element_id).text))
     return driver.find_element(By.ID, element_id).text
+
+
+def shoot(driver, directory, name, width, height):
+    os.makedirs(directory, exist_ok=True)
+    driver.set_window_size(width, height)
+    driver.execute_script("window.scrollTo(0, 0)")
+    path = os.path.join(directory, f"studio-{name}.png")
+    driver.save_screenshot(path)
+    print("screenshot:", path)
+    # The rest of the page, one window at a time.
+    total = driver.execute_script("return document.documentElement.scrollHeight")
+    for i, y in enumerate(range(height, min(total, 4 * height), height - 60)):
+        driver.execute_script(f"window.scrollTo(0, {y})")
+        time.sleep(0.2)
+        driver.save_screenshot(os.path.join(directory, f"studio-{name}-{i + 2}.png"))
+    driver.execute_script("window.scrollTo(0, 0)")
+
+
+def tour(driver, directory):
+    """The other panels, for looking at: training, teaching, the test set."""
+    def panel_shot(tab, name):
+        driver.find_element(By.ID, f"tab-{tab}").click()
+        driver.execute_script(f"document.getElementById('tab-{tab}').scrollIntoView()")
+        time.sleep(0.3)
+        driver.save_screenshot(os.path.join(directory, f"studio-{name}.png"))
+        print("screenshot:", name)
+
+    driver.find_element(By.ID, "tab-train").click()
+    driver.execute_script("document.getElementById('preset').value = 'mlp'")
+    driver.find_element(By.ID, "epochs").send_keys("3")
+    driver.find_element(By.ID, "train-start").click()
+    wait_text(driver, "train-status", lambda t: t.startswith("Done") or "rror" in t, seconds=120)
+    panel_shot("train", "train")
+    # Teach: store two more examples of what was drawn, then teach.
+    for d in ("7", "7"):
+        driver.find_element(By.CSS_SELECTOR, f"#correct-buttons button[data-digit='{d}']").click()
+        time.sleep(0.3)
+    driver.find_element(By.ID, "tab-teach").click()
+    driver.find_element(By.ID, "teach").click()
+    wait_text(driver, "teach-status", lambda t: t.startswith("Done") or "rror" in t, seconds=120)
+    panel_shot("teach", "teach")
+    driver.find_element(By.ID, "tab-test").click()
+    WebDriverWait(driver, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#confusion button"))
+    driver.find_elements(By.CSS_SELECTOR, "#confusion button")[4 * 10 + 9].click()
+    time.sleep(1)
+    panel_shot("test", "test")
+
+
+def final_reading(driver):
+    """The digit of the reading made when the pen was lifted (it carries the layer outputs)."""
+    WebDriverWait(driver, 20).until(
+        lambda d: d.find_element(By.ID, "digit").get_attribute("data-final") == "yes")
+    return driver.find_element(By.ID, "digit").text
 
 
 def idx_labels(path):
@@ -95,25 +148,24 @@ def main():
                 driver.get(url)
                 wait_text(driver, "model-line", lambda t: "parameters" in t)
                 draw_seven(driver)
-                digit = wait_text(driver, "digit", lambda t: t not in ("", "?"))
+                digit = final_reading(driver)
                 certainty = driver.find_element(By.ID, "certainty").text
                 print(f"{name}: read {digit}, {certainty}")
                 if digit != "7":
                     failures.append(f"{name}: the drawn 7 was read as {digit}")
-                # The prepared 28x28 is drawn on the page: ink in the middle, background at the edges.
-                ink, edge = driver.execute_script("""
-                    const c = document.getElementById('prepared'), d = c.getContext('2d').getImageData(0, 0, 28, 28).data;
-                    let ink = 0, edge = 0;
-                    for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) {
-                        const v = d[4 * (y * 28 + x)];
-                        if (x < 2 || y < 2 || x > 25 || y > 25) edge += v; else ink += v;
-                    }
-                    return [ink, edge];""")
-                if not (ink > 20 * 255 and edge == 0):
-                    failures.append(f"{name}: the prepared image looks wrong (ink {ink}, edge {edge})")
-                layers = driver.find_elements(By.CSS_SELECTOR, "#layers .layer")
-                if len(layers) < 5:
-                    failures.append(f"{name}: only {len(layers)} layer views")
+                # The prepared 28x28 is drawn on the page: some bright ink, mostly dark background.
+                bright, dark = driver.execute_script("""
+                    const d = document.getElementById('prepared').getContext('2d').getImageData(0, 0, 28, 28).data;
+                    let bright = 0, dark = 0;
+                    for (let i = 0; i < 784; i++) { if (d[4 * i] > 128) bright++; if (d[4 * i] < 10) dark++; }
+                    return [bright, dark];""")
+                if not (30 <= bright <= 300 and dark >= 400):
+                    failures.append(f"{name}: the prepared image looks wrong ({bright} bright, {dark} dark pixels)")
+                # A view of every layer's output, as many as the model summary lists.
+                layers = len(driver.find_elements(By.CSS_SELECTOR, "#layers .layer"))
+                listed = len(driver.find_elements(By.CSS_SELECTOR, "#summary li"))
+                if layers < 3 or layers != listed:
+                    failures.append(f"{name}: {layers} layer views for {listed} layers")
                 if name == "laptop":
                     # Say it was a 1 (to check the correction path), then see it stored.
                     driver.find_element(By.CSS_SELECTOR, "#correct-buttons button[data-digit='1']").click()
@@ -126,16 +178,12 @@ def main():
                     driver.find_element(By.TAG_NAME, "body").send_keys("\ue00c")
                     wait_text(driver, "digit", lambda t: t == "?")
                     draw_seven(driver)
-                    wait_text(driver, "digit", lambda t: t == "7")
+                    if final_reading(driver) != "7":
+                        failures.append("after Esc and a new 7, the reading is not 7")
                 if args.screenshots:
-                    os.makedirs(args.screenshots, exist_ok=True)
-                    driver.set_window_size(width, height)
-                    path = os.path.join(args.screenshots, f"studio-{name}.png")
-                    driver.save_screenshot(path)
-                    total = driver.execute_script("return document.documentElement.scrollHeight")
-                    driver.set_window_size(width, total + 100)
-                    driver.save_screenshot(os.path.join(args.screenshots, f"studio-{name}-full.png"))
-                    print("screenshot:", path)
+                    shoot(driver, args.screenshots, name, width, height)
+                    if name == "laptop":
+                        tour(driver, args.screenshots)
             finally:
                 driver.quit()
     finally:

@@ -15,7 +15,7 @@ extension API {
         Studio.json(Presets.all.map { p in
             let epochs: Int? = if case .epochs(let e) = p.recipe.plan.length { e } else { nil }
             return PresetInfo(name: p.name, summary: p.summary, epochs: epochs,
-                              learningRate: Double(p.recipe.plan.learningRate), batchSize: p.recipe.plan.batchSize)
+                              learningRate: Double("\(p.recipe.plan.learningRate)") ?? 0, batchSize: p.recipe.plan.batchSize)
         })
     }
 

@@ -189,12 +189,12 @@ for (let d = 0; d < 10; d++) {
 
 function showEmpty() {
   lastReading = null;
-  $("digit").textContent = "?"; $("digit").classList.remove("uncertain");
+  $("digit").textContent = "?"; $("digit").classList.remove("uncertain"); $("digit").dataset.final = "no";
   $("certainty").textContent = "Draw a digit to start.";
   $("warning").hidden = true;
   drawGrey($("prepared"), new Array(784).fill(0), 28, 28);
   bars.querySelectorAll(".bar").forEach((row) => {
-    row.classList.remove("top"); row.querySelector(".fill").style.width = "0"; row.querySelector(".pct").textContent = "–";
+    row.classList.remove("best"); row.querySelector(".fill").style.width = "0"; row.querySelector(".pct").textContent = "–";
   });
   $("layers").innerHTML = "";
   $("correct-note").textContent = "";
@@ -209,6 +209,7 @@ function showReading(r) {
   lastReading = r;
   const digit = $("digit");
   digit.textContent = r.digit;
+  digit.dataset.final = r.layers ? "yes" : "no";   // the pen-up reading carries the layers
   digit.classList.toggle("uncertain", r.uncertain);
   digit.setAttribute("aria-label", `Read as ${r.digit}`);
   $("certainty").textContent = `${pct(r.certainty)} certain`;
@@ -217,7 +218,7 @@ function showReading(r) {
   drawGrey($("prepared"), r.prepared, 28, 28);
   $("prepared").dataset.ink = r.prepared.reduce((a, b) => a + b, 0);
   bars.querySelectorAll(".bar").forEach((row, d) => {
-    row.classList.toggle("top", d === r.digit);
+    row.classList.toggle("best", d === r.digit);
     row.querySelector(".fill").style.width = `${(r.probabilities[d] * 100).toFixed(1)}%`;
     row.querySelector(".pct").textContent = pct(r.probabilities[d]);
   });
