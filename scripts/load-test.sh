@@ -14,11 +14,13 @@ seconds=${1:-30}
 bin="$(swift build -c release --product digits --show-bin-path)/digits"
 [ -x "$bin" ] || swift build -c release --product digits
 work=$(mktemp -d)
+server=""
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
 
 model=${2:-}
 if [ -z "$model" ]; then
     model=studio-data/models/fast.safetensors
+    mkdir -p studio-data/models
     [ -f "$model" ] || "$bin" train --preset fast --save "$model" --no-progress
 fi
 

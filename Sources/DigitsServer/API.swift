@@ -28,7 +28,8 @@ struct API: Sendable {
 
     func predict(_ request: Request) async throws -> Response {
         let bytes = try await body(request)
-        let input = try PredictInput.prepare(bytes, contentType: request.headers[.contentType])
+        let contentType = request.headers[.contentType]
+        let input = try await state.readingGate.run { try PredictInput.prepare(bytes, contentType: contentType) }
         let layersWanted = input.layers || ["1", "true", "yes"].contains(request.uri.queryParameters.get("layers") ?? "")
         let reading = state.withModel { name, model in model.readingBody(prepared: input.prepared, name: name, layers: layersWanted) }
         return Studio.json(reading)

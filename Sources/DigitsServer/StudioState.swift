@@ -14,6 +14,8 @@ public final class StudioState: @unchecked Sendable {
     /// MNIST as 784-byte samples.
     let mnist: (train: Dataset, test: Dataset)
     let events = EventHub()
+    /// Pictures prepared at once: one per CPU (it is CPU work, and memory grows with the picture).
+    let readingGate = Gate(limit: ProcessInfo.processInfo.activeProcessorCount)
 
     private let lock = NSLock()
     private var currentName: String

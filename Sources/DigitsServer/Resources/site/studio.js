@@ -160,7 +160,7 @@ async function read() {
   if (inFlight) { again = true; return; }
   inFlight = true;
   try {
-    const body = droppedFile || await new Promise((resolve) => pad.toBlob(resolve, "image/png"));
+    const body = droppedFile || await padPNG();
     const type = droppedFile ? (droppedFile.type || "application/octet-stream") : "image/png";
     // Layer outputs (a few hundred kB for a CNN) only when the pen is up, not while drawing.
     const path = current ? "/api/predict" : "/api/predict?layers=1";
@@ -172,6 +172,17 @@ async function read() {
     inFlight = false;
     if (again) { again = false; read(); }
   }
+}
+
+/** The drawing as a 280×280 PNG: enough for a 20×20 digit, and a quarter of the pad's pixels
+    for the server's preparation to go through. */
+const sendCanvas = document.createElement("canvas");
+sendCanvas.width = sendCanvas.height = 280;
+function padPNG() {
+  const ctx = sendCanvas.getContext("2d");
+  ctx.imageSmoothingQuality = "high";
+  ctx.drawImage(pad, 0, 0, 280, 280);
+  return new Promise((resolve) => sendCanvas.toBlob(resolve, "image/png"));
 }
 
 const bars = $("bars"), correctButtons = $("correct-buttons");
