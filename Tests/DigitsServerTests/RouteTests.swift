@@ -166,6 +166,13 @@ struct RouteTests {
             }
             try await client.execute(uri: "/api/models/select", method: .post, headers: Support.jsonHeaders,
                                      body: Support.body("{\"nam\":1}")) { r in #expect(r.status == .badRequest) }
+            // A damaged model file is refused with 422, naming the file, and the model in use stays.
+            try Data("not a model".utf8).write(to: state.modelsDirectory.appendingPathComponent("broken.safetensors"))
+            try await client.execute(uri: "/api/models/select", method: .post, headers: Support.jsonHeaders,
+                                     body: Support.body("{\"name\":\"broken\"}")) { r in
+                #expect(r.status == .unprocessableContent)
+                #expect((Support.json(r.body)["error"] as? String)?.contains("broken.safetensors") == true)
+            }
         }
         #expect(state.modelName == "other")
     }
