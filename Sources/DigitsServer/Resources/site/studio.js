@@ -313,11 +313,11 @@ async function loadSummary() {
     const weights = $("weights");
     weights.innerHTML = "";
     if (s.weights) {
-      let m = 0;
-      for (const img of s.weights.images) for (const v of img) m = Math.max(m, Math.abs(v));
       s.weights.images.forEach((img, k) => {
+        // Each picture on its own scale, so that every unit's pattern shows.
+        const m = img.reduce((a, v) => Math.max(a, Math.abs(v)), 0) || 1;
         const c = document.createElement("canvas");
-        drawColours(c, img, s.weights.width, s.weights.height, (v) => diverging(v / (m || 1)));
+        drawColours(c, img, s.weights.width, s.weights.height, (v) => diverging(v / m));
         c.title = `${s.weights.kind === "conv" ? "kernel" : "unit"} ${k}`;
         c.addEventListener("pointermove", (e) => {
           const r = c.getBoundingClientRect(), w = s.weights.width, h = s.weights.height;
