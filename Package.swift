@@ -47,6 +47,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         // `swift package generate-documentation --target DigitsCore`: the DocC catalog (README.md).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // The neural-network core: tensors, kernels, layers, losses, optimisers, training.
@@ -92,7 +94,7 @@ let package = Package(
         .executableTarget(
             name: "digits",
             dependencies: [
-                "DigitsApp", "DigitsCore", "DigitsData", "DigitsVision",
+                "DigitsApp", "DigitsCore", "DigitsData", "DigitsVision", "DigitsServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -108,6 +110,17 @@ let package = Package(
         // confusion matrices, synthetic handwriting. Knows nothing of the network.
         .target(name: "DigitsVision", dependencies: ["CImageIO"]),
 
+        // Digits Studio: the web server of `digits serve` (Hummingbird) and its page, served from Resources/.
+        .target(
+            name: "DigitsServer",
+            dependencies: [
+                "DigitsApp", "DigitsCore", "DigitsData", "DigitsVision",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Resources/site")]
+        ),
+
         .testTarget(name: "DigitsVisionTests", dependencies: ["DigitsVision"]),
         .testTarget(name: "DigitsCoreTests", dependencies: ["DigitsCore", "DigitsModelFile", "DigitsBLAS"]),
         .testTarget(name: "DigitsModelFileTests", dependencies: ["DigitsModelFile", "DigitsCore"]),
@@ -116,6 +129,10 @@ let package = Package(
         // Fixtures/ holds a trained model, read from the source tree.
         .testTarget(name: "DigitsAppTests", dependencies: ["DigitsApp", "DigitsCore", "DigitsData", "DigitsVision", "digits"],
                     exclude: ["Fixtures"]),
+        .testTarget(name: "DigitsServerTests", dependencies: [
+            "DigitsServer", "DigitsApp", "DigitsCore", "DigitsData", "DigitsVision",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

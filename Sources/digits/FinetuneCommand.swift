@@ -1,0 +1,49 @@
+import ArgumentParser
+import DigitsApp
+import DigitsServer
+import Foundation
+
+/// `digits finetune --extra DIR`: what the studio's "Teach" button does, from the terminal.
+struct Finetune: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Fine-tune a model on your own labelled digits (mixed with MNIST so it does not forget).",
+        discussion: "DIR is an examples directory as `digits serve` keeps it (DATA-DIR/examples): an IDX pair images-idx3-ubyte and labels-idx1-ubyte of 28×28 digits, with its journal.")
+
+    @Option(help: ArgumentHelp("The directory of your examples.", valueName: "dir"))
+    var extra: String
+
+    @Option(help: ArgumentHelp("The model to start from.", valueName: "path"))
+    var model: String = TrainedModel.defaultPath
+
+    @Option(help: ArgumentHelp("Where to save the fine-tuned model (default: the --model path).", valueName: "path"))
+    var save: String?
+
+    @Option(help: ArgumentHelp("Optimiser steps (batches of 32).", valueName: "n"))
+    var steps: Int = FineTuning.Settings().steps
+
+    func validate() throws {
+        guard (1...100_000).contains(steps) else { throw ValidationError("--steps must be between 1 and 100000") }
+    }
+
+    func run() throws {
+        do {
+            guard FileManager.default.fileExists(atPath: extra) else { throw AppError("examples directory \(extra) does not exist") }
+            let store: ExampleStore
+            do { store = try ExampleStore(directory: URL(fileURLWithPath: extra)) } catch { throw AppError(error.description) }
+            let trained = try TrainedModel.load(from: model)
+            let mnist = try DataSource.bundled.load(sampleShape: trained.model.inputShape)
+            Console.out("Fine-tuning \(model) on \(store.count) examples from \(extra) mixed with MNIST, \(steps) steps")
+            let result = try FineTuning.run(trained, examples: store.all, mnist: mnist.train, settings: .init(steps: steps))
+            let accuracy = result.model.evaluate(on: mnist.test).accuracy
+            var tuned = result.model
+            tuned.metadata["test_accuracy"] = String(accuracy)
+            let target = save ?? model
+            try tuned.save(to: target)
+            Console.out("Your examples read correctly: \(result.beforeCorrect)/\(result.labels.count) before, \(result.afterCorrect)/\(result.labels.count) after (\(String(format: "%.1f", result.seconds)) s)")
+            Console.out("MNIST test accuracy \(Format.percent(accuracy)). Model saved to \(target)")
+        } catch let error as AppError {
+            Console.err("error: \(error.description)\n")
+            throw ExitCode.failure
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import DigitsServer
+import Foundation
+
+/// `digits serve`: Digits Studio, a local web page to draw digits, see inside the network,
+/// train it and teach it your handwriting.
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve Digits Studio: draw a digit and watch the network read it, train it, teach it your handwriting.",
+        discussion: "With no --model and no model.safetensors here, trains the `fast` preset once into the data directory.")
+
+    @Option(help: ArgumentHelp("The model to serve (default: model.safetensors here, else one trained into the data directory).", valueName: "path"))
+    var model: String?
+
+    @Option(help: ArgumentHelp("The address to listen on; anything but loopback is reachable by others.", valueName: "address"))
+    var host: String = "127.0.0.1"
+
+    @Option(help: ArgumentHelp("The port (0 picks a free one).", valueName: "n"))
+    var port: Int = 8080
+
+    @Option(name: .customLong("data-dir"), help: ArgumentHelp("Where saved models and your examples are kept.", valueName: "dir"))
+    var dataDir: String = "studio-data"
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535") }
+    }
+
+    func run() throws {
+        let options = Launcher.Options(model: model, host: host, port: port, dataDirectory: dataDir)
+        let outcome = Outcome()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            do { try await Launcher.run(options) { Console.out($0) } } catch { outcome.set("\(error)") }
+            done.signal()
+        }
+        done.wait()
+        if let failure = outcome.failure {
+            Console.err("error: \(failure)\n")
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// The error a server run ended with, handed from its task to the command.
+private final class Outcome: @unchecked Sendable {
+    private let lock = NSLock()
+    private var message: String?
+    func set(_ m: String) { lock.withLock { message = m } }
+    var failure: String? { lock.withLock { message } }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import DigitsServer
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite("Digits Studio connections")
+struct ConnectionTests {
+    /// Connects to 127.0.0.1:`port`, sends `bytes`, and returns what `recv` gives within `wait`
+    /// seconds: 0 when the server closed the connection, -1 when it kept it open.
+    static func sendAndWaitForClose(port: Int, bytes: String, wait: Int) -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return -2 }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return -3 }
+        var timeout = timeval(tv_sec: wait, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        _ = bytes.withCString { send(fd, $0, strlen($0), 0) }
+        var buffer = [UInt8](repeating: 0, count: 256)
+        return recv(fd, &buffer, buffer.count, 0)
+    }
+
+    @Test("An idle connection, or one that stops halfway through its request, is closed after the idle timeout")
+    func idleConnectionsClose() async throws {
+        let state = try Support.state()
+        let app = Studio.application(state: state, host: "127.0.0.1", port: 0, idleTimeout: .milliseconds(500))
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let start = ContinuousClock.now
+            #expect(Self.sendAndWaitForClose(port: port, bytes: "", wait: 5) == 0)
+            #expect(Self.sendAndWaitForClose(port: port, bytes: "POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Le", wait: 5) == 0)
+            #expect(ContinuousClock.now - start < .seconds(4), "closed by the timeout, not by the 5 s wait")
+            // The server still answers a whole request on a new connection (the test client's own
+            // connection has been idle too long by now).
+            #expect(Self.sendAndWaitForClose(port: port, bytes: "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", wait: 5) > 0)
+        }
+    }
+}

@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""Digits Studio in a real browser (headless Chromium driven by selenium).
+
+Starts `digits serve` on a free loopback port with the test fixture model and a fresh data
+directory, then: loads the page, draws a 7 with pointer events, checks the reading and the
+prepared 28x28 on the page, corrects the reading and checks that the example is stored on disk
+as an IDX pair. With --screenshots DIR, saves the page at laptop and phone sizes.
+
+    python3 scripts/browser-test.py --digits .build/release/digits [--screenshots out/]
+"""
+import argparse, os, re, shutil, struct, subprocess, sys, tempfile, time
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.actions.action_builder import ActionBuilder
+from selenium.webdriver.common.actions.pointer_input import PointerInput
+from selenium.webdriver.common.actions import interaction
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MODEL = os.path.join(ROOT, "Tests/DigitsAppTests/Fixtures/best-model.safetensors")
+
+
+def start_server(digits, data_dir):
+    server = subprocess.Popen([digits, "serve", "--model", MODEL, "--port", "0", "--data-dir", data_dir],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        line = server.stdout.readline()
+        if not line:
+            break
+        print("server:", line.rstrip())
+        m = re.search(r"(http://127\.0\.0\.1:\d+/)", line)
+        if m:
+            return server, m.group(1)
+    server.kill()
+    sys.exit("the server did not print its URL")
+
+
+def browser(width, height):
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for arg in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                f"--window-size={width},{height}", "--hide-scrollbars"]:
+        options.add_argument(arg)
+    service = Service(shutil.which("chromedriver") or "/usr/bin/chromedriver")
+    return webdriver.Chrome(service=service, options=options)
+
+
+def draw_seven(driver, kind="pen"):
+    """A 7 drawn with a pen (pointer events): the top bar, then the slanted stem, one stroke."""
+    pad = driver.find_element(By.ID, "pad")
+    size = pad.size["width"]
+    # Offsets from the pad's centre, in fractions of its side.
+    path = [(-0.25, -0.3), (0.0, -0.3), (0.25, -0.3), (0.18, -0.1), (0.1, 0.1), (0.03, 0.3)]
+    actions = ActionBuilder(driver, mouse=PointerInput(interaction.POINTER_PEN, "pen"), duration=15)
+    p = actions.pointer_action
+    p.move_to(pad, int(path[0][0] * size), int(path[0][1] * size)).pointer_down()
+    for (ax, ay), (bx, by) in zip(path, path[1:]):
+        for t in (0.25, 0.5, 0.75, 1.0):
+            p.move_to(pad, int((ax + (bx - ax) * t) * size), int((ay + (by - ay) * t) * size), pressure=0.5)
+    p.pointer_up()
+    actions.perform()
+
+
+def wait_text(driver, element_id, predicate, seconds=15):
+    WebDriverWait(driver, seconds).until(lambda d: predicate(d.find_element(By.ID, element_id).text))
+    return driver.find_element(By.ID, element_id).text
+
+
+def shoot(driver, directory, name, width, height):
+    os.makedirs(directory, exist_ok=True)
+    driver.set_window_size(width, height)
+    driver.execute_script("window.scrollTo(0, 0)")
+    path = os.path.join(directory, f"studio-{name}.png")
+    driver.save_screenshot(path)
+    print("screenshot:", path)
+    # The rest of the page, one window at a time.
+    total = driver.execute_script("return document.documentElement.scrollHeight")
+    for i, y in enumerate(range(height, min(total, 4 * height), height - 60)):
+        driver.execute_script(f"window.scrollTo(0, {y})")
+        time.sleep(0.2)
+        driver.save_screenshot(os.path.join(directory, f"studio-{name}-{i + 2}.png"))
+    driver.execute_script("window.scrollTo(0, 0)")
+
+
+def tour(driver, directory):
+    """The other panels, for looking at: training, teaching, the test set."""
+    def panel_shot(tab, name):
+        driver.find_element(By.ID, f"tab-{tab}").click()
+        driver.execute_script(f"document.getElementById('tab-{tab}').scrollIntoView()")
+        time.sleep(0.3)
+        driver.save_screenshot(os.path.join(directory, f"studio-{name}.png"))
+        print("screenshot:", name)
+
+    driver.find_element(By.ID, "tab-train").click()
+    driver.execute_script("document.getElementById('preset').value = 'mlp'")
+    driver.find_element(By.ID, "epochs").send_keys("3")
+    driver.find_element(By.ID, "train-start").click()
+    wait_text(driver, "train-status", lambda t: t.startswith("Done") or "rror" in t, seconds=120)
+    panel_shot("train", "train")
+    # Teach: store two more examples of what was drawn, then teach.
+    for d in ("7", "7"):
+        driver.find_element(By.CSS_SELECTOR, f"#correct-buttons button[data-digit='{d}']").click()
+        time.sleep(0.3)
+    driver.find_element(By.ID, "tab-teach").click()
+    driver.find_element(By.ID, "teach").click()
+    wait_text(driver, "teach-status", lambda t: t.startswith("Done") or "rror" in t, seconds=120)
+    panel_shot("teach", "teach")
+    driver.find_element(By.ID, "tab-test").click()
+    WebDriverWait(driver, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#confusion button"))
+    driver.find_elements(By.CSS_SELECTOR, "#confusion button")[4 * 10 + 9].click()
+    time.sleep(1)
+    panel_shot("test", "test")
+
+
+def final_reading(driver):
+    """The digit of the reading made when the pen was lifted (it carries the layer outputs)."""
+    WebDriverWait(driver, 20).until(
+        lambda d: d.find_element(By.ID, "digit").get_attribute("data-final") == "yes")
+    return driver.find_element(By.ID, "digit").text
+
+
+def idx_labels(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    magic, count = struct.unpack(">II", data[:8])
+    assert magic == 2049, magic
+    return list(data[8:8 + count])
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--digits", default=os.path.join(ROOT, ".build/release/digits"))
+    parser.add_argument("--screenshots", help="directory for laptop and phone screenshots")
+    args = parser.parse_args()
+
+    data_dir = tempfile.mkdtemp(prefix="digits-browser-test-")
+    server, url = start_server(args.digits, data_dir)
+    failures = []
+    try:
+        sizes = [("laptop", 1280, 900)] + ([("phone", 390, 844)] if args.screenshots else [])
+        for name, width, height in sizes:
+            driver = browser(width, height)
+            try:
+                driver.get(url)
+                wait_text(driver, "model-line", lambda t: "parameters" in t)
+                draw_seven(driver)
+                digit = final_reading(driver)
+                certainty = driver.find_element(By.ID, "certainty").text
+                print(f"{name}: read {digit}, {certainty}")
+                if digit != "7":
+                    failures.append(f"{name}: the drawn 7 was read as {digit}")
+                # The prepared 28x28 is drawn on the page: some bright ink, mostly dark background.
+                bright, dark = driver.execute_script("""
+                    const d = document.getElementById('prepared').getContext('2d').getImageData(0, 0, 28, 28).data;
+                    let bright = 0, dark = 0;
+                    for (let i = 0; i < 784; i++) { if (d[4 * i] > 128) bright++; if (d[4 * i] < 10) dark++; }
+                    return [bright, dark];""")
+                if not (30 <= bright <= 300 and dark >= 400):
+                    failures.append(f"{name}: the prepared image looks wrong ({bright} bright, {dark} dark pixels)")
+                # A view of every layer's output, as many as the model summary lists.
+                layers = len(driver.find_elements(By.CSS_SELECTOR, "#layers .layer"))
+                listed = len(driver.find_elements(By.CSS_SELECTOR, "#summary li"))
+                if layers < 3 or layers != listed:
+                    failures.append(f"{name}: {layers} layer views for {listed} layers")
+                if name == "laptop":
+                    # Say it was a 1 (to check the correction path), then see it stored.
+                    driver.find_element(By.CSS_SELECTOR, "#correct-buttons button[data-digit='1']").click()
+                    note = wait_text(driver, "correct-note", lambda t: "Kept as example" in t)
+                    print(f"{name}: {note}")
+                    labels = idx_labels(os.path.join(data_dir, "examples", "labels-idx1-ubyte"))
+                    if labels != [1]:
+                        failures.append(f"stored labels are {labels}, expected [1]")
+                    # Escape clears the pad (keyboard).
+                    driver.find_element(By.TAG_NAME, "body").send_keys("\ue00c")
+                    wait_text(driver, "digit", lambda t: t == "?")
+                    draw_seven(driver)
+                    if final_reading(driver) != "7":
+                        failures.append("after Esc and a new 7, the reading is not 7")
+                if args.screenshots:
+                    shoot(driver, args.screenshots, name, width, height)
+                    if name == "laptop":
+                        tour(driver, args.screenshots)
+            finally:
+                driver.quit()
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            failures.append("the server did not stop within 10 s of SIGTERM")
+        shutil.rmtree(data_dir, ignore_errors=True)
+    if failures:
+        print("FAILED:\n  " + "\n  ".join(failures))
+        sys.exit(1)
+    print("browser test passed")
+
+
+if __name__ == "__main__":
+    main()
