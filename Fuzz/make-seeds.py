@@ -122,6 +122,10 @@ gap = model([2, 5, 5], [
 ], [("layers.0.weight", [3, 2, 3, 3]), ("layers.2.weight", [3, 2])])
 put("FuzzModel", "conv-gap-2x5x5", gap)
 put("FuzzModel", "mlp-truncated", mlp[:-9])
+# Architecture JSON alone (FuzzModel wraps an input starting with "{" in a header itself).
+for name, data in (("mlp-4-3-2", mlp), ("dense-quirks", quirks), ("cnn-1x6x6", cnn), ("conv-gap-2x5x5", gap)):
+    n = struct.unpack("<Q", data[:8])[0]
+    put("FuzzModel", "arch-" + name + ".json", json.loads(data[8:8 + n])["__metadata__"]["architecture"].encode())
 put("FuzzModel", "header-only", struct.pack("<Q", 2) + b"{}")
 
 # MARK: - Images

@@ -87,7 +87,9 @@ for t in "${selected[@]}"; do
     echo "fuzz.sh: $t (${length[*]})"
     log="$build_dir/fuzz-$t.log"
     set +e
-    LSAN_OPTIONS="suppressions=Fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}" \
+    # Swift's own crash backtracer would read memory under ASan's nose and report itself instead
+    # of the trap: leave crashes to libFuzzer.
+    SWIFT_BACKTRACE=enable=no LSAN_OPTIONS="suppressions=Fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}" \
     "$binary" "$work" "$seeds" "${dict[@]}" "${length[@]}" -timeout=10 -rss_limit_mb=2048 \
         -max_len=8192 -artifact_prefix="$crashes/" -print_final_stats=1 "${extra[@]}" >"$log" 2>&1
     code=$?
