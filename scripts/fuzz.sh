@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets in Fuzz/ (AddressSanitizer + libFuzzer) and runs them.
+#
+#   scripts/fuzz.sh [TARGET|all] [--runs N | --seconds S] [--debug] [--build-only] [-- LIBFUZZER_ARGS…]
+#
+# TARGET is one of: idx csv model image prepare cimageio (all: each in turn, the default).
+# Default length: 10 seconds per target. --debug builds without optimisation (quicker to build,
+# several times slower to run). Crashes, hangs (an input taking over 10 s) and out-of-memory
+# (over 2 GB) stop the run with a non-zero status and leave the input in Fuzz/crashes/TARGET/.
+# What a target found is kept in Fuzz/.build/corpus/TARGET (untracked) and grows run after run;
+# the seeds in Fuzz/corpus/TARGET are only read. Fuzz/README.md says how to turn a crash into a test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TARGETS=(idx csv model image prepare cimageio)
+target=all runs="" seconds="" config=release build_only=0 extra=()
+while (($#)); do
+    case "$1" in
+        --runs) runs="$2"; shift 2 ;;
+        --seconds) seconds="$2"; shift 2 ;;
+        --debug) config=debug; shift ;;
+        --build-only) build_only=1; shift ;;
+        --) shift; extra=("$@"); break ;;
+        -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -*) echo "fuzz.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+        *) target="$1"; shift ;;
+    esac
+done
+if [[ -n "$runs" && -n "$seconds" ]]; then echo "fuzz.sh: give --runs or --seconds, not both" >&2; exit 2; fi
+if [[ -z "$runs" && -z "$seconds" ]]; then seconds=10; fi
+if [[ "$target" == all ]]; then selected=("${TARGETS[@]}"); else selected=("$target"); fi
+for t in "${selected[@]}"; do
+    [[ " ${TARGETS[*]} " == *" $t "* ]] || { echo "fuzz.sh: no target '$t' (have: ${TARGETS[*]})" >&2; exit 2; }
+done
+
+# The Swift module and corpus name of a short target name.
+swift_name() {
+    case "$1" in
+        idx) echo FuzzIDX ;; csv) echo FuzzCSV ;; model) echo FuzzModel ;;
+        image) echo FuzzImage ;; prepare) echo FuzzPrepare ;; *) return 1 ;;
+    esac
+}
+
+# MARK: - Build
+# The toolchain's driver keeps only the last of several -sanitize= flags, so SwiftPM's
+# `--sanitize fuzzer --sanitize address` compiles Swift without coverage: `--sanitize fuzzer`
+# makes SwiftPM link libFuzzer's main, and the flags after it set both sanitizers for Swift and C.
+# The linker's "Cannot export local symbol '__asan_…'" warnings are harmless and filtered out.
+quiet_link() { grep -v "Cannot export local symbol" || true; }
+build_dir=Fuzz/.build
+swift_build() {  # [--product NAME]
+    (cd Fuzz && swift build -c "$config" "$@" \
+        --sanitize fuzzer -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=address 2>&1) | quiet_link
+    [[ ${PIPESTATUS[0]} -eq 0 ]] || { echo "fuzz.sh: build failed" >&2; exit 1; }
+}
+if [[ "$target" == all ]]; then
+    echo "fuzz.sh: building the Swift targets ($config, fuzzer + address sanitizer)"
+    swift_build
+elif [[ "$target" != cimageio ]]; then
+    echo "fuzz.sh: building $(swift_name "$target") ($config, fuzzer + address sanitizer)"
+    swift_build --product "$(swift_name "$target")"
+fi
+if [[ " ${selected[*]} " == *" cimageio "* ]]; then
+    mkdir -p "$build_dir"
+    opt=-O1; [[ "$config" == debug ]] && opt=-O0
+    echo "fuzz.sh: building the CImageIO target (clang -fsanitize=fuzzer,address)"
+    clang -g "$opt" -fsanitize=fuzzer,address -I Sources/CImageIO/include \
+        Fuzz/C/fuzz_cimageio.c Sources/CImageIO/*.c -lpng -ljpeg -lz \
+        -o "$build_dir/fuzz-cimageio" 2>&1 | quiet_link
+    [[ ${PIPESTATUS[0]} -eq 0 ]] || { echo "fuzz.sh: build failed" >&2; exit 1; }
+fi
+((build_only)) && exit 0
+
+# MARK: - Run
+status=0
+for t in "${selected[@]}"; do
+    if [[ "$t" == cimageio ]]; then
+        binary="$build_dir/fuzz-cimageio" seeds=Fuzz/corpus/FuzzImage
+    else
+        name=$(swift_name "$t")
+        binary="$build_dir/$config/$name" seeds="Fuzz/corpus/$name"
+    fi
+    work="$build_dir/corpus/$t" crashes="Fuzz/crashes/$t"
+    mkdir -p "$work" "$crashes"
+    dict=(); [[ -f "Fuzz/dict/$t.dict" ]] && dict=(-dict="Fuzz/dict/$t.dict")
+    length=(-max_total_time="$seconds"); [[ -n "$runs" ]] && length=(-runs="$runs")
+    echo "fuzz.sh: $t (${length[*]})"
+    log="$build_dir/fuzz-$t.log"
+    set +e
+    # Swift's own crash backtracer would read memory under ASan's nose and report itself instead
+    # of the trap: leave crashes to libFuzzer.
+    SWIFT_BACKTRACE=enable=no LSAN_OPTIONS="suppressions=Fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}" \
+    "$binary" "$work" "$seeds" "${dict[@]}" "${length[@]}" -timeout=10 -rss_limit_mb=2048 \
+        -max_len=8192 -artifact_prefix="$crashes/" -print_final_stats=1 "${extra[@]}" >"$log" 2>&1
+    code=$?
+    set -e
+    # The summary: the last status line and the final statistics.
+    grep -E "^#[0-9]+ +(DONE|pulse|NEW|REDUCE)" "$log" | tail -1 || true
+    grep -E "^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)" "$log" || true
+    if ((code != 0)); then
+        echo "fuzz.sh: $t FAILED (exit $code); the log is $log, the input in $crashes/:" >&2
+        grep -E "ERROR|SUMMARY|Fatal error|Test unit written|==[0-9]+==" "$log" | head -20 >&2 || true
+        status=1
+    fi
+done
+exit "$status"
