@@ -202,7 +202,9 @@ struct Train: ParsableCommand {
     /// `--resume PATH`: the checkpoint's own flags, with this command's --json and --no-progress.
     private func resumeTraining(from path: String) throws {
         let saved: Checkpoint
-        do { saved = try Checkpoint.load(from: URL(fileURLWithPath: path)) } catch { throw CommandFailure(error.description) }
+        do { saved = try Checkpoint.load(from: URL(fileURLWithPath: path)) } catch {
+            throw CommandFailure("checkpoint \(path): \(error.problem)")
+        }
         guard let text = saved.metadata["arguments"],
               let arguments = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String] else {
             throw CommandFailure("checkpoint \(path): the training flags are missing from its metadata")
@@ -400,6 +402,12 @@ enum StopSignals {
     /// Notes SIGINT and SIGTERM instead of dying of them.
     static func install() {
         pendingStopSignal = 0
+        // A parent may have started us with them blocked (a thread pool's mask is inherited).
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         for signal in [SIGINT, SIGTERM] {
             var action = sigaction()
             #if os(Linux)
