@@ -286,7 +286,7 @@ public final class Trainer {
     public var state: State? {
         guard let sampler else { return nil }
         return State(step: completedSteps, sampler: sampler.state, augmentationRNG: augmentationRNG,
-                     dropoutRNGs: dropouts.map(\.rng), optimizer: optimizer.state(for: model.parameters),
+                     dropoutRNGs: dropouts.map { $0.rng }, optimizer: optimizer.state(for: model.parameters),
                      metrics: metrics, intervalSeconds: intervalSeconds, reports: reports)
     }
 
