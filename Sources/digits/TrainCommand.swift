@@ -127,8 +127,16 @@ struct Train: ParsableCommand {
         if checkpointEvery != nil && checkpoint == nil {
             throw ValidationError("--checkpoint-every needs --checkpoint PATH (where to write them)")
         }
-        if let checkpoint, checkpoint == save {
-            throw ValidationError("--checkpoint and --save name the same file, \(save)")
+        if let checkpoint {
+            guard checkpoint != save else { throw ValidationError("--checkpoint and --save name the same file, \(save)") }
+            var isDirectory: ObjCBool = false
+            if checkpoint.hasSuffix("/") || (FileManager.default.fileExists(atPath: checkpoint, isDirectory: &isDirectory) && isDirectory.boolValue) {
+                throw ValidationError("--checkpoint \(checkpoint): names a directory; give a file name such as run.ckpt")
+            }
+            if let type = (try? FileManager.default.attributesOfItem(atPath: checkpoint))?[.type] as? FileAttributeType,
+               type != .typeRegular && type != .typeSymbolicLink {
+                throw ValidationError("--checkpoint \(checkpoint): is not a regular file (a device, FIFO or socket); not replacing it")
+            }
         }
         if let plot { try checkExtension(plot, option: "--plot", ["png", "svg"]) }
         var isDirectory: ObjCBool = false

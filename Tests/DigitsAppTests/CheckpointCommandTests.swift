@@ -109,5 +109,7 @@ import Testing
         #expect(garbage.status == 1 && garbage.stderr.hasPrefix("error: checkpoint x.ckpt: header length"), "\(garbage.stderr)")
         let every = try DigitsCommand.run(["train", "--checkpoint-every", "0", "--checkpoint", "c"], in: dir)
         #expect(every.status == 1 && every.stderr.contains("--checkpoint-every must be at least 1"), "\(every.stderr)")
+        let directory = try DigitsCommand.run(["train", "--checkpoint", dir.path], in: dir)
+        #expect(directory.status == 1 && directory.stderr.contains("names a directory"), "\(directory.stderr)")
     }
 }
