@@ -380,7 +380,7 @@ final class CheckpointWriter {
         guard let state = trainer.state else { return nil }
         for p in model.parameters where !(0..<p.value.count).allSatisfy({ p.value.data[$0].isFinite }) {
             let lr = plan.schedule.rate(base: plan.learningRate, step: max(state.step - 1, 0), totalSteps: trainer.totalSteps)
-            return CommandFailure("training diverged at step \(state.step) (learning rate \(FloatText.shortest(lr))): "
+            return CommandFailure("training diverged by step \(state.step) (learning rate \(FloatText.shortest(lr))): "
                                   + "\(p.name) holds a value that is not finite (try a lower learning rate)" + keptNote)
         }
         do {
