@@ -10,6 +10,7 @@ public enum AtomicFile {
         do {
             try data.write(to: tmp)
         } catch {
+            try? FileManager.default.removeItem(at: tmp)   // a half-written file (a full disk) goes too
             throw FileWriteError(path: url.path, reason: Self.reason(error))
         }
         if rename(tmp.path, url.path) != 0 {

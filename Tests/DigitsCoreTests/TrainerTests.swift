@@ -120,11 +120,12 @@ import Testing
         let plan = TrainingPlan(batchSize: 16, length: .epochs(20), optimizer: .sgd, learningRate: 10)
         let trainer = try Trainer(model: model, loss: MeanSquaredError(), plan: plan, transform: .raw, rng: RandomSource(seed: 1))
         let error = #expect(throws: TrainingError.self) { try trainer.train(on: Self.train) }
-        guard case .diverged(let step)? = error else {
+        guard case .diverged(let step, let lr)? = error else {
             Issue.record("expected .diverged, got \(String(describing: error))")
             return
         }
         #expect(step >= 1 && step < 20 * 13)
+        #expect(lr == 10)
     }
 
     @Test("Invalid plans are rejected", arguments: [

@@ -9,7 +9,8 @@ public final class Dropout: Layer {
     /// When true, training reuses the last mask instead of drawing a new one (for gradient checks).
     public var freezesMask = false
 
-    private var rng: RandomSource
+    /// The generator the masks are drawn from (read and set to checkpoint and resume training).
+    public var rng: RandomSource
     private var training = false
     private let mask = Tensor(shape: [0])  // (B, …): 0 or 1/(1 − rate)
     private let y = Tensor(shape: [0])     // (B, …)

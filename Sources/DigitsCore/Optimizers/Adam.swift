@@ -30,7 +30,7 @@ public final class Adam: Optimizer {
         let stepSize = lr / c1, invC2 = 1 / c2
         for p in parameters where p.trainable {
             p.addL2(l2)
-            let (mt, vt) = state(for: p)
+            let (mt, vt) = moments(for: p)
             let w = p.value.data, g = p.grad.data, m = mt.data, v = vt.data, n = p.value.count
             let decay = p.decays ? lr * weightDecay : 0
             let beta1 = self.beta1, beta2 = self.beta2, epsilon = self.epsilon
@@ -44,7 +44,34 @@ public final class Adam: Optimizer {
         }
     }
 
-    private func state(for p: Parameter) -> (m: Tensor, v: Tensor) {
+    // MARK: - State
+
+    public func state(for parameters: [Parameter]) -> OptimizerState {
+        var tensors: [String: Tensor] = [:]
+        for p in parameters where p.trainable {
+            if let s = moments[ObjectIdentifier(p)] {
+                tensors["\(p.name).m"] = OptimizerState.copy(s.m)
+                tensors["\(p.name).v"] = OptimizerState.copy(s.v)
+            }
+        }
+        return OptimizerState(steps: t, tensors: tensors)
+    }
+
+    public func restore(_ state: OptimizerState, for parameters: [Parameter]) throws(OptimizerStateError) {
+        try state.validate(for: parameters, kinds: ["m", "v"])
+        moments = [:]
+        for p in parameters where p.trainable {
+            let m = state.tensors["\(p.name).m"], v = state.tensors["\(p.name).v"]
+            guard let m, let v else {
+                if m != nil || v != nil { throw OptimizerStateError("\(p.name) has one of Adam's moments without the other") }
+                continue
+            }
+            moments[ObjectIdentifier(p)] = (OptimizerState.copy(m), OptimizerState.copy(v))
+        }
+        t = state.steps
+    }
+
+    private func moments(for p: Parameter) -> (m: Tensor, v: Tensor) {
         if let s = moments[ObjectIdentifier(p)] { return s }
         let s = (m: Tensor(shape: p.value.shape), v: Tensor(shape: p.value.shape))
         moments[ObjectIdentifier(p)] = s

@@ -8,6 +8,11 @@ public protocol Optimizer: AnyObject {
     /// Updates every trainable parameter from its gradient with learning rate `lr`. (The
     /// gradients are left as they are: the next training step zeroes them first.)
     func step(_ parameters: [Parameter], lr: Float)
+    /// A copy of what the optimiser remembers about `parameters`, to save in a checkpoint.
+    func state(for parameters: [Parameter]) -> OptimizerState
+    /// Continues from `state` (as `state(for:)` gave it for the same network): later steps are
+    /// bit for bit those the saved optimiser would have taken.
+    func restore(_ state: OptimizerState, for parameters: [Parameter]) throws(OptimizerStateError)
 }
 
 extension Optimizer {

@@ -10,6 +10,7 @@ public final class SGD: Optimizer {
     public let nesterov: Bool
     public let l2: Float
     private var velocity: [ObjectIdentifier: Tensor] = [:]
+    private var steps = 0
 
     public init(momentum: Float = 0, nesterov: Bool = false, l2: Float = 0) {
         self.momentum = momentum
@@ -25,6 +26,7 @@ public final class SGD: Optimizer {
     }
 
     public func step(_ parameters: [Parameter], lr: Float) {
+        steps += 1
         for p in parameters where p.trainable {
             p.addL2(l2)
             let w = p.value.data, g = p.grad.data, n = p.value.count
@@ -41,6 +43,25 @@ public final class SGD: Optimizer {
                 }
             }
         }
+    }
+
+    // MARK: - State
+
+    public func state(for parameters: [Parameter]) -> OptimizerState {
+        var tensors: [String: Tensor] = [:]
+        for p in parameters where p.trainable {
+            if let v = velocity[ObjectIdentifier(p)] { tensors["\(p.name).velocity"] = OptimizerState.copy(v) }
+        }
+        return OptimizerState(steps: steps, tensors: tensors)
+    }
+
+    public func restore(_ state: OptimizerState, for parameters: [Parameter]) throws(OptimizerStateError) {
+        try state.validate(for: parameters, kinds: momentum == 0 ? [] : ["velocity"])
+        velocity = [:]
+        for p in parameters where p.trainable {
+            if let saved = state.tensors["\(p.name).velocity"] { velocity[ObjectIdentifier(p)] = OptimizerState.copy(saved) }
+        }
+        steps = state.steps
     }
 
     private func velocityBuffer(for p: Parameter) -> Tensor {

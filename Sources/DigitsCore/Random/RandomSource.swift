@@ -2,7 +2,7 @@
 ///
 /// Everything random (initial weights, shuffling, dropout, augmentation) takes one of these
 /// explicitly, so the same seed gives the same weights on every run and every machine.
-public struct RandomSource: RandomNumberGenerator, Sendable {
+public struct RandomSource: RandomNumberGenerator, Sendable, Equatable {
     private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
 
     /// A generator whose whole sequence is fixed by `seed`.
@@ -27,6 +27,19 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
         s2 ^= t
         s3 = rotl(s3, 45)
         return result
+    }
+
+    // MARK: - State (for checkpoints)
+
+    /// The generator's whole state, four 64-bit words: `RandomSource(state:)` continues the
+    /// sequence exactly where this one is.
+    public var state: [UInt64] { [s0, s1, s2, s3] }
+
+    /// The generator whose state is `state` (as read from `state`), or nil when it is not four
+    /// words or is all zeros (a state xoshiro never reaches).
+    public init?(state: [UInt64]) {
+        guard state.count == 4, state.contains(where: { $0 != 0 }) else { return nil }
+        s0 = state[0]; s1 = state[1]; s2 = state[2]; s3 = state[3]
     }
 
     @inline(__always) private func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }

@@ -29,6 +29,13 @@ public struct Metrics: Sendable {
 
     public init() {}
 
+    /// Metrics with these sums so far (a checkpoint's, to resume an interval part-way).
+    public init(lossSum: Double, correct: Int, count: Int) {
+        self.lossSum = lossSum
+        self.correct = correct
+        self.count = count
+    }
+
     /// Adds a batch: the network's `output` (B, K), the B labels and the B per-sample losses;
     /// writes each sample's predicted class to `predictions` when given.
     public mutating func add(output: Tensor, labels: UnsafePointer<Int32>, losses: UnsafePointer<Float>,

@@ -16,6 +16,16 @@ public struct TrainingReport: Sendable, Equatable {
     public var seconds: Double
     /// The learning rate of the last step.
     public var learningRate: Float
+
+    public init(epoch: Int, step: Int, trainLoss: Double, trainAccuracy: Double,
+                validationLoss: Double? = nil, validationAccuracy: Double? = nil,
+                testLoss: Double? = nil, testAccuracy: Double? = nil, seconds: Double, learningRate: Float) {
+        self.epoch = epoch; self.step = step
+        self.trainLoss = trainLoss; self.trainAccuracy = trainAccuracy
+        self.validationLoss = validationLoss; self.validationAccuracy = validationAccuracy
+        self.testLoss = testLoss; self.testAccuracy = testAccuracy
+        self.seconds = seconds; self.learningRate = learningRate
+    }
 }
 
 /// Where training is within the current epoch or report interval.
@@ -30,14 +40,19 @@ public struct TrainingProgress: Sendable {
 
 /// What can stop training.
 public enum TrainingError: Error, Equatable, CustomStringConvertible {
-    /// The loss became NaN or infinite: the learning rate is probably too high.
-    case diverged(step: Int)
+    /// The loss became NaN or infinite at `step` (1-based), taken with `learningRate`: the
+    /// learning rate is probably too high.
+    case diverged(step: Int, learningRate: Float)
     case invalidPlan(String)
+    /// A saved state that does not fit this trainer, its network or its data.
+    case invalidState(String)
 
     public var description: String {
         switch self {
-        case .diverged(let s): "training diverged at step \(s): the loss is not finite (try a lower learning rate)"
+        case let .diverged(s, lr):
+            "training diverged at step \(s) (learning rate \(FloatText.shortest(lr))): the loss is not finite (try a lower learning rate)"
         case .invalidPlan(let why): "invalid training plan: \(why)"
+        case .invalidState(let why): "cannot resume training: \(why)"
         }
     }
 }
@@ -49,9 +64,9 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
 /// sets the learning rate and calls it, reporting as it goes. Every buffer a step touches is
 /// allocated before the first one.
 ///
-/// What a checkpoint would need to resume is here to read: the model's parameters, the
-/// optimiser's state, the step count, the batch sampler (its order and position) and the
-/// augmentation's random generator.
+/// What a checkpoint needs to resume is `state` (the steps, the sampler's order and position,
+/// every random generator, the optimiser's buffers, the reports so far) with the model's
+/// parameters; `train(on:resumingFrom:)` continues from it.
 public final class Trainer {
     public let model: Sequential
     public let loss: any Loss
@@ -125,7 +140,7 @@ public final class Trainer {
             model.backward(dOutput)
             start += n
         }
-        guard metrics.lossSum.isFinite else { throw .diverged(step: step + 1) }
+        guard metrics.lossSum.isFinite else { throw .diverged(step: step + 1, learningRate: learningRate) }
         optimizer.step(model.parameters, lr: learningRate)
         step += 1
     }
@@ -141,40 +156,71 @@ public final class Trainer {
 
     // MARK: - The loop
 
-    /// Trains for the plan's length, calling `onProgress` after every step and `onReport` at
-    /// the end of every epoch (or interval), with validation and test figures when those sets
-    /// are given.
+    /// What `train`'s `afterStep` answers: go on, or stop after this step (the trainer's
+    /// `state` then holds everything needed to resume).
+    public enum Control: Sendable { case proceed, stop }
+
+    /// Steps taken in the current (or last) `train` run, counting those before a resume.
+    public private(set) var completedSteps = 0
+    /// Steps the current (or last) `train` run takes in all.
+    public private(set) var totalSteps = 0
+    /// The reports of the current (or last) `train` run so far, those before a resume included.
+    public private(set) var reports: [TrainingReport] = []
+    // The interval under way: its metrics, its clock, and its seconds before a resume.
+    private var metrics = Metrics()
+    private var intervalStart = Stopwatch()
+    private var intervalSecondsBefore = 0.0
+
+    /// Trains for the plan's length, calling `onProgress` after every step, `onReport` at the
+    /// end of every epoch (or interval), with validation and test figures when those sets are
+    /// given, and then `afterStep`, which may stop training early.
+    ///
+    /// With `saved` (a `state` taken from a trainer with the same plan, network and data, whose
+    /// parameters have been copied into this one's model), training continues from there and
+    /// takes bit for bit the steps the saved run would have taken. Returns every report, those
+    /// before a resume included.
     @discardableResult
     public func train(on data: Dataset, validation: Dataset? = nil, test: Dataset? = nil,
+                      resumingFrom saved: State? = nil,
                       onProgress: (TrainingProgress) -> Void = { _ in },
-                      onReport: (TrainingReport) -> Void = { _ in }) throws(TrainingError) -> [TrainingReport] {
+                      onReport: (TrainingReport) -> Void = { _ in },
+                      afterStep: () -> Control = { .proceed }) throws(TrainingError) -> [TrainingReport] {
         guard data.count > 0 else { throw .invalidPlan("the training set is empty") }
-        var sampler = BatchSampler(count: data.count, batchSize: plan.batchSize, batching: plan.batching, rng: rng.fork())
-        // Drawn after the sampler's, so that turning augmentation on leaves the batch order alone.
-        augmentationRNG = plan.augmentation == nil ? rng : rng.fork()
-        let stepsPerEpoch = sampler.stepsPerEpoch
-        let (totalSteps, interval): (Int, Int) = switch plan.length {
+        let stepsPerEpoch = (data.count + min(plan.batchSize, data.count) - 1) / min(plan.batchSize, data.count)
+        let (total, interval): (Int, Int) = switch plan.length {
         case .epochs(let e): (e * stepsPerEpoch, stepsPerEpoch)
         case .steps(let s, let every): (s, every)
         }
-        let indices = UnsafeMutablePointer<Int>.allocate(capacity: sampler.batchSize)
-        defer { indices.deallocate(); self.sampler = sampler }
+        if let saved {
+            try restore(saved, samples: data.count, totalSteps: total)
+        } else {
+            sampler = BatchSampler(count: data.count, batchSize: plan.batchSize, batching: plan.batching, rng: rng.fork())
+            // Drawn after the sampler's, so that turning augmentation on leaves the batch order alone.
+            augmentationRNG = plan.augmentation == nil ? rng : rng.fork()
+            completedSteps = 0
+            reports = []
+            metrics = Metrics()
+            intervalSecondsBefore = 0
+        }
+        totalSteps = total
+        intervalStart = Stopwatch()
+        let indices = UnsafeMutablePointer<Int>.allocate(capacity: min(plan.batchSize, data.count))
+        defer { indices.deallocate() }
 
-        var reports: [TrainingReport] = []
-        var metrics = Metrics(), intervalStart = Stopwatch()
         var lr = plan.learningRate
-        for s in 0..<totalSteps {
-            let b = sampler.next(into: indices)
-            lr = plan.schedule.rate(base: plan.learningRate, step: s, totalSteps: totalSteps)
+        for s in completedSteps..<total {
+            let b = sampler?.next(into: indices) ?? 0
+            lr = plan.schedule.rate(base: plan.learningRate, step: s, totalSteps: total)
             try trainStep(UnsafeBufferPointer(start: indices, count: b), of: data, learningRate: lr, metrics: &metrics)
+            completedSteps = s + 1
 
             let stepInInterval = s % interval + 1
             onProgress(TrainingProgress(epoch: s / interval + 1, stepInInterval: stepInInterval, stepsInInterval: interval,
-                                        samplesInInterval: metrics.count, seconds: intervalStart.elapsedSeconds))
-            if stepInInterval == interval || s == totalSteps - 1 {
+                                        samplesInInterval: metrics.count, seconds: intervalSeconds))
+            if stepInInterval == interval || s == total - 1 {
                 var r = TrainingReport(epoch: s / interval + 1, step: s + 1,
                                        trainLoss: metrics.meanLoss, trainAccuracy: metrics.accuracy,
-                                       seconds: intervalStart.elapsedSeconds, learningRate: lr)
+                                       seconds: intervalSeconds, learningRate: lr)
                 if let validation {
                     let e = Evaluator.evaluate(model, loss: loss, on: validation, transform: transform)
                     r.validationLoss = e.loss; r.validationAccuracy = e.accuracy
@@ -185,9 +231,89 @@ public final class Trainer {
                 }
                 reports.append(r)
                 onReport(r)
-                metrics = Metrics(); intervalStart = Stopwatch()
+                metrics = Metrics(); intervalStart = Stopwatch(); intervalSecondsBefore = 0
             }
+            if afterStep() == .stop { break }
         }
         return reports
+    }
+
+    /// Seconds of training in the interval under way.
+    private var intervalSeconds: Double { intervalSecondsBefore + intervalStart.elapsedSeconds }
+
+    // MARK: - State (for checkpoints)
+
+    /// Everything a `train` run needs to continue, except the model's parameters (which are
+    /// the model's own: weights, biases, BatchNorm's running statistics): the steps taken, the
+    /// sampler's order and position, every random generator, the optimiser's buffers, the
+    /// interval under way and the reports so far. The learning-rate schedule's position is
+    /// the step.
+    public struct State {
+        /// Steps taken of the run.
+        public var step: Int
+        public var sampler: BatchSampler.State
+        /// The augmentation's generator (a copy of the trainer's when the plan has none).
+        public var augmentationRNG: RandomSource
+        /// The generator of each `Dropout` layer of the model, in order.
+        public var dropoutRNGs: [RandomSource]
+        public var optimizer: OptimizerState
+        /// The sums of the interval under way.
+        public var metrics: Metrics
+        /// Seconds of training in the interval under way.
+        public var intervalSeconds: Double
+        /// The reports so far.
+        public var reports: [TrainingReport]
+
+        public init(step: Int, sampler: BatchSampler.State, augmentationRNG: RandomSource, dropoutRNGs: [RandomSource],
+                    optimizer: OptimizerState, metrics: Metrics, intervalSeconds: Double, reports: [TrainingReport]) {
+            self.step = step
+            self.sampler = sampler
+            self.augmentationRNG = augmentationRNG
+            self.dropoutRNGs = dropoutRNGs
+            self.optimizer = optimizer
+            self.metrics = metrics
+            self.intervalSeconds = intervalSeconds
+            self.reports = reports
+        }
+    }
+
+    /// The model's dropout layers, whose generators are part of the state.
+    private var dropouts: [Dropout] { model.layers.compactMap { $0 as? Dropout } }
+
+    /// Where training is, between two steps of `train` (from `afterStep`) or after it
+    /// returns; nil before the first `train`. Copies every buffer, so it allocates: take it
+    /// for a checkpoint, not every step.
+    public var state: State? {
+        guard let sampler else { return nil }
+        return State(step: completedSteps, sampler: sampler.state, augmentationRNG: augmentationRNG,
+                     dropoutRNGs: dropouts.map { $0.rng }, optimizer: optimizer.state(for: model.parameters),
+                     metrics: metrics, intervalSeconds: intervalSeconds, reports: reports)
+    }
+
+    /// Checks `saved` against this trainer and its data, then continues from it.
+    private func restore(_ saved: State, samples: Int, totalSteps: Int) throws(TrainingError) {
+        guard (0...totalSteps).contains(saved.step) else {
+            throw .invalidState("step \(saved.step) is outside the run's \(totalSteps) steps")
+        }
+        guard let restored = BatchSampler(count: samples, batchSize: plan.batchSize, batching: plan.batching, state: saved.sampler) else {
+            throw .invalidState("the sampler's order is not one of the \(samples) training samples")
+        }
+        let layers = dropouts
+        guard layers.count == saved.dropoutRNGs.count else {
+            throw .invalidState("\(saved.dropoutRNGs.count) dropout generators for \(layers.count) dropout layers")
+        }
+        let m = saved.metrics
+        guard m.count >= 0, (0...m.count).contains(m.correct), saved.intervalSeconds >= 0 else {
+            throw .invalidState("the interval's sums are impossible")
+        }
+        do { try optimizer.restore(saved.optimizer, for: model.parameters) } catch { throw .invalidState(error.description) }
+        sampler = restored
+        augmentationRNG = saved.augmentationRNG
+        for (layer, rng) in zip(layers, saved.dropoutRNGs) { layer.rng = rng }
+        step = saved.step
+        completedSteps = saved.step
+        metrics = m
+        intervalSecondsBefore = saved.intervalSeconds
+        reports = saved.reports
     }
 }
