@@ -49,7 +49,11 @@ public struct ImageError: Error, Equatable, Sendable, CustomStringConvertible {
         case .notAnImage: return "not an image (neither PNG nor JPEG)"
         case .truncated: return "truncated image"
         case .corrupt: return "damaged image"
+        #if hasFeature(Embedded)  // the WebAssembly module (Wasm/) reads no files
+        case .tooLarge: return "image too large"
+        #else
         case .tooLarge: return "image too large (over \(ImageIO.maximumPixels / 1_000_000) megapixels)"
+        #endif
         case .unsupported: return "unsupported image"
         case .blank: return "no ink found (a blank page?)"
         case .writeFailed: return "cannot be written"
