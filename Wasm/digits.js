@@ -375,3 +375,35 @@ export class Trainer {
 
   free() { this.digits.x.digits_trainer_free(this.handle); }
 }
+
+// MARK: - The worker, from the page
+
+/// The page's handle on digits-worker.js: `call(op, args)` returns a promise of the result;
+/// `onProgress(progress)` hears training as it goes.
+export class DigitsWorker {
+  constructor(url) {
+    this.worker = new Worker(url, { type: 'module' });
+    this.pending = new Map();
+    this.next = 1;
+    this.onProgress = () => {};
+    this.worker.onmessage = ({ data }) => {
+      if (data.progress) { this.onProgress(data.progress); return; }
+      const p = this.pending.get(data.id);
+      if (!p) return;
+      this.pending.delete(data.id);
+      if (data.error !== undefined) p.reject(new Error(data.error)); else p.resolve(data.result);
+    };
+    this.worker.onerror = (e) => {
+      for (const p of this.pending.values()) p.reject(new Error(e.message ?? 'the worker failed'));
+      this.pending.clear();
+    };
+  }
+
+  call(op, args = {}, transfer = []) {
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ id, op, args }, transfer);
+    });
+  }
+}

@@ -10,7 +10,8 @@ struct Digits: ParsableCommand {
             Start with `digits train`: it trains the default network on the bundled MNIST \
             and saves it to model.safetensors. Then `digits eval` and `digits predict --index 0`.
             """,
-        subcommands: [Train.self, Eval.self, Predict.self, Show.self, Export.self, PresetsCommand.self, Bench.self],
+        subcommands: [Train.self, Eval.self, Predict.self, Show.self, Export.self, PresetsCommand.self, Bench.self,
+                      Web.self],
         defaultSubcommand: nil
     )
 }
