@@ -300,14 +300,22 @@ export class Model {
     return { digit, probabilities };
   }
 
-  /// Reads `count` samples; returns count × classes probabilities.
-  readBatch(pixels, count) {
-    const d = this.digits, k = this.outputSize;
-    if (pixels.length !== count * this.inputSize) throw new Error(`read: ${pixels.length} bytes for ${count} samples of ${this.inputSize}`);
-    return d.withBytes(pixels, (p) => d.withScratch(count * k * 4, (out) => {
-      d.call('digits_read_batch', [this.handle, p, count, out]);
-      return d.f32(out, count * k).slice();
+  /// Reads `count` samples; returns count × classes probabilities. In chunks of `chunk`, so that
+  /// a convolutional network's maps stay small (1,000 samples at once would need hundreds of MB).
+  readBatch(pixels, count, chunk = 100) {
+    const d = this.digits, k = this.outputSize, n = this.inputSize;
+    if (pixels.length !== count * n) throw new Error(`read: ${pixels.length} bytes for ${count} samples of ${n}`);
+    const out = new Float32Array(count * k);
+    const size = Math.min(chunk, count);
+    d.withScratch(size * n, (p) => d.withScratch(size * k * 4, (q) => {
+      for (let start = 0; start < count; start += size) {
+        const m = Math.min(size, count - start);
+        d.u8.set(pixels.subarray(start * n, (start + m) * n), p);
+        d.call('digits_read_batch', [this.handle, p, m, q]);
+        out.set(d.f32(q, m * k), start * k);
+      }
     }));
+    return out;
   }
 
   /// Layer `i`'s output for the last single read (a copy), or null before any.
