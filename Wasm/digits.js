@@ -118,6 +118,7 @@ export class Digits {
   }
 
   // Views of the memory: made afresh, since the memory's buffer changes when it grows.
+  // Addresses come back from the module as signed 32-bit numbers: `>>> 0` makes them unsigned.
   get u8() { return new Uint8Array(this.x.memory.buffer); }
   f32(pointer, count) { return new Float32Array(this.x.memory.buffer, pointer, count); }
 
@@ -132,19 +133,26 @@ export class Digits {
       result = this.x[name](...args);
     } catch (e) {
       if (e instanceof WebAssembly.RuntimeError) {
-        const log = this.text(this.x.digits_log_pointer(), this.x.digits_log_length()).trim();
+        const log = this.text(this.x.digits_log_pointer() >>> 0, this.x.digits_log_length()).trim();
         this.broken = log || e.message;
         throw new Error(`${name}: ${e.message}${log ? `: ${log}` : ''}`);
       }
       throw e;
     }
-    if (failed(result)) throw new Error(this.text(this.x.digits_error_pointer(), this.x.digits_error_length()));
+    if (failed(result)) throw new Error(this.text(this.x.digits_error_pointer() >>> 0, this.x.digits_error_length()));
     return result;
+  }
+
+  /// `n` bytes of the module's memory; throws when it cannot grow that far.
+  alloc(n) {
+    const p = this.call('digits_alloc', [n], () => false) >>> 0;
+    if (p === 0) throw new Error(`out of memory: the module cannot hold ${n} more bytes`);
+    return p;
   }
 
   /// Copies `bytes` into a new block of the module's memory; returns its address.
   copyIn(bytes) {
-    const p = this.call('digits_alloc', [bytes.byteLength], (r) => r === 0);
+    const p = this.alloc(bytes.byteLength);
     this.u8.set(new Uint8Array(bytes.buffer ?? bytes, bytes.byteOffset ?? 0, bytes.byteLength), p);
     return p;
   }
@@ -157,7 +165,7 @@ export class Digits {
 
   /// `fn(pointer)` with `n` bytes of scratch memory.
   withScratch(n, fn) {
-    const p = this.call('digits_alloc', [n], (r) => r === 0);
+    const p = this.alloc(n);
     try { return fn(p); } finally { this.x.digits_free(p); }
   }
 
@@ -268,11 +276,11 @@ export class Model {
     const n = d.call('digits_model_parameter_count', [h]);
     for (let i = 0; i < n; i++) {
       const length = d.call('digits_model_parameter_name', [h, i]);
-      const name = d.text(d.x.digits_text_pointer(), length);
+      const name = d.text(d.x.digits_text_pointer() >>> 0, length);
       const shape = [];
       for (let axis = 0; ; axis++) { const s = d.x.digits_model_parameter_shape(h, i, axis); if (s <= 0) break; shape.push(s); }
       const size = d.call('digits_model_parameter_size', [h, i]);
-      const pointer = d.x.digits_model_parameter_data(h, i);
+      const pointer = d.x.digits_model_parameter_data(h, i) >>> 0;
       out.push({ name, shape, get values() { return d.f32(pointer, size); } });
     }
     return out;
@@ -284,7 +292,7 @@ export class Model {
     const n = d.call('digits_model_layer_count', [h]);
     for (let i = 0; i < n; i++) {
       const length = d.call('digits_model_layer_summary', [h, i]);
-      const summary = d.text(d.x.digits_text_pointer(), length);
+      const summary = d.text(d.x.digits_text_pointer() >>> 0, length);
       const shape = [];
       for (let axis = 0; ; axis++) { const s = d.x.digits_model_layer_shape(h, i, axis); if (s <= 0) break; shape.push(s); }
       out.push({ summary, shape });
@@ -321,7 +329,7 @@ export class Model {
   /// Layer `i`'s output for the last single read (a copy), or null before any.
   layerOutput(i) {
     const d = this.digits, n = d.x.digits_layer_output_size(this.handle, i);
-    return n > 0 ? d.f32(d.x.digits_layer_output(this.handle, i), n).slice() : null;
+    return n > 0 ? d.f32(d.x.digits_layer_output(this.handle, i) >>> 0, n).slice() : null;
   }
 
   /// Accuracy and mean loss on a dataset (and each sample's predicted class).

@@ -152,6 +152,13 @@ size_t malloc_usable_size(void *p) {
     return (uintptr_t)c + c->size - (uintptr_t)p;
 }
 
+/// Memory for JavaScript to fill or read (16-byte aligned); null when the memory cannot grow.
+__attribute__((export_name("digits_alloc"))) void *digits_alloc(int32_t bytes) {
+    return bytes < 0 ? NULL : allocate(16, (size_t)bytes);
+}
+
+__attribute__((export_name("digits_free"))) void digits_free(void *p) { free(p); }
+
 /// Bytes of linear memory in use by the heap (for the glue's diagnostics).
 __attribute__((export_name("digits_heap_top"))) uint32_t digits_heap_top(void) { return (uint32_t)heap_top; }
 

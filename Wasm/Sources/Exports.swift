@@ -29,15 +29,8 @@ public func digits_error_length() -> Int32 { Int32(errorBytes.count) }
 
 // MARK: - Memory for JavaScript
 
-/// `bytes` bytes of the module's memory, 16-byte aligned, for JavaScript to fill or read.
-@_cdecl("digits_alloc")
-public func digits_alloc(_ bytes: Int32) -> UnsafeMutableRawPointer? {
-    guard bytes >= 0 else { return nil }
-    return UnsafeMutableRawPointer.allocate(byteCount: Int(max(bytes, 1)), alignment: 16)
-}
-
-@_cdecl("digits_free")
-public func digits_free(_ pointer: UnsafeMutableRawPointer?) { pointer?.deallocate() }
+// `digits_alloc` and `digits_free` (memory for JavaScript to fill) are in Wasm/Runtime/runtime.c:
+// running out of memory answers null there rather than trapping.
 
 // MARK: - Handle tables
 
