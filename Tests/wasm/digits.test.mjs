@@ -80,6 +80,31 @@ test('reads the first 1,000 test digits as digits does', async () => {
   model.free();
 });
 
+test('the allocator keeps every block intact through random allocations and frees', async () => {
+  // A fresh instance: this fills and frees a few hundred MB.
+  const { instance } = await WebAssembly.instantiate(readFileSync(join(site, 'digits.wasm')), {});
+  const x = instance.exports, live = [];
+  let seed = 12345;
+  const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  for (let i = 0; i < 50000; i++) {
+    const m = () => new Uint8Array(x.memory.buffer);
+    if (random() < (live.length > 2000 ? 0.3 : 0.6) || live.length === 0) {
+      const size = random() < 0.03 ? Math.floor(random() * 2_000_000) : Math.floor(random() * 5000);
+      const p = x.digits_alloc(size) >>> 0;
+      assert.ok(p !== 0 && p % 16 === 0, `allocation ${i} of ${size} bytes: ${p}`);
+      const tag = (i * 7) & 255;
+      m().fill(tag, p, p + size);
+      live.push({ p, size, tag });
+    } else {
+      const [b] = live.splice(Math.floor(random() * live.length), 1);
+      const bytes = m();
+      for (let j = 0; j < b.size; j += 61) assert.equal(bytes[b.p + j], b.tag, `block of ${b.size} bytes overwritten`);
+      if (b.size) assert.equal(bytes[b.p + b.size - 1], b.tag);
+      x.digits_free(b.p);
+    }
+  }
+});
+
 // MARK: - Pictures
 
 /// A picture of strokes (polylines of [x, y] points, `width` pixels thick, anti-aliased):
