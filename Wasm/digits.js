@@ -67,21 +67,71 @@ export function encodeSafetensors(tensors, metadata) {
 
 // MARK: - Architecture (the JSON in a model file's metadata)
 
-// How the architecture's Swift enums are written by Swift's JSON encoder: { "case": { fields } },
-// an unlabelled associated value as "_0".
-const caseOf = (v) => (v && typeof v === 'object' ? Object.keys(v)[0] : undefined);
+// The layers are written { "kind": { fields } }. Files of format version 1 fuse an activation
+// into a dense layer or convolution (`activation` field) and wrap an activation layer's as
+// { "_0": … }; they are read as the layers they stand for, each remembering the stored layer
+// whose tensors it holds (`stored`), as DigitsModelFile's `Architecture` reads them.
+const caseOf = (v) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v)[0] : undefined);
 
-/// Activation code and alpha for the module (0 none, 1 sigmoid, 2 tanh, 3 ReLU, 4 LeakyReLU).
-function activationCode(a) {
-  if (a === undefined || a === null) return [0, 0];
-  switch (caseOf(a)) {
-    case 'sigmoid': return [1, 0];
-    case 'tanh': return [2, 0];
-    case 'relu': return [3, 0];
-    case 'leakyReLU': return [4, Number(a.leakyReLU.alpha)];
-    default: throw new Error(`unknown activation ${JSON.stringify(a)}`);
-  }
+/// { inputShape, inputTransform, layers: [{ kind, ...fields, stored }] }, every layer one
+/// textbook operation. Throws naming what is wrong or what cannot run in the module.
+export function normalizeArchitecture(architecture) {
+  const fail = (why) => { throw new Error(`architecture: ${why}`); };
+  if (typeof architecture !== 'object' || architecture === null) fail('not an object');
+  const shape = architecture.inputShape;
+  if (!Array.isArray(shape) || shape.length < 1 || shape.length > 3 || !shape.every((d) => Number.isInteger(d) && d > 0)) fail('inputShape must be 1 to 3 positive integers');
+  const t = architecture.inputTransform ?? {};
+  const inputTransform = { scale: Number(t.scale ?? 1 / 255), offset: Number(t.offset ?? 0) };
+  if (!Number.isFinite(inputTransform.scale) || !Number.isFinite(inputTransform.offset)) fail('inputTransform is not finite');
+  if (!Array.isArray(architecture.layers)) fail('no list of layers');
+  const layers = [];
+  architecture.layers.forEach((entry, stored) => {
+    const kind = caseOf(entry), v = entry?.[kind];
+    if (!kind || typeof v !== 'object' || v === null) fail(`layer ${stored} is not of the form {"kind": {…}}`);
+    const activation = (a) => {
+      const name = caseOf(a);
+      if (!['sigmoid', 'tanh', 'relu', 'leakyReLU'].includes(name)) fail(`layer ${stored} has an unknown activation ${JSON.stringify(a)}`);
+      return { kind: 'activation', activation: name, alpha: name === 'leakyReLU' ? Number(a.leakyReLU.alpha) : 0, stored };
+    };
+    const fused = v.activation ? [activation(v.activation)] : [];
+    switch (kind) {
+      case 'dense':
+        if (v.biasGradient !== undefined && v.biasGradient !== 'per_unit') fail(`layer ${stored}: a bias with the mean gradient (a tutorial's quirk) cannot run in the page`);
+        layers.push({ kind, inputs: v.inputs, outputs: v.outputs, bias: v.bias !== false, stored }, ...fused);
+        break;
+      case 'conv2d':
+        layers.push({ kind, inChannels: v.inChannels, outChannels: v.outChannels, kernelSize: v.kernelSize, stride: v.stride,
+                      padding: v.padding, bias: v.bias !== false, stored }, ...fused);
+        break;
+      case 'activation': layers.push(activation(v._0 ?? v)); break;
+      case 'softmax':
+        if (v.gradient !== undefined && v.gradient !== 'jacobian') fail(`layer ${stored}: a softmax with the diagonal gradient (a tutorial's quirk) cannot run in the page`);
+        layers.push({ kind, stored });
+        break;
+      case 'maxPool2d': layers.push({ kind, kernelSize: v.kernelSize, stride: v.stride, stored }); break;
+      case 'flatten': case 'globalAveragePool': layers.push({ kind, stored }); break;
+      case 'dropout': layers.push({ kind, rate: v.rate, stored }); break;
+      case 'batchNorm': layers.push({ kind, channels: v.channels, momentum: v.momentum, epsilon: v.epsilon, stored }); break;
+      case 'custom': fail(`layer ${stored} is a custom layer (${v.name}), which cannot run in the page`); break;
+      default: fail(`layer ${stored} is of an unknown kind "${kind}"`);
+    }
+  });
+  return { inputShape: shape, inputTransform, layers };
 }
+
+/// The architecture as the current model files write it (one layer per operation).
+export function architectureJSON({ inputShape, inputTransform, layers }) {
+  const { scale, offset } = inputTransform;
+  return {
+    inputShape, inputTransform: { offset, scale },
+    layers: layers.map(({ kind, stored, ...fields }) => {
+      if (kind === 'activation') return { activation: { [fields.activation]: fields.activation === 'leakyReLU' ? { alpha: fields.alpha } : {} } };
+      return { [kind]: fields };
+    }),
+  };
+}
+
+const ACTIVATIONS = { sigmoid: 1, tanh: 2, relu: 3, leakyReLU: 4 };
 
 /// Initialiser code and its two numbers (0 He, 1 Xavier, 2 LeCun uniform, 3 uniform, 4 normal, 5 zeros).
 function initializerCode(init) {
@@ -188,40 +238,30 @@ export class Digits {
   /// { inputShape, inputTransform: { scale, offset }, layers: [...] }) with fresh weights drawn
   /// from `seed` by `initializer` (as a recipe's), as `digits train` draws them.
   createModel(architecture, { seed = 1, initializer = { he: {} } } = {}) {
-    const shape = architecture.inputShape;
-    if (!Array.isArray(shape) || shape.length < 1 || shape.length > 3) throw new Error('architecture: inputShape must have 1 to 3 dimensions');
-    this.call('digits_model_begin', [shape[0] | 0, shape[1] | 0, shape[2] | 0]);
-    if (!Array.isArray(architecture.layers)) throw new Error('architecture: no layers');
-    for (const layer of architecture.layers) this.addLayer(layer);
+    const arch = normalizeArchitecture(architecture);
+    const [d0, d1, d2] = arch.inputShape;
+    this.call('digits_model_begin', [d0, d1 | 0, d2 | 0]);
+    for (const layer of arch.layers) this.addLayer(layer);
     const [code, a, b] = initializerCode(initializer);
-    const t = architecture.inputTransform ?? { scale: 1 / 255, offset: 0 };
     const s = BigInt.asUintN(64, BigInt(seed));
-    const handle = this.call('digits_model_finish', [Number(s & 0xffffffffn), Number(s >> 32n), code, a, b, Number(t.scale), Number(t.offset ?? 0)], (r) => r <= 0);
-    return new Model(this, handle, architecture);
+    const handle = this.call('digits_model_finish', [Number(s & 0xffffffffn), Number(s >> 32n), code, a, b,
+      arch.inputTransform.scale, arch.inputTransform.offset], (r) => r <= 0);
+    return new Model(this, handle, arch);
   }
 
-  addLayer(layer) {
-    const kind = caseOf(layer), v = layer[kind] ?? {};
-    switch (kind) {
-      case 'dense': {
-        if (v.biasGradient !== undefined && v.biasGradient !== 'per_unit') throw new Error(`a dense layer with bias gradient ${v.biasGradient} (a tutorial's quirk) cannot run in the page`);
-        const [a, alpha] = activationCode(v.activation);
-        return this.call('digits_model_dense', [v.inputs, v.outputs, v.bias === false ? 0 : 1, a, alpha]);
-      }
-      case 'activation': { const [a, alpha] = activationCode(v._0); return this.call('digits_model_activation', [a, alpha]); }
-      case 'softmax':
-        if (v.gradient !== undefined && v.gradient !== 'jacobian') throw new Error('a softmax with the diagonal gradient (a tutorial\'s quirk) cannot run in the page');
-        return this.call('digits_model_softmax');
-      case 'conv2d': {
-        const [a, alpha] = activationCode(v.activation);
-        return this.call('digits_model_conv2d', [v.inChannels, v.outChannels, v.kernelSize, v.stride, v.padding, v.bias === false ? 0 : 1, a, alpha]);
-      }
-      case 'maxPool2d': return this.call('digits_model_maxpool', [v.kernelSize, v.stride]);
+  addLayer(l) {
+    const int = (v) => (Number.isInteger(v) ? v : -1);  // the module refuses what is out of range
+    switch (l.kind) {
+      case 'dense': return this.call('digits_model_dense', [int(l.inputs), int(l.outputs), l.bias ? 1 : 0, 0, 0]);
+      case 'activation': return this.call('digits_model_activation', [ACTIVATIONS[l.activation], l.alpha]);
+      case 'softmax': return this.call('digits_model_softmax');
+      case 'conv2d': return this.call('digits_model_conv2d', [int(l.inChannels), int(l.outChannels), int(l.kernelSize), int(l.stride), int(l.padding), l.bias ? 1 : 0, 0, 0]);
+      case 'maxPool2d': return this.call('digits_model_maxpool', [int(l.kernelSize), int(l.stride)]);
       case 'flatten': return this.call('digits_model_flatten');
       case 'globalAveragePool': return this.call('digits_model_global_average_pool');
-      case 'dropout': return this.call('digits_model_dropout', [v.rate]);
-      case 'batchNorm': return this.call('digits_model_batchnorm', [v.channels, v.momentum, v.epsilon]);
-      default: throw new Error(`unknown layer ${JSON.stringify(layer)}`);
+      case 'dropout': return this.call('digits_model_dropout', [Number(l.rate)]);
+      case 'batchNorm': return this.call('digits_model_batchnorm', [int(l.channels), Number(l.momentum), Number(l.epsilon)]);
+      default: throw new Error(`unknown layer ${l.kind}`);
     }
   }
 
@@ -234,7 +274,12 @@ export class Digits {
     let model;
     try { model = this.createModel(architecture, { seed: 0, initializer: { zeros: {} } }); } catch (e) { throw new Error(`${name}: ${e.message}`); }
     try {
-      for (const p of model.parameters()) p.values.set(file.tensor(p.name, p.shape));
+      // A parameter "layers.I.weight" is stored under its stored layer's index (they differ
+      // in a version 1 file, where one stored layer may stand for two).
+      for (const p of model.parameters()) {
+        const stored = p.name.replace(/^layers\.(\d+)\./, (_, i) => `layers.${model.architecture.layers[Number(i)].stored}.`);
+        p.values.set(file.tensor(stored, p.shape));
+      }
       this.call('digits_model_check_finite', [model.handle], (r) => r === 0);
     } catch (e) {
       model.free();
@@ -341,9 +386,10 @@ export class Model {
     });
   }
 
-  /// The model as a safetensors file `digits eval --model` reads.
+  /// The model as a safetensors file `digits eval --model` reads (its architecture in the current
+  /// form, one layer per operation, the tensors under the module's layer indices).
   toSafetensors(metadata = {}) {
-    const meta = { ...this.metadata, ...metadata, format: 'digits', format_version: '1', architecture: JSON.stringify(this.architecture) };
+    const meta = { ...this.metadata, ...metadata, format: 'digits', format_version: '2', architecture: JSON.stringify(architectureJSON(this.architecture)) };
     for (const k of Object.keys(meta)) meta[k] = String(meta[k]);
     return encodeSafetensors(this.parameters().map((p) => ({ name: p.name, shape: p.shape, values: p.values.slice() })), meta);
   }
