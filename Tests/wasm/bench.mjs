@@ -18,7 +18,7 @@ import { gunzipSync } from 'node:zlib';
 import { Digits } from '../../Wasm/digits.js';
 
 const root = resolve(import.meta.dirname, '../..');
-const bin = process.env.DIGITS_BIN ?? ['.build/release/digits', '.build/debug/digits'].map((p) => join(root, p)).find(existsSync);
+const bin = process.env.DIGITS_BIN ? resolve(process.env.DIGITS_BIN) : ['.build/release/digits', '.build/debug/digits'].map((p) => join(root, p)).find(existsSync);
 const work = mkdtempSync(join(tmpdir(), 'digits-wasm-bench-'));
 const site = join(work, 'site');
 const env = { ...process.env, DIGITS_THREADS: '1' };

@@ -17,7 +17,7 @@ import { deflateSync, gunzipSync } from 'node:zlib';
 import { Digits } from '../../Wasm/digits.js';
 
 const root = resolve(import.meta.dirname, '../..');
-const bin = process.env.DIGITS_BIN ?? ['.build/release/digits', '.build/debug/digits'].map((p) => join(root, p)).find(existsSync);
+const bin = process.env.DIGITS_BIN ? resolve(process.env.DIGITS_BIN) : ['.build/release/digits', '.build/debug/digits'].map((p) => join(root, p)).find(existsSync);
 const fixture = join(root, 'Tests/DigitsAppTests/Fixtures/best-model.safetensors');
 const work = mkdtempSync(join(tmpdir(), 'digits-wasm-test-'));
 const site = join(work, 'site');
