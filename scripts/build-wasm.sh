@@ -19,7 +19,8 @@ build=.build-wasm
 mkdir -p "$build"
 
 # The sources, in a fixed order.
-core=$(find Sources/DigitsCore -name '*.swift' | LC_ALL=C sort)
+# BLASGEMM.swift needs the system OpenBLAS (a package trait): not part of the module.
+core=$(find Sources/DigitsCore -name '*.swift' ! -name 'BLASGEMM.swift' | LC_ALL=C sort)
 # DigitPreparation and what it needs (stdlib-only; its file reading compiles out under Embedded).
 vision="Sources/DigitsVision/DigitPreparation.swift Sources/DigitsVision/InkAnalysis.swift
         Sources/DigitsVision/Resampling.swift Sources/DigitsVision/PixelRect.swift
