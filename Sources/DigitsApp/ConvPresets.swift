@@ -16,13 +16,14 @@ public enum ConvPresets {
 
     /// Conv(k×k, padding) → BatchNorm → ReLU (the convolution has no bias: BatchNorm's β is one).
     static func convBNReLU(_ inC: Int, _ outC: Int, kernel: Int = 3, padding: Int = 1) -> [LayerSpec] {
-        [.conv2d(inChannels: inC, outChannels: outC, kernelSize: kernel, stride: 1, padding: padding, bias: false, activation: nil),
+        [.conv2d(inChannels: inC, outChannels: outC, kernelSize: kernel, stride: 1, padding: padding, bias: false),
          .batchNorm(channels: outC, momentum: 0.1, epsilon: 1e-5),
          .activation(.relu)]
     }
 
-    static func dense(_ i: Int, _ o: Int, _ activation: Activation? = nil) -> LayerSpec {
-        .dense(inputs: i, outputs: o, bias: true, activation: activation, biasGradient: nil)
+    /// A dense layer with bias, and the activation after it if one is given.
+    static func dense(_ i: Int, _ o: Int, _ activation: Activation? = nil) -> [LayerSpec] {
+        [.dense(inputs: i, outputs: o, bias: true)] + (activation.map { [.activation($0)] } ?? [])
     }
 
     static let pool2: LayerSpec = .maxPool2d(kernelSize: 2, stride: 2)
@@ -47,7 +48,7 @@ public enum ConvPresets {
     static func cnnLayers(dropout: Float) -> [LayerSpec] {
         convBNReLU(1, 32, kernel: 5, padding: 0) + [pool2]        // (32, 12, 12)
         + convBNReLU(32, 64, kernel: 5, padding: 0) + [pool2]     // (64, 4, 4)
-        + [.flatten, dense(64 * 16, 128, .relu), .dropout(rate: dropout), dense(128, 10)]
+        + [.flatten] + dense(64 * 16, 128, .relu) + [.dropout(rate: dropout)] + dense(128, 10)
     }
 
     /// The most accurate preset: three convolutions (the last two 3×3 at 14×14) with BatchNorm,
@@ -63,7 +64,7 @@ public enum ConvPresets {
             network: .layers(inputShape: imageShape, specs:
                 convBNReLU(1, 32, kernel: 5, padding: 2) + [pool2]              // (32, 14, 14)
                 + convBNReLU(32, 64) + convBNReLU(64, 64) + [pool2]             // (64, 7, 7)
-                + [.flatten, dense(64 * 49, 256, .relu), .dropout(rate: 0.4), dense(256, 10)],
+                + [.flatten] + dense(64 * 49, 256, .relu) + [.dropout(rate: 0.4)] + dense(256, 10),
                 initializer: .he),
             loss: .crossEntropy, inputTransform: .unit,
             plan: TrainingPlan(batchSize: 128, batching: .shuffled, length: .epochs(14),
@@ -84,13 +85,14 @@ public enum ConvPresets {
         quirks: [],
         recipe: Recipe(
             network: .layers(inputShape: imageShape, specs: [
-                .conv2d(inChannels: 1, outChannels: 16, kernelSize: 5, stride: 1, padding: 0, bias: true, activation: .relu),
+                .conv2d(inChannels: 1, outChannels: 16, kernelSize: 5, stride: 1, padding: 0, bias: true),
+                .activation(.relu),
                 pool2,                                                          // (16, 12, 12)
-                .conv2d(inChannels: 16, outChannels: 32, kernelSize: 3, stride: 1, padding: 0, bias: false, activation: nil),
+                .conv2d(inChannels: 16, outChannels: 32, kernelSize: 3, stride: 1, padding: 0, bias: false),
                 .batchNorm(channels: 32, momentum: 0.1, epsilon: 1e-5),
                 pool2, .activation(.relu),                                      // (32, 5, 5)
-                .flatten, dense(32 * 25, 10),
-            ], initializer: .he),
+                .flatten,
+            ] + dense(32 * 25, 10), initializer: .he),
             loss: .crossEntropy, inputTransform: .unit,
             plan: TrainingPlan(batchSize: 128, batching: .shuffled, length: .epochs(2),
                                optimizer: .adam, learningRate: 1e-2, schedule: .oneCycleDefault),
@@ -108,12 +110,14 @@ public enum ConvPresets {
         ],
         recipe: Recipe(
             network: .layers(inputShape: imageShape, specs: [
-                .conv2d(inChannels: 1, outChannels: 32, kernelSize: 5, stride: 1, padding: 0, bias: true, activation: .relu),
+                .conv2d(inChannels: 1, outChannels: 32, kernelSize: 5, stride: 1, padding: 0, bias: true),
+                .activation(.relu),
                 pool2,                                                          // (32, 12, 12)
-                .conv2d(inChannels: 32, outChannels: 64, kernelSize: 5, stride: 1, padding: 0, bias: true, activation: .relu),
+                .conv2d(inChannels: 32, outChannels: 64, kernelSize: 5, stride: 1, padding: 0, bias: true),
+                .activation(.relu),
                 pool2,                                                          // (64, 4, 4)
-                .flatten, dense(1024, 128, .relu), dense(128, 10),
-            ], initializer: .lecunUniform, biasInitializer: .lecunUniform),
+                .flatten,
+            ] + dense(1024, 128, .relu) + dense(128, 10), initializer: .lecunUniform, biasInitializer: .lecunUniform),
             loss: .crossEntropy, inputTransform: .unit,
             plan: TrainingPlan(batchSize: 64, batching: .shuffled, length: .epochs(5),
                                optimizer: .momentum(0.9, nesterov: false), learningRate: 0.05),

@@ -1,4 +1,5 @@
 import DigitsCore
+import DigitsModelFile
 import Foundation
 
 /// A trained model as the app saves and loads it: the network, how to feed it, the loss it was
@@ -31,7 +32,7 @@ public struct TrainedModel {
     /// Loads a model saved by `save`.
     public static func load(from path: String) throws(AppError) -> TrainedModel {
         let loaded: Safetensors.LoadedModel
-        do { loaded = try Safetensors.load(from: URL(fileURLWithPath: path)) } catch {
+        do { loaded = try Safetensors.load(from: URL(fileURLWithPath: path), custom: TutorialQuirks.makeLayer) } catch {
             if error.problem == "no such file" {
                 throw AppError("model file \(path) does not exist: train one first with `digits train` (or pass --model PATH)")
             }
@@ -55,9 +56,9 @@ public struct TrainedModel {
         }
         let out = model(x)
         var p = [Float](repeating: 0, count: out.count)
-        if model.layers.last is Softmax {
+        if model.layers.last is Softmax || model.layers.last is SoftmaxWithDiagonalGradient {
             for i in 0..<out.count { p[i] = out.data[i] }
-        } else if case .dense(_, _, _, .sigmoid?, _) = model.layers.last?.spec {
+        } else if case .activation(.sigmoid)? = model.layers.last?.spec {
             let sum = (0..<out.count).reduce(Float(0)) { $0 + out.data[$1] }
             for i in 0..<out.count { p[i] = out.data[i] / max(sum, .leastNormalMagnitude) }
         } else {

@@ -41,10 +41,10 @@ public struct MLPRecipe: Sendable, Equatable {
     public var bias: Bool = true
     public var initializer: Initializer
     public var biasInitializer: Initializer = .zeros
-    public var biasGradient: Dense.BiasGradient = .perUnit
+    public var biasGradient: BiasGradient = .perUnit
 
     public init(hidden: [Int], activation: Activation, output: OutputKind = .logits, bias: Bool = true,
-                initializer: Initializer, biasInitializer: Initializer = .zeros, biasGradient: Dense.BiasGradient = .perUnit) {
+                initializer: Initializer, biasInitializer: Initializer = .zeros, biasGradient: BiasGradient = .perUnit) {
         self.hidden = hidden
         self.activation = activation
         self.output = output
@@ -54,22 +54,25 @@ public struct MLPRecipe: Sendable, Equatable {
         self.biasGradient = biasGradient
     }
 
-    /// The layers: a dense layer with the activation fused for each hidden size, then the
-    /// output layer and its activation.
+    /// The layers: a dense layer and the activation for each hidden size, then the output
+    /// layer and what its outputs are.
     public var specs: [LayerSpec] {
         var specs: [LayerSpec] = []
+        func dense(_ inputs: Int, _ outputs: Int) {
+            specs += biasGradient.dense(inputs: inputs, outputs: outputs, bias: bias)
+        }
         var width = inputs
-        let quirk: Dense.BiasGradient? = biasGradient == .perUnit ? nil : biasGradient
         for h in hidden {
-            specs.append(.dense(inputs: width, outputs: h, bias: bias, activation: activation, biasGradient: quirk))
+            dense(width, h)
+            specs.append(.activation(activation))
             width = h
         }
-        specs.append(.dense(inputs: width, outputs: classes, bias: bias,
-                            activation: output == .sigmoid ? .sigmoid : nil, biasGradient: quirk))
+        dense(width, classes)
         switch output {
-        case .softmax: specs.append(.softmax(gradient: nil))
-        case .softmaxDiagonal: specs.append(.softmax(gradient: .diagonal))
-        case .logits, .sigmoid: break
+        case .sigmoid: specs.append(.activation(.sigmoid))
+        case .softmax: specs.append(.softmax)
+        case .softmaxDiagonal: specs.append(SoftmaxWithDiagonalGradient().spec)
+        case .logits: break
         }
         return specs
     }
@@ -121,10 +124,10 @@ public struct Recipe: Sendable, Equatable {
         switch network {
         case .mlp(let m):
             return try Sequential(inputShape: [m.inputs], specs: m.specs, initializer: m.initializer,
-                                  biasInitializer: m.biasInitializer, rng: &rng)
+                                  biasInitializer: m.biasInitializer, custom: TutorialQuirks.makeLayer, rng: &rng)
         case let .layers(shape, specs, initializer, biasInitializer):
             return try Sequential(inputShape: shape, specs: specs, initializer: initializer,
-                                  biasInitializer: biasInitializer, rng: &rng)
+                                  biasInitializer: biasInitializer, custom: TutorialQuirks.makeLayer, rng: &rng)
         }
     }
 

@@ -14,8 +14,8 @@ func readmeExample() throws {
 
     var rng = RandomSource(seed: 1)
     let model = try Sequential(inputShape: [784], layers: [
-        Dense(784, 256, activation: .relu, rng: &rng),
-        Dense(256, 128, activation: .relu, rng: &rng),
+        Dense(784, 256, rng: &rng), ReLU(),
+        Dense(256, 128, rng: &rng), ReLU(),
         Dense(128, 10, rng: &rng),
     ])
     let trainer = try Trainer(model: model, loss: SoftmaxCrossEntropy(),

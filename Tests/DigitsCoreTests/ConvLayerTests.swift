@@ -1,4 +1,5 @@
 import DigitsCore
+import DigitsModelFile
 import Foundation
 import Testing
 
@@ -62,11 +63,11 @@ import Testing
         // Find a seed whose pre-activations all stay away from 0.
         for seed in UInt64(1)...500 {
             var rng = RandomSource(seed: seed)
-            let conv = Conv2D(1, 2, kernelSize: 3, padding: 1, activation: .relu, initializer: .xavier,
+            let conv = Conv2D(1, 2, kernelSize: 3, padding: 1, initializer: .xavier,
                               biasInitializer: .uniform(low: -0.5, high: 0.5), rng: &rng)
             let x = randomTensor([1, 1, 4, 4], &rng)
             if Self.directConvolution(x, conv).allSatisfy({ abs($0) > 0.05 }) {
-                checkLayerGradients(conv, input: x, epsilon: 1e-2)
+                checkLayerGradients(FusedConv2D(conv, .relu), input: x, epsilon: 1e-2)
                 return
             }
         }
@@ -198,14 +199,14 @@ import Testing
     }
 
     static let cnnSpecs: [LayerSpec] = [
-        .conv2d(inChannels: 1, outChannels: 4, kernelSize: 3, stride: 1, padding: 1, bias: false, activation: nil),
+        .conv2d(inChannels: 1, outChannels: 4, kernelSize: 3, stride: 1, padding: 1, bias: false),
         .batchNorm(channels: 4, momentum: 0.1, epsilon: 1e-5),
         .activation(.relu),
         .maxPool2d(kernelSize: 2, stride: 2),
-        .conv2d(inChannels: 4, outChannels: 6, kernelSize: 3, stride: 1, padding: 0, bias: true, activation: .relu),
+        .conv2d(inChannels: 4, outChannels: 6, kernelSize: 3, stride: 1, padding: 0, bias: true), .activation(.relu),
         .globalAveragePool,
         .dropout(rate: 0.25),
-        .dense(inputs: 6, outputs: 3, bias: true, activation: nil, biasGradient: nil),
+        .dense(inputs: 6, outputs: 3, bias: true),
     ]
 
     @Test("A small CNN saves and loads with its running statistics, giving the same outputs")
@@ -238,10 +239,10 @@ import Testing
         }
         let data = Dataset(sampleShape: [1, 8, 8], features: features, labels: labels, classes: 2)
         let specs: [LayerSpec] = [
-            .conv2d(inChannels: 1, outChannels: 4, kernelSize: 3, stride: 1, padding: 0, bias: true, activation: .relu),
+            .conv2d(inChannels: 1, outChannels: 4, kernelSize: 3, stride: 1, padding: 0, bias: true), .activation(.relu),
             .maxPool2d(kernelSize: 2, stride: 2),
             .flatten,
-            .dense(inputs: 36, outputs: 2, bias: true, activation: nil, biasGradient: nil),
+            .dense(inputs: 36, outputs: 2, bias: true),
         ]
         let model = try Sequential(inputShape: [1, 8, 8], specs: specs, rng: &rng)
         let trainer = try Trainer(model: model, loss: SoftmaxCrossEntropy(),

@@ -8,19 +8,20 @@ import Testing
 
     /// A dense layer and input whose pre-activations all stay at least `margin` from 0, so that
     /// perturbations of ±epsilon never cross the kink of ReLU or LeakyReLU.
-    static func denseAwayFromKinks(inputs: Int, outputs: Int, batch: Int, bias: Bool, activation: Activation?,
-                                   biasGradient: Dense.BiasGradient = .perUnit) -> (Dense, Tensor) {
+    /// The activation is fused into the dense layer, as `Sequential` runs them (`FusedDense`).
+    static func denseAwayFromKinks(inputs: Int, outputs: Int, batch: Int, bias: Bool,
+                                   activation: Activation?) -> (FusedDense, Tensor) {
         for seed in UInt64(1)...500 {
             var rng = RandomSource(seed: seed)
-            let dense = Dense(inputs, outputs, bias: bias, activation: activation, biasGradient: biasGradient,
+            let dense = Dense(inputs, outputs, bias: bias,
                               initializer: .xavier, biasInitializer: .uniform(low: -0.5, high: 0.5), rng: &rng)
             let x = randomTensor([batch, inputs], &rng)
-            if affine(x, dense).allSatisfy({ abs($0) > 0.1 }) { return (dense, x) }
+            if affine(x, dense).allSatisfy({ abs($0) > 0.1 }) { return (FusedDense(dense, activation), x) }
         }
         fatalError("no seed gives pre-activations away from zero")
     }
 
-    @Test("Dense: weight, bias and input gradients", arguments: activations, [true, false])
+    @Test("Dense (with the activation after it fused): weight, bias and input gradients", arguments: activations, [true, false])
     func dense(activation: Activation?, bias: Bool) {
         let (dense, x) = Self.denseAwayFromKinks(inputs: 4, outputs: 3, batch: 3, bias: bias, activation: activation)
         #expect(dense.parameters.count == (bias ? 2 : 1))
@@ -39,36 +40,6 @@ import Testing
         for (p, g) in zip(dense.parameters, once) {
             expectClose(p.grad.array, g.map { 2 * $0 }, relative: 1e-5, absolute: 0, "twice \(p.name)")
         }
-    }
-
-    @Test("Dense with biasGradient .scalarMean: every bias gets the mean of all of dz", arguments: [nil, Activation.sigmoid])
-    func denseScalarMeanBias(activation: Activation?) {
-        let (quirk, x) = Self.denseAwayFromKinks(inputs: 4, outputs: 3, batch: 5, bias: true, activation: activation,
-                                                  biasGradient: .scalarMean)
-        var rng = RandomSource(seed: 5)
-        let dy = randomTensor([5, 3], &rng)
-        let y = quirk.forward(x, training: true).array
-        _ = quirk.backward(dy)
-        // dz = dy · f'(z), with f' from the output.
-        let dz: [Float] = (0..<dy.count).map { i in
-            switch activation {
-            case .sigmoid: dy.data[i] * y[i] * (1 - y[i])
-            default: dy.data[i]
-            }
-        }
-        let mean = dz.reduce(0, +) / Float(dz.count)
-        let perUnit = (0..<3).map { j in (0..<5).reduce(Float(0)) { $0 + dz[$1 * 3 + j] } }
-        #expect(!isApproximatelyEqual(perUnit[0], mean, relative: 1e-2), "test is degenerate")
-        expectClose(quirk.bias!.grad.array, [mean, mean, mean], relative: 1e-5, absolute: 1e-7, "scalar-mean bias")
-
-        // The weight gradient is the true one, as with .perUnit.
-        let (plain, _) = Self.denseAwayFromKinks(inputs: 4, outputs: 3, batch: 5, bias: true, activation: activation)
-        plain.weight.value.copy(from: quirk.weight.value)
-        plain.bias!.value.copy(from: quirk.bias!.value)
-        _ = plain.forward(x, training: true)
-        _ = plain.backward(dy)
-        expectClose(quirk.weight.grad.array, plain.weight.grad.array, relative: 1e-6, absolute: 0, "weight")
-        expectClose(plain.bias!.grad.array, perUnit, relative: 1e-5, absolute: 1e-6, "per-unit bias")
     }
 
     @Test("ActivationLayer: input gradient",
@@ -91,48 +62,15 @@ import Testing
         expectClose(apply(.tanh), x.map { Float(Foundation.tanh(Double($0))) }, relative: 1e-6, absolute: 0, "tanh")
     }
 
-    @Test("Softmax (.jacobian): input gradient")
+    @Test("Softmax: input gradient (the full Jacobian)")
     func softmaxJacobian() {
         var rng = RandomSource(seed: 3)
         let x = randomTensor([3, 4], &rng, in: -2...2)
-        let layer = Softmax(gradient: .jacobian)
+        let layer = Softmax()
         checkLayerGradients(layer, input: x)
         let y = layer(x)
         for b in 0..<3 {
             #expect(isApproximatelyEqual((0..<4).reduce(Float(0)) { $0 + y[b, $1] }, 1, relative: 1e-6))
         }
     }
-
-    @Test("Softmax (.diagonal): dx = dy ⊙ y ⊙ (1 − y), which differs from the true gradient")
-    func softmaxDiagonal() {
-        var rng = RandomSource(seed: 4)
-        let x = randomTensor([2, 5], &rng, in: -2...2)
-        let dy = randomTensor([2, 5], &rng)
-        let diagonal = Softmax(gradient: .diagonal), jacobian = Softmax(gradient: .jacobian)
-        let y = diagonal.forward(x, training: true).array
-        let dx = diagonal.backward(dy).array
-        expectClose(dx, (0..<10).map { dy.data[$0] * y[$0] * (1 - y[$0]) }, relative: 1e-6, absolute: 0, "diagonal")
-        _ = jacobian.forward(x, training: true)
-        let trueDx = jacobian.backward(dy).array
-        #expect(zip(dx, trueDx).contains { abs($0 - $1) > 1e-3 }, "the diagonal gradient should not be the Jacobian's")
-    }
-
-    @Test("Softmax (.diagonal) then BCE gives exactly p − onehot")
-    func diagonalSoftmaxWithBCE() {
-        var rng = RandomSource(seed: 6)
-        let x = randomTensor([3, 4], &rng, in: -2...2)
-        let labels: [Int32] = [0, 3, 2]
-        let softmax = Softmax(gradient: .diagonal), bce = BinaryCrossEntropy()
-        let p = softmax.forward(x, training: true)
-        let probabilities = p.array
-        var perSample = [Float](repeating: 0, count: 3)
-        let dp = bce.forwardBackward(output: p, labels: labels, perSample: &perSample, gradientScale: 0.5)
-        let dx = softmax.backward(dp).array
-        let expected: [Float] = (0..<12).map { i in
-            let target: Float = Int32(i % 4) == labels[i / 4] ? 1 : 0
-            return 0.5 * (probabilities[i] - target)
-        }
-        expectClose(dx, expected, relative: 1e-4, absolute: 1e-6, "p − onehot")
-    }
 }
-

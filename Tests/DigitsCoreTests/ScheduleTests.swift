@@ -40,11 +40,4 @@ import Testing
         #expect(isApproximatelyEqual(rates[total - 1], base / 25 / 1e4, relative: 1e-4))
         #expect(LearningRateSchedule.oneCycleDefault == s)
     }
-
-    @Test("Schedules round-trip through JSON")
-    func codable() throws {
-        let all: [LearningRateSchedule] = [.constant, .step(every: 3, gamma: 0.1), .cosine(minFactor: 0.01), .oneCycleDefault]
-        let data = try JSONEncoder().encode(all)
-        #expect(try JSONDecoder().decode([LearningRateSchedule].self, from: data) == all)
-    }
 }

@@ -6,14 +6,14 @@ import Testing
     /// A small network ending in what `kind` expects: logits, anything, or probabilities.
     static func model(for kind: LossKind, rng: inout RandomSource) throws -> Sequential {
         var specs: [LayerSpec] = [
-            .dense(inputs: 4, outputs: 5, bias: true, activation: .tanh, biasGradient: nil),
+            .dense(inputs: 4, outputs: 5, bias: true), .activation(.tanh),
             .activation(.sigmoid),
-            .dense(inputs: 5, outputs: 6, bias: false, activation: nil, biasGradient: nil),
+            .dense(inputs: 5, outputs: 6, bias: false),
             .activation(.tanh),
-            .dense(inputs: 6, outputs: 3, bias: true, activation: kind == .meanSquaredError ? .sigmoid : nil,
-                   biasGradient: nil),
+            .dense(inputs: 6, outputs: 3, bias: true),
         ]
-        if kind == .binaryCrossEntropy { specs.append(.softmax(gradient: .jacobian)) }
+        if kind == .meanSquaredError { specs.append(.activation(.sigmoid)) }
+        if kind == .binaryCrossEntropy { specs.append(.softmax) }
         return try Sequential(inputShape: [4], specs: specs, initializer: .xavier,
                               biasInitializer: .uniform(low: -0.5, high: 0.5), rng: &rng)
     }
@@ -54,22 +54,57 @@ import Testing
     func construction() throws {
         var rng = RandomSource(seed: 1)
         let specs: [LayerSpec] = [
-            .dense(inputs: 6, outputs: 4, bias: true, activation: .leakyReLU(alpha: 0.1), biasGradient: nil),
+            .dense(inputs: 6, outputs: 4, bias: true), .activation(.leakyReLU(alpha: 0.1)),
             .activation(.relu),
-            .dense(inputs: 4, outputs: 3, bias: false, activation: nil, biasGradient: .scalarMean),
-            .softmax(gradient: .diagonal),
+            .dense(inputs: 4, outputs: 3, bias: false),
+            .softmax,
         ]
         let model = try Sequential(inputShape: [2, 3], specs: specs, rng: &rng)
-        #expect(model.parameters.map(\.name) == ["layers.0.weight", "layers.0.bias", "layers.2.weight"])
+        #expect(model.parameters.map(\.name) == ["layers.0.weight", "layers.0.bias", "layers.3.weight"])
         #expect(model.parameters.map(\.decays) == [true, false, true])
         #expect(model.parameterCount == 6 * 4 + 4 + 4 * 3)
         #expect(model.outputShape == [3])
         #expect(model.specs == specs)
         let y = model(Tensor(shape: [5, 2, 3], repeating: 0.5))
         #expect(y.shape == [5, 3])
+    }
 
-        let data = try JSONEncoder().encode(specs)
-        #expect(try JSONDecoder().decode([LayerSpec].self, from: data) == specs)
+    @Test("A custom layer needs a maker; without one it is rejected")
+    func customLayer() throws {
+        var rng = RandomSource(seed: 1)
+        let spec = LayerSpec.custom(name: "twice", sizes: [3])
+        #expect(throws: ModelError.self) { try Sequential(inputShape: [3], specs: [spec], rng: &rng) }
+        let model = try Sequential(inputShape: [3], specs: [spec], custom: { name, sizes, _, _ throws(ModelError) in
+            guard name == "twice" else { throw .invalidArchitecture("unknown \(name)") }
+            return ActivationLayer(.relu)
+        }, rng: &rng)
+        #expect(model.layers.count == 1)
+    }
+
+    @Test("Fusing an activation into the layer before it changes no bit, forward or backward")
+    func fusionIsExact() throws {
+        let specs: [LayerSpec] = [
+            .conv2d(inChannels: 1, outChannels: 4, kernelSize: 3, stride: 1, padding: 1, bias: true), .activation(.relu),
+            .maxPool2d(kernelSize: 2, stride: 2), .flatten,
+            .dense(inputs: 4 * 16, outputs: 20, bias: true), .activation(.leakyReLU(alpha: 0.2)),
+            .dense(inputs: 20, outputs: 20, bias: true), .activation(.sigmoid),
+            .dense(inputs: 20, outputs: 20, bias: false), .activation(.tanh),
+            .dense(inputs: 20, outputs: 3, bias: true),
+        ]
+        func run(fusing: Bool) throws -> (out: [Float], grads: [[Float]]) {
+            var rng = RandomSource(seed: 4)
+            var layers: [any Layer] = []
+            for spec in specs { layers.append(try spec.makeLayer(initializer: .xavier, rng: &rng)) }
+            let model = try Sequential(inputShape: [1, 8, 8], layers: layers, fusing: fusing)
+            let x = randomTensor([5, 1, 8, 8], &rng)
+            let out = model.forward(x, training: true).array
+            model.zeroGradients()
+            model.backward(randomTensor([5, 3], &rng))
+            return (out, model.parameters.map(\.grad.array))
+        }
+        let fused = try run(fusing: true), plain = try run(fusing: false)
+        #expect(fused.out.map(\.bitPattern) == plain.out.map(\.bitPattern))
+        #expect(fused.grads.map { $0.map(\.bitPattern) } == plain.grads.map { $0.map(\.bitPattern) })
     }
 
     @Test("Layers that do not fit together are rejected")
@@ -77,13 +112,13 @@ import Testing
         var rng = RandomSource(seed: 1)
         #expect(throws: ModelError.self) {
             try Sequential(inputShape: [4], specs: [
-                .dense(inputs: 4, outputs: 3, bias: true, activation: nil, biasGradient: nil),
-                .dense(inputs: 5, outputs: 2, bias: true, activation: nil, biasGradient: nil),
+                .dense(inputs: 4, outputs: 3, bias: true),
+                .dense(inputs: 5, outputs: 2, bias: true),
             ], rng: &rng)
         }
         #expect(throws: ModelError.self) { try Sequential(inputShape: [4], layers: []) }
         #expect(throws: ModelError.self) {
-            try Sequential(inputShape: [4], specs: [.dense(inputs: 4, outputs: 0, bias: true, activation: nil, biasGradient: nil)],
+            try Sequential(inputShape: [4], specs: [.dense(inputs: 4, outputs: 0, bias: true)],
                            rng: &rng)
         }
     }
@@ -94,21 +129,12 @@ import Testing
         #expect(throws: ModelError.self) {
             try LayerSpec.activation(.leakyReLU(alpha: alpha)).makeLayer(rng: &rng)
         }
-        #expect(throws: ModelError.self) {
-            try LayerSpec.dense(inputs: 2, outputs: 2, bias: true, activation: .leakyReLU(alpha: alpha), biasGradient: nil)
-                .makeLayer(rng: &rng)
-        }
-        #expect(throws: ModelError.self) {
-            try LayerSpec.conv2d(inChannels: 1, outChannels: 2, kernelSize: 3, stride: 1, padding: 1, bias: true,
-                                 activation: .leakyReLU(alpha: alpha)).makeLayer(rng: &rng)
-        }
     }
 
-    @Test("LeakyReLU alpha inside (0, 1) is accepted, fused or not")
+    @Test("LeakyReLU alpha inside (0, 1) is accepted")
     func leakyAlphaValid() throws {
         var rng = RandomSource(seed: 1)
         _ = try LayerSpec.activation(.leakyReLU(alpha: 0.01)).makeLayer(rng: &rng)
-        _ = try LayerSpec.dense(inputs: 2, outputs: 2, bias: true, activation: .leakyReLU(alpha: 0.99), biasGradient: nil)
-            .makeLayer(rng: &rng)
+        _ = try LayerSpec.activation(.leakyReLU(alpha: 0.99)).makeLayer(rng: &rng)
     }
 }

@@ -85,7 +85,7 @@ func checkLayerGradients(_ layer: any Layer, input x: Tensor, epsilon: Float = 1
 
     for p in layer.parameters { p.grad.zero() }
     _ = layer.forward(x, training: true)
-    let dx = layer.backward(r).array
+    let dx = layer.backward(r)?.array ?? []
     let grads = layer.parameters.map(\.grad.array)
 
     let numericDx = numericalGradient(of: x, epsilon: epsilon, f)
@@ -98,6 +98,43 @@ func checkLayerGradients(_ layer: any Layer, input x: Tensor, epsilon: Float = 1
         expectClose(g, numeric, relative: relative, absolute: absolute, "\(layer.summary) d(\(p.name))",
                     sourceLocation: sourceLocation)
     }
+}
+
+/// A dense layer with the activation after it fused, as `Sequential` runs the pair, seen as one
+/// layer (for gradient checks of the fused path).
+final class FusedDense: Layer {
+    let dense: Dense
+    let activation: Activation?
+    init(_ dense: Dense, _ activation: Activation?) { self.dense = dense; self.activation = activation }
+    var computesInputGradient: Bool {
+        get { dense.computesInputGradient }
+        set { dense.computesInputGradient = newValue }
+    }
+    var summary: String { dense.summary + (activation.map { " + \($0.name)" } ?? "") }
+    var spec: LayerSpec { dense.spec }
+    var parameters: [Parameter] { dense.parameters }
+    var weight: Parameter { dense.weight }
+    var bias: Parameter? { dense.bias }
+    func outputShape(for input: [Int]) throws(ModelError) -> [Int] { try dense.outputShape(for: input) }
+    func forward(_ x: Tensor, training: Bool) -> Tensor { dense.forward(x, then: activation) }
+    func backward(_ dy: Tensor) -> Tensor? { dense.backward(dy, through: activation) }
+}
+
+/// A convolution with the activation after it fused, as `Sequential` runs the pair.
+final class FusedConv2D: Layer {
+    let conv: Conv2D
+    let activation: Activation?
+    init(_ conv: Conv2D, _ activation: Activation?) { self.conv = conv; self.activation = activation }
+    var computesInputGradient: Bool {
+        get { conv.computesInputGradient }
+        set { conv.computesInputGradient = newValue }
+    }
+    var summary: String { conv.summary + (activation.map { " + \($0.name)" } ?? "") }
+    var spec: LayerSpec { conv.spec }
+    var parameters: [Parameter] { conv.parameters }
+    func outputShape(for input: [Int]) throws(ModelError) -> [Int] { try conv.outputShape(for: input) }
+    func forward(_ x: Tensor, training: Bool) -> Tensor { conv.forward(x, training: training, then: activation) }
+    func backward(_ dy: Tensor) -> Tensor? { conv.backward(dy, through: activation) }
 }
 
 /// x · W + b computed plainly in Double, (B, outputs).

@@ -8,8 +8,8 @@ import Testing
     static func model(seed: UInt64) throws -> Sequential {
         var rng = RandomSource(seed: seed)
         return try Sequential(inputShape: [2], specs: [
-            .dense(inputs: 2, outputs: 8, bias: true, activation: .relu, biasGradient: nil),
-            .dense(inputs: 8, outputs: 2, bias: true, activation: nil, biasGradient: nil),
+            .dense(inputs: 2, outputs: 8, bias: true), .activation(.relu),
+            .dense(inputs: 8, outputs: 2, bias: true),
         ], rng: &rng)
     }
 
@@ -115,7 +115,7 @@ import Testing
     func diverges() throws {
         var rng = RandomSource(seed: 1)
         let model = try Sequential(inputShape: [2], specs: [
-            .dense(inputs: 2, outputs: 2, bias: true, activation: nil, biasGradient: nil),
+            .dense(inputs: 2, outputs: 2, bias: true),
         ], rng: &rng)
         let plan = TrainingPlan(batchSize: 16, length: .epochs(20), optimizer: .sgd, learningRate: 10)
         let trainer = try Trainer(model: model, loss: MeanSquaredError(), plan: plan, transform: .raw, rng: RandomSource(seed: 1))
@@ -152,5 +152,45 @@ import Testing
         let trainer = try Trainer(model: try Self.model(seed: 1), loss: SoftmaxCrossEntropy(), plan: Self.plan(),
                                   transform: .unit, rng: RandomSource(seed: 1))
         #expect(throws: TrainingError.self) { try trainer.train(on: empty) }
+    }
+
+    @Test("A training step zeroes the gradients first, and a chunked batch gives the same step as a whole one")
+    func trainStep() throws {
+        func step(maxChunk: Int, staleGradients: Bool) throws -> (weights: [[Float]], metrics: Metrics, step: Int) {
+            let model = try Self.model(seed: 3)
+            var plan = Self.plan(.momentum(0.9, nesterov: true))
+            plan.maxChunk = maxChunk
+            let trainer = try Trainer(model: model, loss: SoftmaxCrossEntropy(), plan: plan, transform: .unit,
+                                      rng: RandomSource(seed: 4))
+            if staleGradients { for p in model.parameters { p.grad.fill(7) } }
+            var metrics = Metrics()
+            let batch = Array(0..<16)
+            try batch.withUnsafeBufferPointer { b throws(TrainingError) in
+                try trainer.trainStep(b, of: Self.train, learningRate: 0.1, metrics: &metrics)
+            }
+            return (model.parameters.map(\.value.array), metrics, trainer.step)
+        }
+        let clean = try step(maxChunk: 16, staleGradients: false)
+        let stale = try step(maxChunk: 16, staleGradients: true)
+        #expect(stale.weights == clean.weights)
+        #expect(clean.metrics.count == 16 && clean.step == 1)
+        #expect(stale.metrics.lossSum == clean.metrics.lossSum && stale.metrics.correct == clean.metrics.correct)
+        let chunked = try step(maxChunk: 5, staleGradients: false)
+        for (a, b) in zip(chunked.weights, clean.weights) { expectClose(a, b, relative: 1e-5, absolute: 1e-6, "chunked") }
+        #expect(isApproximatelyEqual(chunked.metrics.lossSum, clean.metrics.lossSum, relative: 1e-6))
+    }
+
+    @Test("Metrics count each sample once: mean loss, accuracy, predictions")
+    func metrics() {
+        var m = Metrics()
+        let output = Tensor(shape: [3, 2], values: [0.1, 0.9, 0.8, 0.2, 0.4, 0.6])
+        let labels: [Int32] = [1, 1, 1], losses: [Float] = [0.5, 1.5, 1]
+        var predictions = [Int32](repeating: -1, count: 3)
+        m.add(output: output, labels: labels, losses: losses, predictions: &predictions)
+        #expect(m.count == 3 && m.correct == 2)
+        #expect(m.meanLoss == 1)
+        #expect(isApproximatelyEqual(m.accuracy, 2.0 / 3.0))
+        #expect(predictions == [1, 0, 1])
+        #expect(Metrics().accuracy == 0 && Metrics().meanLoss == 0)
     }
 }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Random distortions of the training images, drawn afresh for every sample of every batch:
 /// a shift by up to `maxShift` pixels, a rotation by up to `maxRotation` degrees and a scaling by
 /// a factor in [1 − `maxScale`, 1 + `maxScale`], composed into one affine warp about the image
@@ -8,7 +6,7 @@ import Foundation
 /// The warp is applied while the batch is gathered, straight from the dataset's bytes into the
 /// network's input, so it costs one pass over the batch and allocates nothing. Every draw comes
 /// from the `RandomSource` passed in: the same seed gives the same distortions.
-public struct Augmentation: Sendable, Equatable, Codable {
+public struct Augmentation: Sendable, Equatable {
     /// The largest shift, in pixels, along each axis.
     public var maxShift: Float
     /// The largest rotation, in degrees, either way.
@@ -66,7 +64,7 @@ public struct Augmentation: Sendable, Equatable, Codable {
         let scale = 1 + rng.uniform(-maxScale, maxScale)
         let tx = rng.uniform(-maxShift, maxShift), ty = rng.uniform(-maxShift, maxShift)
         // The output pixel at offset d from the centre shows the source at R(−θ)·(d − t)/s.
-        let c = Foundation.cos(angle) / scale, sn = Foundation.sin(angle) / scale
+        let c = Math.cos(angle) / scale, sn = Math.sin(angle) / scale
         return Warp(a: c, b: sn, c: -sn, d: c, tx: tx, ty: ty,
                     centerX: Float(w - 1) / 2, centerY: Float(h - 1) / 2)
     }

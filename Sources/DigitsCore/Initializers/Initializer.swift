@@ -2,7 +2,7 @@
 ///
 /// `fanIn` is the number of inputs that feed one output unit (784 for the first dense layer of
 /// an MNIST net; channels·kernel² for a convolution), `fanOut` the number of outputs.
-public enum Initializer: Sendable, Equatable, Codable {
+public enum Initializer: Sendable, Equatable {
     /// He (Kaiming) normal: N(0, 2/fanIn). Made for ReLU networks.
     case he
     /// Xavier/Glorot uniform: U(±√(6/(fanIn+fanOut))). Made for sigmoid and tanh networks.

@@ -4,7 +4,7 @@ import COpenBLAS
 /// The product computed by OpenBLAS's `cblas_sgemm`, then the epilogue row by row: a cross-check
 /// of `SIMDGEMM`'s speed and results. Only in builds with the OpenBLAS trait
 /// (`swift build --traits OpenBLAS`); OpenBLAS picks its own thread count (OPENBLAS_NUM_THREADS).
-public struct BLASGEMM: GEMMKernel {
+public final class BLASGEMM: GEMMKernel {
     public init() {}
     public var name: String { "openblas" }
 

@@ -102,7 +102,7 @@ public struct GEMMProblem: @unchecked Sendable {
 }
 
 /// A matrix-multiply implementation. See `GEMM`.
-public protocol GEMMKernel: Sendable {
+public protocol GEMMKernel: AnyObject, Sendable {
     /// A short name for reports, such as "reference" or "simd".
     var name: String { get }
     /// How many threads the kernel may use (the calling thread included). Layers split their

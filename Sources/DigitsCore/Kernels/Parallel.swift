@@ -10,7 +10,11 @@
 /// Inside a part, a `GEMM.multiply` runs on that part's thread alone (the pool is busy).
 public enum Parallel {
     /// Sets the threads `forEach` uses in the current task, for tests that compare thread counts.
+    #if hasFeature(Embedded)
+    public static var threadCount: Int? { nil }
+    #else
     @TaskLocal public static var threadCount: Int?
+    #endif
 
     /// Threads `forEach` uses: the GEMM kernel's, unless `threadCount` says otherwise.
     public static var threads: Int { max(1, threadCount ?? GEMM.kernel.threads) }

@@ -1,6 +1,6 @@
 /// The plain, obviously correct matrix multiply: three loops, one dot product per output,
 /// accumulated in `Double`. Slow; it is the yardstick the fast kernels are tested against.
-public struct ReferenceGEMM: GEMMKernel {
+public final class ReferenceGEMM: GEMMKernel {
     public init() {}
     public var name: String { "reference" }
 

@@ -186,23 +186,13 @@ extension SIMDGEMM {
         }
     }
 
-    /// Adds the bias to 16 finished values of a row of C and applies the activation.
+    /// Adds the bias to 16 finished values of a row of C and applies the activation, eight
+    /// values at a time (`Activation.Formula`, the same formula as the plain loops).
     @inline(never)
     static func epilogue16(_ row: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, activation: Activation?) {
         var x0 = load8(row), x1 = load8(row + 8)
         if let bias { x0 += load8(bias); x1 += load8(bias + 8) }
-        switch activation {
-        case nil:
-            break
-        case .relu?:
-            x0.replace(with: 0, where: x0 .< 0); x1.replace(with: 0, where: x1 .< 0)
-        case .leakyReLU(let slope)?:
-            x0.replace(with: x0 * slope, where: x0 .< 0); x1.replace(with: x1 * slope, where: x1 .< 0)
-        case let other?:
-            store8(x0, row); store8(x1, row + 8)
-            other.forward(row, row, nr)
-            return
-        }
+        if let activation { x0 = activation(x0); x1 = activation(x1) }
         store8(x0, row); store8(x1, row + 8)
     }
 }

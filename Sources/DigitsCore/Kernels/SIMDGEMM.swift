@@ -42,7 +42,7 @@ import Darwin
 /// `mr` (whichever packs less twice, see `splitsRows`), each thread computing its own. Every
 /// value of C is summed in the same order whatever the split, so results are bit-identical for
 /// every thread count.
-public struct SIMDGEMM: GEMMKernel {
+public final class SIMDGEMM: GEMMKernel {
     /// Rows of a register tile.
     public static let mr = 6
     /// Columns of a register tile (two 8-lane vectors).
@@ -80,10 +80,10 @@ public struct SIMDGEMM: GEMMKernel {
     /// Two logical CPUs may be two cores or two hyperthreads of one core sharing its FMA units;
     /// only in the first case does splitting a multiply gain anything, so it is measured.
     public static func automatic() -> SIMDGEMM {
+        #if os(Linux)
         if let text = getenv("DIGITS_THREADS"), let n = Int(String(cString: text)), n >= 1 {
             return SIMDGEMM(threads: n)
         }
-        #if os(Linux)
         guard sysconf(Int32(_SC_NPROCESSORS_ONLN)) >= 2 else { return SIMDGEMM(threads: 1) }
         // Start the worker and let it run a few jobs first: a worker that has just been
         // created may not be scheduled for a few milliseconds, and meanwhile the calling thread

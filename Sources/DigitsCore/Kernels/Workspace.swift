@@ -64,6 +64,7 @@ final class GEMMWorkspace {
     // MARK: - Per-thread storage
 
     /// The calling thread's workspace, made on first use and freed when the thread exits.
+    #if canImport(Glibc) || canImport(Musl) || canImport(Darwin)
     @inline(__always)
     static var current: GEMMWorkspace {
         if let p = pthread_getspecific(workspaceKey) {
@@ -73,8 +74,13 @@ final class GEMMWorkspace {
         pthread_setspecific(workspaceKey, Unmanaged.passRetained(w).toOpaque())
         return w
     }
+    #else
+    /// Without threads (Embedded Swift for WebAssembly), one workspace.
+    static let current = GEMMWorkspace()
+    #endif
 }
 
+#if canImport(Glibc) || canImport(Musl) || canImport(Darwin)
 /// The thread-local slot holding each thread's `GEMMWorkspace` (released when the thread ends).
 private let workspaceKey: pthread_key_t = {
     var key = pthread_key_t()
@@ -88,3 +94,4 @@ private let workspaceKey: pthread_key_t = {
     precondition(status == 0, "pthread_key_create failed")
     return key
 }()
+#endif

@@ -7,7 +7,14 @@ public final class ActivationLayer: Layer {
 
     public init(_ activation: Activation) { self.activation = activation }
 
-    public var summary: String { activation.name.prefix(1).uppercased() + activation.name.dropFirst() }
+    public var summary: String {
+        switch activation {
+        case .sigmoid: "Sigmoid"
+        case .tanh: "Tanh"
+        case .relu: "ReLU"
+        case .leakyReLU(let alpha): "LeakyReLU(\(FloatText.shortest(alpha)))"
+        }
+    }
     public var spec: LayerSpec { .activation(activation) }
     public func outputShape(for input: [Int]) throws(ModelError) -> [Int] { input }
 
@@ -22,7 +29,8 @@ public final class ActivationLayer: Layer {
     }
 
     // dy: (B, …) -> dx = dy · f'(x)
-    public func backward(_ dy: Tensor) -> Tensor {
+    public func backward(_ dy: Tensor) -> Tensor? {
+        guard computesInputGradient else { return nil }
         dx.reshape(to: dy.shape)
         let yData = y.data, dyData = dy.data, dxData = dx.data
         Parallel.forEachSlice(dy.count, minimumSlice: ActivationLayer.minimumSlice) { r in

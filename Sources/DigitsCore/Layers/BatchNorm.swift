@@ -110,7 +110,7 @@ public final class BatchNorm: Layer {
     }
 
     // dy -> dx = (γ/σ)/N · (N·dy − Σdy − x̂·Σ(dy·x̂)) in training; dγ += Σ dy·x̂, dβ += Σ dy
-    public func backward(_ dy: Tensor) -> Tensor {
+    public func backward(_ dy: Tensor) -> Tensor? {
         let n = batch * plane, stride = channels * plane
         dx.reshape(to: dy.shape)
         let gamma = scale.value.data, dGamma = scale.grad.data, dBeta = shift.grad.data
@@ -142,6 +142,6 @@ public final class BatchNorm: Layer {
                 }
             }
         }
-        return dx
+        return needDx ? dx : nil
     }
 }

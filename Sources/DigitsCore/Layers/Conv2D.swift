@@ -1,5 +1,4 @@
-/// A 2-D convolution over NCHW batches: y[b, o] = Σ_c W[o, c] ⋆ x[b, c] + bias[o], optionally
-/// followed by a fused activation.
+/// A 2-D convolution over NCHW batches: y[b, o] = Σ_c W[o, c] ⋆ x[b, c] + bias[o].
 ///
 /// Computed as im2col + matrix multiply: the input patches of a few samples are laid out as the
 /// columns of a matrix `cols` of shape (inC·k·k, samples·outH·outW), so that
@@ -9,8 +8,10 @@
 ///                dcols                = Wᵀ · dY,  then col2im adds each patch back into dx
 ///
 /// and all the arithmetic goes through `GEMM.multiply`. The product is laid out channel-major
-/// (outC, samples, HW); one copy per (sample, channel) moves it to NCHW, adding the bias and
-/// applying the activation on the way.
+/// (outC, samples, HW); one copy per (sample, channel) moves it to NCHW, adding the bias on the
+/// way (and the activation that follows, when `Sequential` fuses it: `forward(_:training:then:)`).
+///
+/// `ReferenceConv2D` computes the same thing with plain loops, and the tests check they agree.
 ///
 /// The batch is cut into `groups` fixed slices that run in parallel (`Parallel.forEach`); each
 /// slice goes through its samples a chunk at a time, so that the chunk's patch matrix (about
@@ -27,9 +28,6 @@ public final class Conv2D: Layer {
     public let stride: Int
     /// Zeros added on each side of the input, in pixels.
     public let padding: Int
-    /// The activation fused after the convolution, or nil for none.
-    public let activation: Activation?
-
     /// The kernels, `(outC, inC, k, k)` (PyTorch's layout).
     public let weight: Parameter
     /// The bias, `(outC)`, or nil.
@@ -64,14 +62,13 @@ public final class Conv2D: Layer {
     /// A convolution with weights drawn by `initializer` (fan-in inC·k·k) and bias by
     /// `biasInitializer`, in that order, from `rng`.
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-                bias: Bool = true, activation: Activation? = nil,
+                bias: Bool = true,
                 initializer: Initializer = .he, biasInitializer: Initializer = .zeros, rng: inout RandomSource) {
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.kernelSize = kernelSize
         self.stride = stride
         self.padding = padding
-        self.activation = activation
         let k2 = kernelSize * kernelSize
         let w = Tensor(shape: [outChannels, inChannels, kernelSize, kernelSize])
         initializer.fill(w, fanIn: inChannels * k2, fanOut: outChannels * k2, rng: &rng)
@@ -96,13 +93,12 @@ public final class Conv2D: Layer {
         if stride != 1 { s += ", stride \(stride)" }
         if padding != 0 { s += ", padding \(padding)" }
         if bias == nil { s += ", no bias" }
-        if let activation { s += ", \(activation.name)" }
         return s + ")"
     }
 
     public var spec: LayerSpec {
         .conv2d(inChannels: inChannels, outChannels: outChannels, kernelSize: kernelSize, stride: stride,
-                padding: padding, bias: bias != nil, activation: activation)
+                padding: padding, bias: bias != nil)
     }
 
     public var parameters: [Parameter] { bias.map { [weight, $0] } ?? [weight] }
@@ -142,7 +138,17 @@ public final class Conv2D: Layer {
     }
 
     // x: (B, inC, H, W) -> y: (B, outC, outH, outW)
-    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+    public func forward(_ x: Tensor, training: Bool) -> Tensor { forward(x, training: training, then: nil) }
+
+    // dy: (B, outC, outH, outW) -> dx: (B, inC, H, W); dW += dy · colsᵀ, db += Σ dy
+    public func backward(_ dy: Tensor) -> Tensor? { backward(dy, through: nil) }
+
+    // MARK: - Fused with the activation that follows
+
+    /// y = f(conv(x) + b): the activation applied as each output plane is written. The same
+    /// values as this layer's forward, then the activation layer's.
+    // x: (B, inC, H, W) -> y: (B, outC, outH, outW)
+    public func forward(_ x: Tensor, training: Bool, then activation: Activation?) -> Tensor {
         precondition(x.shape.count == 4 && x.shape[1] == inChannels, "\(summary) got input of shape \(x.shape)")
         self.x = x
         batch = x.shape[0]; inH = x.shape[2]; inW = x.shape[3]
@@ -178,8 +184,10 @@ public final class Conv2D: Layer {
         return y
     }
 
+    /// The backward of `forward(_:training:then:)`: dz = dy · f'(z), written from the output y,
+    /// then this layer's backward with dz.
     // dy: (B, outC, outH, outW) -> dx: (B, inC, H, W); dW += dz · colsᵀ, db += Σ dz
-    public func backward(_ dy: Tensor) -> Tensor {
+    public func backward(_ dy: Tensor, through activation: Activation?) -> Tensor? {
         guard let x else { preconditionFailure("\(summary): backward before forward") }
         let hw = outH * outW, kk = patchSize, outC = outChannels
         let most = min(chunkSamples, batch) * hw
@@ -248,7 +256,7 @@ public final class Conv2D: Layer {
                 for o in 0..<outC { bias.grad.data[o] += dBias[g].data[o] }
             }
         }
-        return dx
+        return needDx ? dx : nil
     }
 
     // MARK: - Patches

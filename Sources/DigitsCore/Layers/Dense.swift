@@ -1,15 +1,11 @@
-/// A fully connected layer: y = x · W + b, optionally followed by a fused activation.
+/// A fully connected layer: y = x · W + b.
 ///
 /// The weight is stored `(inputs, outputs)`, so a batch multiplies as `x · W` with no transpose.
-/// When `activation` is set, the kernel adds the bias and applies the activation as it writes
-/// each row (one pass over the output instead of three).
+/// The bias is added as the multiply writes each row of y. When an activation follows,
+/// `Sequential` fuses it too (`forward(_:then:)`): one pass over the output instead of two.
 public final class Dense: Layer {
     public let inputs: Int
     public let outputs: Int
-    /// The activation fused after the affine map, or nil for none.
-    public let activation: Activation?
-    /// How the bias gradient is formed. `.perUnit` is the textbook one.
-    public let biasGradient: BiasGradient
 
     /// The weight, `(inputs, outputs)`.
     public let weight: Parameter
@@ -17,30 +13,18 @@ public final class Dense: Layer {
     public let bias: Parameter?
     public var computesInputGradient = true
 
-    /// How `backward` turns dz into the bias gradient.
-    public enum BiasGradient: String, Sendable, Codable {
-        /// db[j] = Σ_b dz[b, j]: the true gradient.
-        case perUnit = "per_unit"
-        /// Every db[j] = mean of all of dz: a quirk of the `tutorial-leaky-256-128` tutorial
-        /// (`b -= lr * np.mean(error)`), kept so that its network can be reproduced.
-        case scalarMean = "scalar_mean"
-    }
-
-    private var x: Tensor?          // the last input, (B, inputs), kept for backward
+    private var x: Tensor?               // the last input, (B, inputs), kept for backward
     private let y = Tensor(shape: [0])   // (B, outputs)
-    private let dz = Tensor(shape: [0])  // (B, outputs), used when an activation is fused
+    private let dz = Tensor(shape: [0])  // (B, outputs): d(loss)/d(x·W + b) when an activation is fused
     private let dx = Tensor(shape: [0])  // (B, inputs)
 
     /// A dense layer with weights drawn by `initializer` and bias by `biasInitializer` (zeros
     /// unless told), in that order, from `rng`.
-    public init(_ inputs: Int, _ outputs: Int, bias: Bool = true, activation: Activation? = nil,
-                biasGradient: BiasGradient = .perUnit,
+    public init(_ inputs: Int, _ outputs: Int, bias: Bool = true,
                 initializer: Initializer = .he, biasInitializer: Initializer = .zeros,
                 rng: inout RandomSource) {
         self.inputs = inputs
         self.outputs = outputs
-        self.activation = activation
-        self.biasGradient = biasGradient
         let w = Tensor(shape: [inputs, outputs])
         initializer.fill(w, fanIn: inputs, fanOut: outputs, rng: &rng)
         self.weight = Parameter(name: "weight", value: w, decays: true)
@@ -53,14 +37,9 @@ public final class Dense: Layer {
         }
     }
 
-    public var summary: String {
-        "Dense(\(inputs) → \(outputs)\(bias == nil ? ", no bias" : "")\(activation.map { ", \($0.name)" } ?? ""))"
-    }
+    public var summary: String { "Dense(\(inputs) → \(outputs)\(bias == nil ? ", no bias" : ""))" }
 
-    public var spec: LayerSpec {
-        .dense(inputs: inputs, outputs: outputs, bias: bias != nil, activation: activation,
-               biasGradient: biasGradient == .perUnit ? nil : biasGradient)
-    }
+    public var spec: LayerSpec { .dense(inputs: inputs, outputs: outputs, bias: bias != nil) }
 
     public var parameters: [Parameter] { bias.map { [weight, $0] } ?? [weight] }
 
@@ -74,7 +53,17 @@ public final class Dense: Layer {
     // MARK: - Forward and backward
 
     // x: (B, inputs) -> y: (B, outputs)
-    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+    public func forward(_ x: Tensor, training: Bool) -> Tensor { forward(x, then: nil) }
+
+    // dy: (B, outputs) -> dx: (B, inputs); dW += xᵀ · dy, db += Σ_b dy
+    public func backward(_ dy: Tensor) -> Tensor? { backward(dy, through: nil) }
+
+    // MARK: - Fused with the activation that follows
+
+    /// y = f(x · W + b): the bias and `activation` applied by the multiply as it writes each
+    /// row of y. The same values as this layer's forward, then the activation layer's.
+    // x: (B, inputs) -> y: (B, outputs)
+    public func forward(_ x: Tensor, then activation: Activation?) -> Tensor {
         let batch = x.rows
         precondition(x.count == batch * inputs, "\(summary) got input of shape \(x.shape)")
         self.x = x
@@ -86,11 +75,12 @@ public final class Dense: Layer {
         return y
     }
 
+    /// The backward of `forward(_:then:)`: dz = dy · f'(z), written from the output y, then
+    /// this layer's backward with dz.
     // dy: (B, outputs) -> dx: (B, inputs); dW += xᵀ · dz, db += Σ_b dz
-    public func backward(_ dy: Tensor) -> Tensor {
+    public func backward(_ dy: Tensor, through activation: Activation?) -> Tensor? {
         guard let x else { preconditionFailure("\(summary): backward before forward") }
         let batch = x.rows
-        // dz = dy · f'(z), written from the output y.
         var dzData = dy.data
         if let activation {
             dz.reshape(rows: batch, columns: outputs)
@@ -102,21 +92,14 @@ public final class Dense: Layer {
                       a: x.data, lda: inputs, b: dzData, ldb: outputs,
                       beta: 1, c: weight.grad.data, ldc: outputs)
         if let bias {
+            // db[j] += Σ_b dz[b, j]
             let db = bias.grad.data
-            switch biasGradient {
-            case .perUnit:
-                for b in 0..<batch {
-                    let row = dzData + b * outputs
-                    for j in 0..<outputs { db[j] += row[j] }
-                }
-            case .scalarMean:
-                var sum: Float = 0
-                for i in 0..<(batch * outputs) { sum += dzData[i] }
-                let mean = sum / Float(batch * outputs)
-                for j in 0..<outputs { db[j] += mean }
+            for b in 0..<batch {
+                let row = dzData + b * outputs
+                for j in 0..<outputs { db[j] += row[j] }
             }
         }
-        guard computesInputGradient else { return dx }
+        guard computesInputGradient else { return nil }
         // dx (B, inputs) = dz (B, outputs) · Wᵀ (outputs, inputs)
         dx.reshape(rows: batch, columns: inputs)
         GEMM.multiply(transB: true, m: batch, n: inputs, k: outputs,

@@ -21,7 +21,7 @@ public final class Dropout: Layer {
         self.rng = rng
     }
 
-    public var summary: String { "Dropout(\(rate))" }
+    public var summary: String { "Dropout(\(FloatText.shortest(rate)))" }
     public var spec: LayerSpec { .dropout(rate: rate) }
 
     public func outputShape(for input: [Int]) throws(ModelError) -> [Int] { input }
@@ -47,9 +47,9 @@ public final class Dropout: Layer {
     }
 
     // dy: (B, …) -> dx = dy ⊙ mask
-    public func backward(_ dy: Tensor) -> Tensor {
+    public func backward(_ dy: Tensor) -> Tensor? {
         dx.reshape(to: dy.shape)
-        guard computesInputGradient else { return dx }
+        guard computesInputGradient else { return nil }
         if training && rate > 0 {
             for i in 0..<dy.count { dx.data[i] = dy.data[i] * mask.data[i] }
         } else {

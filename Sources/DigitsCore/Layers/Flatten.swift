@@ -24,9 +24,9 @@ public final class Flatten: Layer {
     }
 
     // dy: (B, C·H·W) -> dx: (B, C, H, W)
-    public func backward(_ dy: Tensor) -> Tensor {
+    public func backward(_ dy: Tensor) -> Tensor? {
         dx.reshape(to: inShape)
-        guard computesInputGradient else { return dx }
+        guard computesInputGradient else { return nil }
         dx.data.update(from: dy.data, count: dx.count)
         return dx
     }

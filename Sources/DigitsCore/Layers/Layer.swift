@@ -4,7 +4,8 @@ public final class Parameter {
     public var name: String
     /// The values.
     public let value: Tensor
-    /// d(loss)/d(value), accumulated by `backward` and cleared by the optimiser.
+    /// d(loss)/d(value), accumulated by `backward`; zeroed at the start of each training step
+    /// (`Sequential.zeroGradients`).
     public let grad: Tensor
     /// Whether L2 regularisation and weight decay apply (weights: yes; biases: no).
     public let decays: Bool
@@ -28,7 +29,8 @@ public final class Parameter {
 /// the first batch has gone through. A returned tensor stays valid until the layer's next call.
 ///
 /// `forward` remembers what `backward` will need; `backward` takes d(loss)/d(output), adds
-/// d(loss)/d(parameter) into each parameter's `grad`, and returns d(loss)/d(input).
+/// d(loss)/d(parameter) into each parameter's `grad`, and returns d(loss)/d(input), or nil when
+/// `computesInputGradient` is off.
 public protocol Layer: AnyObject {
     /// What the layer is, for summaries: "Dense(784 → 256)".
     var summary: String { get }
@@ -45,8 +47,9 @@ public protocol Layer: AnyObject {
     func outputShape(for input: [Int]) throws(ModelError) -> [Int]
     /// y = layer(x). `training` turns on what only training does (dropout, batch statistics).
     func forward(_ x: Tensor, training: Bool) -> Tensor
-    /// Given dy = d(loss)/dy for the last `forward`, accumulates parameter gradients and returns dx.
-    func backward(_ dy: Tensor) -> Tensor
+    /// Given dy = d(loss)/dy for the last `forward`, accumulates parameter gradients and returns
+    /// dx, or nil when `computesInputGradient` is off (the first layer, whose input is data).
+    func backward(_ dy: Tensor) -> Tensor?
 }
 
 extension Layer {

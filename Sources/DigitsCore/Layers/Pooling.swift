@@ -50,10 +50,10 @@ public final class MaxPool2D: Layer {
     }
 
     // dy: (B, C, outH, outW) -> dx: (B, C, H, W), each gradient sent to its window's maximum
-    public func backward(_ dy: Tensor) -> Tensor {
+    public func backward(_ dy: Tensor) -> Tensor? {
         guard let x else { preconditionFailure("\(summary): backward before forward") }
         dx.reshape(to: x.shape)
-        guard computesInputGradient else { return dx }
+        guard computesInputGradient else { return nil }
         let planes = x.shape[0] * x.shape[1], h = x.shape[2], w = x.shape[3], oh = y.shape[2], ow = y.shape[3]
         let xData = x.data, yData = y.data, dxData = dx.data, dyData = dy.data
         let k = kernelSize, s = stride
@@ -241,9 +241,9 @@ public final class GlobalAveragePool: Layer {
     }
 
     // dy: (B, C) -> dx: (B, C, H, W) = dy / (H·W) everywhere in the plane
-    public func backward(_ dy: Tensor) -> Tensor {
+    public func backward(_ dy: Tensor) -> Tensor? {
         dx.reshape(to: inShape)
-        guard computesInputGradient else { return dx }
+        guard computesInputGradient else { return nil }
         let planes = inShape[0] * inShape[1], hw = inShape[2] * inShape[3]
         let scale = 1 / Float(hw)
         for p in 0..<planes { (dx.data + p * hw).update(repeating: dy.data[p] * scale, count: hw) }

@@ -1,30 +1,17 @@
-import Foundation
-
 /// Softmax over the last axis: y[i] = e^x[i] / Σ_j e^x[j], turning scores into probabilities.
 ///
 /// For training a classifier, prefer no softmax layer and the fused
 /// `SoftmaxCrossEntropy` loss, which is faster and numerically safer. This layer is for networks
 /// that output probabilities, as some of the tutorials do.
 public final class Softmax: Layer {
-    /// How `backward` differentiates.
-    public enum Gradient: String, Sendable, Codable {
-        /// The true Jacobian: dx = y ⊙ (dy − Σ dy ⊙ y).
-        case jacobian
-        /// Only its diagonal: dx = dy ⊙ y ⊙ (1 − y). Wrong in general, but it is what the
-        /// `tutorial-leaky-256-128` tutorial does, and paired with binary cross-entropy it
-        /// happens to give exactly p − target.
-        case diagonal
-    }
-
-    public let gradient: Gradient
     public var computesInputGradient = true
     private let y = Tensor(shape: [0])
     private let dx = Tensor(shape: [0])
 
-    public init(gradient: Gradient = .jacobian) { self.gradient = gradient }
+    public init() {}
 
-    public var summary: String { gradient == .jacobian ? "Softmax" : "Softmax(diagonal gradient)" }
-    public var spec: LayerSpec { .softmax(gradient: gradient == .jacobian ? nil : gradient) }
+    public var summary: String { "Softmax" }
+    public var spec: LayerSpec { .softmax }
     public func outputShape(for input: [Int]) throws(ModelError) -> [Int] { input }
 
     // x: (B, K) -> y: (B, K), each row summing to 1
@@ -43,25 +30,21 @@ public final class Softmax: Layer {
         var m = -Float.infinity
         for j in 0..<k { m = max(m, x[j]) }
         var sum: Float = 0
-        for j in 0..<k { let e = Foundation.exp(x[j] - m); y[j] = e; sum += e }
+        for j in 0..<k { let e = Math.exp(x[j] - m); y[j] = e; sum += e }
         let inv = 1 / sum
         for j in 0..<k { y[j] *= inv }
     }
 
-    // dy: (B, K) -> dx: (B, K)
-    public func backward(_ dy: Tensor) -> Tensor {
+    // dy: (B, K) -> dx = y ⊙ (dy − Σ_j dy_j·y_j), row by row (the Jacobian diag(y) − y·yᵀ times dy)
+    public func backward(_ dy: Tensor) -> Tensor? {
+        guard computesInputGradient else { return nil }
         dx.reshape(to: dy.shape)
         let k = dy.columns
         for b in 0..<dy.rows {
             let yr = y.data + b * k, dyr = dy.data + b * k, dxr = dx.data + b * k
-            switch gradient {
-            case .jacobian:
-                var dot: Float = 0
-                for j in 0..<k { dot += dyr[j] * yr[j] }
-                for j in 0..<k { dxr[j] = yr[j] * (dyr[j] - dot) }
-            case .diagonal:
-                for j in 0..<k { dxr[j] = dyr[j] * yr[j] * (1 - yr[j]) }
-            }
+            var dot: Float = 0
+            for j in 0..<k { dot += dyr[j] * yr[j] }
+            for j in 0..<k { dxr[j] = yr[j] * (dyr[j] - dot) }
         }
         return dx
     }

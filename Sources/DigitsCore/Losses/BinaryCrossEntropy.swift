@@ -1,5 +1,3 @@
-import Foundation
-
 /// Binary cross-entropy of each output against the one-hot label, averaged over the K outputs:
 /// (1/K) Σ_k −t_k log y_k − (1 − t_k) log(1 − y_k), with y clipped to [1e-7, 1 − 1e-7] (the tutorial clips at 1e-15 in double precision; 1 − 1e-15 rounds to 1 in Float).
 /// For outputs that are probabilities (after a sigmoid or softmax).
@@ -43,7 +41,7 @@ public final class BinaryCrossEntropy: Loss {
         var l: Float = 0
         for j in 0..<k {
             let p = clipped(y[j])
-            l -= j == label ? Foundation.log(p) : Foundation.log(1 - p)
+            l -= j == label ? Math.log(p) : Math.log(1 - p)
         }
         return l / Float(k)
     }

@@ -1,5 +1,5 @@
 /// How a loss combines the samples of a batch.
-public enum Reduction: String, Sendable, Codable, CaseIterable {
+public enum Reduction: String, Sendable, CaseIterable {
     /// The mean over the batch: the usual choice; the learning rate does not depend on batch size.
     case mean
     /// The sum over the batch, as some tutorials do (their gradients grow with the batch).

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Softmax followed by cross-entropy, fused: takes raw scores (logits) and computes
 /// −log softmax(z)[label] stably as logsumexp(z) − z[label]. Its gradient is simply
 /// softmax(z) − onehot(label).
@@ -35,7 +33,7 @@ public final class SoftmaxCrossEntropy: Loss {
         var m = -Float.infinity
         for j in 0..<k { m = max(m, z[j]) }
         var sum: Float = 0
-        for j in 0..<k { sum += Foundation.exp(z[j] - m) }
-        return Foundation.log(sum) + m - z[y]
+        for j in 0..<k { sum += Math.exp(z[j] - m) }
+        return Math.log(sum) + m - z[y]
     }
 }

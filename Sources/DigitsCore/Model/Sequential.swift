@@ -3,11 +3,15 @@
 /// ```swift
 /// var rng = RandomSource(seed: 0)
 /// let model = try Sequential(inputShape: [784], specs: [
-///     .dense(inputs: 784, outputs: 256, bias: true, activation: .relu, biasGradient: nil),
-///     .dense(inputs: 256, outputs: 10, bias: true, activation: nil, biasGradient: nil),
+///     .dense(inputs: 784, outputs: 256, bias: true), .activation(.relu),
+///     .dense(inputs: 256, outputs: 10, bias: true),
 /// ], rng: &rng)
 /// let logits = model(x)          // x: (B, 784) -> (B, 10)
 /// ```
+///
+/// When it runs, a dense layer or convolution followed by an activation is fused: the
+/// activation is applied by the layer as it writes its output (`Dense.forward(_:then:)`), which
+/// saves a pass over memory and gives the same values.
 public final class Sequential {
     /// The layers, in order.
     public let layers: [any Layer]
@@ -17,9 +21,19 @@ public final class Sequential {
     public let outputShape: [Int]
     /// Every parameter, named "layers.I.NAME" by layer index.
     public let parameters: [Parameter]
+    /// How `forward` and `backward` run the layers.
+    private let steps: [Step]
 
-    /// A network of `layers`, checked to fit together for inputs of `inputShape`.
-    public init(inputShape: [Int], layers: [any Layer]) throws(ModelError) {
+    /// One step of a run: a layer alone, or a layer with the activation after it fused.
+    private enum Step {
+        case layer(any Layer)
+        case dense(Dense, Activation)
+        case conv2d(Conv2D, Activation)
+    }
+
+    /// A network of `layers`, checked to fit together for inputs of `inputShape`. With
+    /// `fusing` off, every layer runs on its own (for tests: the results are the same).
+    public init(inputShape: [Int], layers: [any Layer], fusing: Bool = true) throws(ModelError) {
         guard !layers.isEmpty else { throw .invalidArchitecture("a model needs at least one layer") }
         self.inputShape = inputShape
         self.layers = layers
@@ -34,54 +48,98 @@ public final class Sequential {
             }
         }
         self.parameters = params
+        self.steps = fusing ? Sequential.fusedSteps(layers) : layers.map { .layer($0) }
         // The first layer's input is data: no gradient needed for it.
         layers[0].computesInputGradient = false
     }
 
-    /// A network built from specifications, its weights drawn from `rng`.
+    /// A network built from specifications, its weights drawn from `rng`; `.custom` layers are
+    /// built by `custom`.
     public convenience init(inputShape: [Int], specs: [LayerSpec], initializer: Initializer = .he,
-                            biasInitializer: Initializer = .zeros, rng: inout RandomSource) throws(ModelError) {
+                            biasInitializer: Initializer = .zeros, custom: CustomLayerMaker? = nil,
+                            rng: inout RandomSource) throws(ModelError) {
         var layers: [any Layer] = []
         for spec in specs {
-            layers.append(try spec.makeLayer(initializer: initializer, biasInitializer: biasInitializer, rng: &rng))
+            layers.append(try spec.makeLayer(initializer: initializer, biasInitializer: biasInitializer,
+                                             custom: custom, rng: &rng))
         }
         try self.init(inputShape: inputShape, layers: layers)
     }
 
+    /// Pairs each dense layer or convolution with the activation layer right after it.
+    private static func fusedSteps(_ layers: [any Layer]) -> [Step] {
+        var steps: [Step] = []
+        var i = 0
+        while i < layers.count {
+            let next = i + 1 < layers.count ? layers[i + 1] as? ActivationLayer : nil
+            if let next, let dense = layers[i] as? Dense {
+                steps.append(.dense(dense, next.activation))
+                i += 2
+            } else if let next, let conv = layers[i] as? Conv2D {
+                steps.append(.conv2d(conv, next.activation))
+                i += 2
+            } else {
+                steps.append(.layer(layers[i]))
+                i += 1
+            }
+        }
+        return steps
+    }
+
     /// The specifications that rebuild this network.
-    public var specs: [LayerSpec] { layers.map(\.spec) }
+    public var specs: [LayerSpec] { layers.map { $0.spec } }
 
     /// The total number of trainable values (running statistics and other saved, untrained
     /// tensors are not counted).
-    public var parameterCount: Int { parameters.filter(\.trainable).reduce(0) { $0 + $1.value.count } }
+    public var parameterCount: Int {
+        var n = 0
+        for p in parameters where p.trainable { n += p.value.count }
+        return n
+    }
 
     // MARK: - Forward and backward
 
     /// x: (B, inputShape…) -> (B, outputShape…). The result is owned by the last layer.
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         var h = x
-        for layer in layers { h = layer.forward(h, training: training) }
+        for step in steps {
+            switch step {
+            case .layer(let layer): h = layer.forward(h, training: training)
+            case let .dense(dense, activation): h = dense.forward(h, then: activation)
+            case let .conv2d(conv, activation): h = conv.forward(h, training: training, then: activation)
+            }
+        }
         return h
     }
 
     /// Inference: `forward(x, training: false)`.
     public func callAsFunction(_ x: Tensor) -> Tensor { forward(x, training: false) }
 
-    /// Back-propagates d(loss)/d(output) through every layer, accumulating parameter gradients.
+    /// Back-propagates d(loss)/d(output) through every layer, adding into each parameter's
+    /// gradient; stops at the first layer, whose input needs no gradient.
     public func backward(_ dOutput: Tensor) {
         var d = dOutput
-        for layer in layers.reversed() { d = layer.backward(d) }
+        for step in steps.reversed() {
+            let dInput: Tensor?
+            switch step {
+            case .layer(let layer): dInput = layer.backward(d)
+            case let .dense(dense, activation): dInput = dense.backward(d, through: activation)
+            case let .conv2d(conv, activation): dInput = conv.backward(d, through: activation)
+            }
+            guard let dInput else { return }
+            d = dInput
+        }
     }
 
-    /// Sets every parameter gradient to zero.
+    /// Sets every parameter gradient to zero: the first thing a training step does.
     public func zeroGradients() {
         for p in parameters { p.grad.zero() }
     }
 
     /// A multi-line description: one line a layer, then the parameter count.
     public var summary: String {
-        var lines = layers.enumerated().map { "  \($0.offset): \($0.element.summary)" }
-        lines.append("  \(parameterCount) trainable parameters")
-        return lines.joined(separator: "\n")
+        var text = ""
+        for (i, layer) in layers.enumerated() { text += "  \(i): \(layer.summary)\n" }
+        return text + "  \(parameterCount) trainable parameters"
     }
 }

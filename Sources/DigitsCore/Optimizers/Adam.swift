@@ -1,5 +1,3 @@
-import Foundation
-
 /// Adam (Kingma & Ba): per-value step sizes from running averages of the gradient and its square.
 ///
 ///     m = β1·m + (1 − β1)·g
@@ -27,8 +25,8 @@ public final class Adam: Optimizer {
 
     public func step(_ parameters: [Parameter], lr: Float) {
         t += 1
-        let c1 = 1 - Float(Foundation.pow(Double(beta1), Double(t)))
-        let c2 = 1 - Float(Foundation.pow(Double(beta2), Double(t)))
+        let c1 = 1 - Float(Math.pow(Double(beta1), Double(t)))
+        let c2 = 1 - Float(Math.pow(Double(beta2), Double(t)))
         let stepSize = lr / c1, invC2 = 1 / c2
         for p in parameters where p.trainable {
             p.addL2(l2)
@@ -41,7 +39,6 @@ public final class Adam: Optimizer {
                     m[i] = beta1 * m[i] + (1 - beta1) * g[i]
                     v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
                     w[i] -= stepSize * m[i] / ((v[i] * invC2).squareRoot() + epsilon) + decay * w[i]
-                    g[i] = 0
                 }
             }
         }

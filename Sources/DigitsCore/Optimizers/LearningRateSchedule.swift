@@ -1,7 +1,5 @@
-import Foundation
-
 /// The learning rate as a function of the step (0-based), over `totalSteps` steps of training.
-public enum LearningRateSchedule: Sendable, Equatable, Codable {
+public enum LearningRateSchedule: Sendable, Equatable {
     /// The same rate throughout.
     case constant
     /// Multiplied by `gamma` every `every` steps.
@@ -22,10 +20,10 @@ public enum LearningRateSchedule: Sendable, Equatable, Codable {
         case .constant:
             return base
         case let .step(every, gamma):
-            return base * Float(Foundation.pow(Double(gamma), Double(step / max(every, 1))))
+            return base * Float(Math.pow(Double(gamma), Double(step / max(every, 1))))
         case .cosine(let minFactor):
             let progress = Double(min(step, total - 1)) / Double(max(total - 1, 1))
-            let factor = Double(minFactor) + (1 - Double(minFactor)) * 0.5 * (1 + Foundation.cos(Double.pi * progress))
+            let factor = Double(minFactor) + (1 - Double(minFactor)) * 0.5 * (1 + Math.cos(Double.pi * progress))
             return base * Float(factor)
         case let .oneCycle(warmup, div, finalDiv):
             let start = Double(base) / Double(div), end = start / Double(finalDiv)
@@ -35,7 +33,7 @@ public enum LearningRateSchedule: Sendable, Equatable, Codable {
                 return Float(start + (Double(base) - start) * s / warmSteps)
             }
             let progress = min((s - warmSteps) / max(Double(total - 1) - warmSteps, 1), 1)
-            return Float(end + (Double(base) - end) * 0.5 * (1 + Foundation.cos(Double.pi * progress)))
+            return Float(end + (Double(base) - end) * 0.5 * (1 + Math.cos(Double.pi * progress)))
         }
     }
 

@@ -5,7 +5,8 @@
 public protocol Optimizer: AnyObject {
     /// A short description: "sgd(momentum 0.9, nesterov)".
     var summary: String { get }
-    /// Updates every parameter with learning rate `lr`, then clears the gradients.
+    /// Updates every trainable parameter from its gradient with learning rate `lr`. (The
+    /// gradients are left as they are: the next training step zeroes them first.)
     func step(_ parameters: [Parameter], lr: Float)
 }
 
@@ -20,7 +21,7 @@ extension Optimizer {
 }
 
 /// What the command line and presets choose from.
-public enum OptimizerKind: Sendable, Equatable, Codable {
+public enum OptimizerKind: Sendable, Equatable {
     case sgd
     case momentum(Float, nesterov: Bool)
     case adam(beta1: Float, beta2: Float, epsilon: Float)

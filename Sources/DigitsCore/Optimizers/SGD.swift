@@ -28,17 +28,16 @@ public final class SGD: Optimizer {
         for p in parameters where p.trainable {
             p.addL2(l2)
             let w = p.value.data, g = p.grad.data, n = p.value.count
-            // The gradient is cleared in the same pass (one sweep over memory, not two).
             if momentum == 0 {
-                forEachSlice(n) { r in for i in r { w[i] -= lr * g[i]; g[i] = 0 } }
+                forEachSlice(n) { r in for i in r { w[i] -= lr * g[i] } }
             } else {
                 let v = velocityBuffer(for: p).data, mu = momentum
                 if nesterov {
                     forEachSlice(n) { r in
-                        for i in r { let gi = g[i]; v[i] = mu * v[i] + gi; w[i] -= lr * (gi + mu * v[i]); g[i] = 0 }
+                        for i in r { let gi = g[i]; v[i] = mu * v[i] + gi; w[i] -= lr * (gi + mu * v[i]) }
                     }
                 } else {
-                    forEachSlice(n) { r in for i in r { v[i] = mu * v[i] + g[i]; w[i] -= lr * v[i]; g[i] = 0 } }
+                    forEachSlice(n) { r in for i in r { v[i] = mu * v[i] + g[i]; w[i] -= lr * v[i] } }
                 }
             }
         }

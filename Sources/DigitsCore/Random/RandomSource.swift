@@ -43,7 +43,7 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
     /// A standard normal sample (Box–Muller in `Double`).
     public mutating func normal() -> Float {
         let u1 = max(nextUnitDouble(), 1e-300), u2 = nextUnitDouble()
-        return Float((-2 * _log(u1)).squareRoot() * _cos(2 * Double.pi * u2))
+        return Float((-2 * Math.log(u1)).squareRoot() * Math.cos(2 * Double.pi * u2))
     }
 
     /// A uniform integer in 0..<n.
@@ -62,13 +62,3 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-@inline(__always) func _log(_ x: Double) -> Double { Glibc.log(x) }
-@inline(__always) func _cos(_ x: Double) -> Double { Glibc.cos(x) }
-#elseif canImport(Darwin)
-import Darwin
-@inline(__always) func _log(_ x: Double) -> Double { Darwin.log(x) }
-@inline(__always) func _cos(_ x: Double) -> Double { Darwin.cos(x) }
-#endif

@@ -58,7 +58,7 @@ public struct Dataset: Sendable {
 
 /// How a sample's bytes become the network's input: x = byte · scale + offset.
 /// Saved with the model, so a model file alone says how to feed it.
-public struct InputTransform: Sendable, Equatable, Codable {
+public struct InputTransform: Sendable, Equatable {
     public var scale: Float
     public var offset: Float
 

@@ -17,6 +17,38 @@ public struct Evaluation: Sendable {
     }
 }
 
+/// Running totals of a model's loss and accuracy over batches, counted the same way in
+/// training (`Trainer.trainStep`) and evaluation (`Evaluator`).
+public struct Metrics: Sendable {
+    /// The sum of the samples' losses.
+    public private(set) var lossSum = 0.0
+    /// How many samples' highest-scoring class was their label.
+    public private(set) var correct = 0
+    /// How many samples were added.
+    public private(set) var count = 0
+
+    public init() {}
+
+    /// Adds a batch: the network's `output` (B, K), the B labels and the B per-sample losses;
+    /// writes each sample's predicted class to `predictions` when given.
+    public mutating func add(output: Tensor, labels: UnsafePointer<Int32>, losses: UnsafePointer<Float>,
+                             predictions: UnsafeMutablePointer<Int32>? = nil) {
+        let k = output.columns
+        for i in 0..<output.rows {
+            lossSum += Double(losses[i])
+            let predicted = argmax(output.data + i * k, k)
+            predictions?[i] = Int32(predicted)
+            if predicted == Int(labels[i]) { correct += 1 }
+        }
+        count += output.rows
+    }
+
+    /// The mean loss per sample (0 for none).
+    public var meanLoss: Double { lossSum / Double(max(count, 1)) }
+    /// The fraction of samples classified correctly (0 for none).
+    public var accuracy: Double { Double(correct) / Double(max(count, 1)) }
+}
+
 /// Runs a model over a dataset without training.
 public enum Evaluator {
     /// Loss, accuracy and predictions of `model` on `data`, `chunk` samples at a time.
@@ -26,9 +58,9 @@ public enum Evaluator {
         let n = data.count, chunk = max(1, min(chunk, n))
         var indices = [Int](repeating: 0, count: chunk)
         var labels = [Int32](repeating: 0, count: chunk)
-        var perSample = [Float](repeating: 0, count: chunk)
+        var losses = [Float](repeating: 0, count: chunk)
         var predictions = [Int32](repeating: 0, count: n)
-        var lossSum = 0.0, correct = 0
+        var metrics = Metrics()
         var start = 0
         while start < n {
             let b = min(chunk, n - start)
@@ -37,21 +69,15 @@ public enum Evaluator {
                 data.gather(UnsafeBufferPointer(rebasing: idx[0..<b]), transform: transform, into: x, labels: &labels)
             }
             let out = model.forward(x, training: false)
-            loss.forward(output: out, labels: labels, perSample: &perSample)
-            let k = out.columns
-            for i in 0..<b {
-                lossSum += Double(perSample[i])
-                let p = Int32(argmax(out.data + i * k, k))
-                predictions[start + i] = p
-                if p == labels[i] { correct += 1 }
+            loss.forward(output: out, labels: labels, perSample: &losses)
+            predictions.withUnsafeMutableBufferPointer { p in
+                metrics.add(output: out, labels: labels, losses: losses, predictions: p.baseAddress! + start)
             }
             start += b
         }
-        return Evaluation(loss: lossSum / Double(max(n, 1)), accuracy: Double(correct) / Double(max(n, 1)),
-                          count: n, predictions: predictions)
+        return Evaluation(loss: metrics.meanLoss, accuracy: metrics.accuracy, count: n, predictions: predictions)
     }
 }
-
 /// The index of the largest of `k` values (the first, on ties).
 @inlinable
 public func argmax(_ p: UnsafePointer<Float>, _ k: Int) -> Int {

@@ -1,5 +1,5 @@
 /// One line of a training log: the state after an epoch (or after `reportEvery` steps).
-public struct TrainingReport: Sendable, Codable, Equatable {
+public struct TrainingReport: Sendable, Equatable {
     /// The epoch (1-based), or for a step-based run the report's number.
     public var epoch: Int
     /// Optimiser steps taken so far.
@@ -44,17 +44,35 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
 
 /// Trains a `Sequential` network on a `Dataset` by gradient descent.
 ///
-/// Each step: draw a batch, gather it as `Float`, forward, loss and its gradient, backward,
-/// optimiser update. All buffers are allocated before the first step.
+/// `trainStep` is one step, written out in order as in tinygrad's `beautiful_mnist`:
+/// zero the gradients, forward, loss, backward, optimiser step. `train` draws the batches,
+/// sets the learning rate and calls it, reporting as it goes. Every buffer a step touches is
+/// allocated before the first one.
+///
+/// What a checkpoint would need to resume is here to read: the model's parameters, the
+/// optimiser's state, the step count, the batch sampler (its order and position) and the
+/// augmentation's random generator.
 public final class Trainer {
     public let model: Sequential
     public let loss: any Loss
     public let plan: TrainingPlan
     public let transform: InputTransform
     public let optimizer: any Optimizer
+    /// Optimiser steps taken so far.
+    public private(set) var step = 0
+    /// The batch sampler of the current `train` run (nil before the first).
+    public private(set) var sampler: BatchSampler?
+    /// The generator the augmentation draws from in `trainStep`.
+    public var augmentationRNG: RandomSource
     private var rng: RandomSource
 
-    /// A trainer whose shuffling draws from `rng`.
+    /// The largest number of samples that go through the network at once.
+    private let chunk: Int
+    private let x = Tensor(shape: [0])                      // (chunk, sample…): a gathered chunk
+    private let labels: UnsafeMutablePointer<Int32>        // chunk labels
+    private let losses: UnsafeMutablePointer<Float>         // chunk per-sample losses
+
+    /// A trainer whose shuffling and augmentation draw from `rng`.
     public init(model: Sequential, loss: any Loss, plan: TrainingPlan, transform: InputTransform,
                 rng: RandomSource) throws(TrainingError) {
         guard plan.batchSize >= 1 else { throw .invalidPlan("batch size must be at least 1") }
@@ -71,10 +89,61 @@ public final class Trainer {
         self.transform = transform
         self.optimizer = plan.optimizer.make(l2: plan.l2)
         self.rng = rng
+        self.augmentationRNG = rng
+        self.chunk = min(plan.maxChunk, plan.batchSize)
+        self.labels = .allocate(capacity: chunk)
+        self.losses = .allocate(capacity: chunk)
     }
 
-    /// Trains, calling `onProgress` after every step and `onReport` at the end of every epoch
-    /// (or interval), with validation and test figures when those sets are given.
+    deinit {
+        labels.deallocate()
+        losses.deallocate()
+    }
+
+    // MARK: - One step
+
+    /// One step of gradient descent on the samples `batch` of `data`, with learning rate
+    /// `learningRate`:
+    ///
+    ///     zero the gradients → forward → loss → backward → optimiser step
+    ///
+    /// A batch larger than `plan.maxChunk` goes through forward, loss and backward a chunk at a
+    /// time, and the chunks' gradients add up. Each sample's loss and prediction are added to
+    /// `metrics`. Throws `.diverged`, leaving the weights as they were, when the loss is not
+    /// finite.
+    public func trainStep(_ batch: UnsafeBufferPointer<Int>, of data: Dataset, learningRate: Float,
+                          metrics: inout Metrics) throws(TrainingError) {
+        model.zeroGradients()
+        let scale: Float = plan.reduction == .mean ? 1 / Float(batch.count) : 1
+        var start = 0
+        while start < batch.count {
+            let n = min(chunk, batch.count - start)
+            gather(UnsafeBufferPointer(rebasing: batch[start ..< start + n]), of: data)
+            let output = model.forward(x, training: true)
+            let dOutput = loss.forwardBackward(output: output, labels: labels, perSample: losses, gradientScale: scale)
+            metrics.add(output: output, labels: labels, losses: losses)
+            model.backward(dOutput)
+            start += n
+        }
+        guard metrics.lossSum.isFinite else { throw .diverged(step: step + 1) }
+        optimizer.step(model.parameters, lr: learningRate)
+        step += 1
+    }
+
+    /// The samples `picked` of `data` into `x` and `labels`, augmented when the plan says so.
+    private func gather(_ picked: UnsafeBufferPointer<Int>, of data: Dataset) {
+        if let augmentation = plan.augmentation {
+            augmentation.gather(from: data, picked, transform: transform, into: x, labels: labels, rng: &augmentationRNG)
+        } else {
+            data.gather(picked, transform: transform, into: x, labels: labels)
+        }
+    }
+
+    // MARK: - The loop
+
+    /// Trains for the plan's length, calling `onProgress` after every step and `onReport` at
+    /// the end of every epoch (or interval), with validation and test figures when those sets
+    /// are given.
     @discardableResult
     public func train(on data: Dataset, validation: Dataset? = nil, test: Dataset? = nil,
                       onProgress: (TrainingProgress) -> Void = { _ in },
@@ -82,59 +151,29 @@ public final class Trainer {
         guard data.count > 0 else { throw .invalidPlan("the training set is empty") }
         var sampler = BatchSampler(count: data.count, batchSize: plan.batchSize, batching: plan.batching, rng: rng.fork())
         // Drawn after the sampler's, so that turning augmentation on leaves the batch order alone.
-        var augmentationRNG = plan.augmentation == nil ? rng : rng.fork()
-        let batch = sampler.batchSize, chunk = min(plan.maxChunk, batch)
+        augmentationRNG = plan.augmentation == nil ? rng : rng.fork()
         let stepsPerEpoch = sampler.stepsPerEpoch
         let (totalSteps, interval): (Int, Int) = switch plan.length {
         case .epochs(let e): (e * stepsPerEpoch, stepsPerEpoch)
         case .steps(let s, let every): (s, every)
         }
-
-        // Everything a step touches, allocated once.
-        let indices = UnsafeMutablePointer<Int>.allocate(capacity: batch)
-        let labels = UnsafeMutablePointer<Int32>.allocate(capacity: chunk)
-        let perSample = UnsafeMutablePointer<Float>.allocate(capacity: chunk)
-        defer { indices.deallocate(); labels.deallocate(); perSample.deallocate() }
-        let x = Tensor(shape: [chunk] + data.sampleShape)
-        let parameters = model.parameters
-        model.zeroGradients()
+        let indices = UnsafeMutablePointer<Int>.allocate(capacity: sampler.batchSize)
+        defer { indices.deallocate(); self.sampler = sampler }
 
         var reports: [TrainingReport] = []
-        var lossSum = 0.0, correct = 0, seen = 0, intervalStart = ContinuousClock.now
+        var metrics = Metrics(), intervalStart = Stopwatch()
         var lr = plan.learningRate
-        for step in 0..<totalSteps {
+        for s in 0..<totalSteps {
             let b = sampler.next(into: indices)
-            let scale: Float = plan.reduction == .mean ? 1 / Float(b) : 1
-            var start = 0
-            while start < b {
-                let n = min(chunk, b - start)
-                let picked = UnsafeBufferPointer(start: indices + start, count: n)
-                if let augmentation = plan.augmentation {
-                    augmentation.gather(from: data, picked, transform: transform, into: x, labels: labels, rng: &augmentationRNG)
-                } else {
-                    data.gather(picked, transform: transform, into: x, labels: labels)
-                }
-                let out = model.forward(x, training: true)
-                let grad = loss.forwardBackward(output: out, labels: labels, perSample: perSample, gradientScale: scale)
-                let k = out.columns
-                for i in 0..<n {
-                    lossSum += Double(perSample[i])
-                    if argmax(out.data + i * k, k) == Int(labels[i]) { correct += 1 }
-                }
-                model.backward(grad)
-                start += n
-            }
-            seen += b
-            guard lossSum.isFinite else { throw .diverged(step: step + 1) }
-            lr = plan.schedule.rate(base: plan.learningRate, step: step, totalSteps: totalSteps)
-            optimizer.step(parameters, lr: lr)
+            lr = plan.schedule.rate(base: plan.learningRate, step: s, totalSteps: totalSteps)
+            try trainStep(UnsafeBufferPointer(start: indices, count: b), of: data, learningRate: lr, metrics: &metrics)
 
-            let stepInInterval = step % interval + 1
-            onProgress(TrainingProgress(epoch: step / interval + 1, stepInInterval: stepInInterval, stepsInInterval: interval,
-                                        samplesInInterval: seen, seconds: intervalStart.elapsedSeconds))
-            if stepInInterval == interval || step == totalSteps - 1 {
-                var r = TrainingReport(epoch: step / interval + 1, step: step + 1,
-                                       trainLoss: lossSum / Double(seen), trainAccuracy: Double(correct) / Double(seen),
+            let stepInInterval = s % interval + 1
+            onProgress(TrainingProgress(epoch: s / interval + 1, stepInInterval: stepInInterval, stepsInInterval: interval,
+                                        samplesInInterval: metrics.count, seconds: intervalStart.elapsedSeconds))
+            if stepInInterval == interval || s == totalSteps - 1 {
+                var r = TrainingReport(epoch: s / interval + 1, step: s + 1,
+                                       trainLoss: metrics.meanLoss, trainAccuracy: metrics.accuracy,
                                        seconds: intervalStart.elapsedSeconds, learningRate: lr)
                 if let validation {
                     let e = Evaluator.evaluate(model, loss: loss, on: validation, transform: transform)
@@ -146,7 +185,7 @@ public final class Trainer {
                 }
                 reports.append(r)
                 onReport(r)
-                lossSum = 0; correct = 0; seen = 0; intervalStart = ContinuousClock.now
+                metrics = Metrics(); intervalStart = Stopwatch()
             }
         }
         return reports

@@ -1,5 +1,5 @@
 /// How samples are drawn into batches.
-public enum Batching: String, Sendable, Codable, CaseIterable {
+public enum Batching: String, Sendable, CaseIterable {
     /// Every epoch visits each sample once, in a fresh random order (the usual minibatch SGD).
     case shuffled
     /// Every epoch visits the samples in the order they are stored.
@@ -9,7 +9,7 @@ public enum Batching: String, Sendable, Codable, CaseIterable {
 }
 
 /// How long training runs.
-public enum TrainingLength: Sendable, Equatable, Codable {
+public enum TrainingLength: Sendable, Equatable {
     /// Passes over the training set.
     case epochs(Int)
     /// Optimiser steps (batches), reported every `reportEvery` steps.
@@ -17,7 +17,7 @@ public enum TrainingLength: Sendable, Equatable, Codable {
 }
 
 /// Everything about a training run except the network, the data and the loss.
-public struct TrainingPlan: Sendable, Equatable, Codable {
+public struct TrainingPlan: Sendable, Equatable {
     /// Samples per optimiser step. 1 is online SGD; the size of the training set is full-batch
     /// gradient descent.
     public var batchSize: Int

@@ -1,3 +1,4 @@
+import DigitsCore
 import Foundation
 
 /// Reads and writes models in the safetensors format (https://github.com/huggingface/safetensors):
@@ -11,21 +12,9 @@ import Foundation
 /// The file opens in Python with `safetensors.numpy.load_file(path)`; the architecture, as a
 /// JSON string in the metadata, lets `load` rebuild the network with no other information.
 public enum Safetensors {
-    /// What a model file holds besides the weights.
-    public struct Architecture: Codable, Equatable, Sendable {
-        /// The shape of one input sample.
-        public var inputShape: [Int]
-        /// How input bytes become the network's input.
-        public var inputTransform: InputTransform
-        /// The layers, in order.
-        public var layers: [LayerSpec]
-
-        public init(inputShape: [Int], inputTransform: InputTransform, layers: [LayerSpec]) {
-            self.inputShape = inputShape
-            self.inputTransform = inputTransform
-            self.layers = layers
-        }
-    }
+    /// The version written in `__metadata__.format_version`: 2 since layers are textbook ones
+    /// (version 1 files still load; see `Architecture`).
+    public static let formatVersion = "2"
 
     /// A loaded model: the network, how to feed it, and the free-form metadata saved with it.
     public struct LoadedModel {
@@ -41,14 +30,10 @@ public enum Safetensors {
     public static func encode(_ model: Sequential, inputTransform: InputTransform,
                               metadata: [String: String] = [:]) -> Data {
         let arch = Architecture(inputShape: model.inputShape, inputTransform: inputTransform, layers: model.specs)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        // Encoding plain Codable values cannot fail.
-        let archJSON = String(decoding: (try? encoder.encode(arch)) ?? Data(), as: UTF8.self)
         var meta = metadata
         meta["format"] = "digits"
-        meta["format_version"] = "1"
-        meta["architecture"] = archJSON
+        meta["format_version"] = formatVersion
+        meta["architecture"] = arch.json
 
         var header: [String: Any] = ["__metadata__": meta]
         var offset = 0
@@ -78,17 +63,18 @@ public enum Safetensors {
 
     // MARK: - Reading
 
-    /// Loads a model saved by `save`.
-    public static func load(from url: URL) throws(ModelFileError) -> LoadedModel {
+    /// Loads a model saved by `save` (or by an earlier version of Digits). Layers of the kind
+    /// `LayerSpec.custom` are built by `custom`.
+    public static func load(from url: URL, custom: CustomLayerMaker? = nil) throws(ModelFileError) -> LoadedModel {
         let path = url.path
         guard FileManager.default.fileExists(atPath: path) else { throw ModelFileError(path: path, problem: "no such file") }
         let data: Data
         do { data = try Data(contentsOf: url) } catch { throw ModelFileError(path: path, problem: "cannot be read") }
-        return try decode(data, path: path)
+        return try decode(data, path: path, custom: custom)
     }
 
     /// Rebuilds a model from a file's bytes; `path` names the file in errors.
-    public static func decode(_ data: Data, path: String) throws(ModelFileError) -> LoadedModel {
+    public static func decode(_ data: Data, path: String, custom: CustomLayerMaker? = nil) throws(ModelFileError) -> LoadedModel {
         func fail(_ problem: String) -> ModelFileError { ModelFileError(path: path, problem: problem) }
         guard data.count >= 8 else { throw fail("too short to be a safetensors file (\(data.count) bytes)") }
         let n = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
@@ -103,35 +89,44 @@ public enum Safetensors {
             throw fail("no Digits architecture in its metadata (not saved by Digits?)")
         }
         let arch: Architecture
-        do { arch = try JSONDecoder().decode(Architecture.self, from: Data(archString.utf8)) } catch {
-            throw fail("architecture in its metadata cannot be read")
+        do { arch = try Architecture(json: archString) } catch {
+            throw fail("architecture in its metadata cannot be read: \(error.reason)")
         }
         var rng = RandomSource(seed: 0)
         let model: Sequential
         do {
-            model = try Sequential(inputShape: arch.inputShape, specs: arch.layers, initializer: .zeros, rng: &rng)
+            model = try Sequential(inputShape: arch.inputShape, specs: arch.layers, initializer: .zeros,
+                                   custom: custom, rng: &rng)
         } catch { throw fail(error.description) }
 
         let body = data.count - headerEnd
-        for p in model.parameters {
-            guard let entry = header[p.name] as? [String: Any] else { throw fail("tensor \(p.name) is missing") }
-            guard entry["dtype"] as? String == "F32" else { throw fail("tensor \(p.name) is not F32") }
+        func read(_ p: Parameter, stored name: String) throws(ModelFileError) {
+            guard let entry = header[name] as? [String: Any] else { throw fail("tensor \(name) is missing") }
+            guard entry["dtype"] as? String == "F32" else { throw fail("tensor \(name) is not F32") }
             guard let shape = entry["shape"] as? [Int], shape == p.value.shape else {
-                throw fail("tensor \(p.name) has shape \(entry["shape"] ?? "none"), expected \(p.value.shape)")
+                throw fail("tensor \(name) has shape \(entry["shape"] ?? "none"), expected \(p.value.shape)")
             }
             guard let offsets = entry["data_offsets"] as? [Int], offsets.count == 2,
                   offsets[0] >= 0, offsets[1] - offsets[0] == p.value.count * 4 else {
-                throw fail("tensor \(p.name) has bad data offsets")
+                throw fail("tensor \(name) has bad data offsets")
             }
-            guard offsets[1] <= body else { throw fail("truncated: tensor \(p.name) ends past the end of the file") }
+            guard offsets[1] <= body else { throw fail("truncated: tensor \(name) ends past the end of the file") }
             data.withUnsafeBytes { raw in
                 let src = UnsafeRawBufferPointer(rebasing: raw[(headerEnd + offsets[0])..<(headerEnd + offsets[1])])
                 UnsafeMutableRawBufferPointer(start: p.value.data, count: p.value.count * 4).copyMemory(from: src)
             }
             for i in 0..<p.value.count where !p.value.data[i].isFinite {
-                throw fail("tensor \(p.name) holds a value that is not finite")
+                throw fail("tensor \(name) holds a value that is not finite")
             }
         }
+        for (index, layer) in model.layers.enumerated() {
+            for p in layer.parameters {
+                // "layers.I.NAME", where the file may number the layer differently (version 1).
+                let local = p.name.dropFirst("layers.\(index).".count)
+                try read(p, stored: "layers.\(arch.storedIndex[index]).\(local)")
+            }
+        }
+
         var extra = meta
         extra["architecture"] = nil
         return LoadedModel(model: model, inputTransform: arch.inputTransform, metadata: extra)

@@ -1,4 +1,5 @@
 import DigitsCore
+import DigitsModelFile
 import Foundation
 import Testing
 
@@ -6,10 +7,10 @@ import Testing
     static func model(seed: UInt64 = 1) throws -> Sequential {
         var rng = RandomSource(seed: seed)
         return try Sequential(inputShape: [1, 5], specs: [
-            .dense(inputs: 5, outputs: 4, bias: true, activation: .leakyReLU(alpha: 0.1), biasGradient: nil),
+            .dense(inputs: 5, outputs: 4, bias: true), .activation(.leakyReLU(alpha: 0.1)),
             .activation(.tanh),
-            .dense(inputs: 4, outputs: 3, bias: false, activation: nil, biasGradient: .scalarMean),
-            .softmax(gradient: .diagonal),
+            .dense(inputs: 4, outputs: 3, bias: false),
+            .softmax,
         ], biasInitializer: .uniform(low: -1, high: 1), rng: &rng)
     }
 
@@ -64,9 +65,10 @@ import Testing
         #expect(n % 8 == 0, "header padded to 8 bytes")
         let meta = try #require(json["__metadata__"] as? [String: String])
         let archJSON = try #require(meta["architecture"])
-        let arch = try JSONDecoder().decode(Safetensors.Architecture.self, from: Data(archJSON.utf8))
-        #expect(arch == Safetensors.Architecture(inputShape: [1, 5], inputTransform: Self.transform, layers: model.specs))
-        #expect(Set(json.keys) == ["__metadata__", "layers.0.weight", "layers.0.bias", "layers.2.weight"])
+        let arch = try Architecture(json: archJSON)
+        #expect(arch == Architecture(inputShape: [1, 5], inputTransform: Self.transform, layers: model.specs))
+        #expect(meta["format_version"] == "2")
+        #expect(Set(json.keys) == ["__metadata__", "layers.0.weight", "layers.0.bias", "layers.3.weight"])
 
         var offset = 0
         for p in model.parameters {
@@ -147,14 +149,14 @@ import Testing
             $0["layers.0.weight"] = e
         }, containing: "shape")
         try Self.expectLoadError(try Self.rewritingHeader(of: good) {
-            var e = $0["layers.2.weight"] as! [String: Any]
+            var e = $0["layers.3.weight"] as! [String: Any]
             e["dtype"] = "F16"
-            $0["layers.2.weight"] = e
+            $0["layers.3.weight"] = e
         }, containing: "F32")
         try Self.expectLoadError(try Self.rewritingHeader(of: good) {
-            var e = $0["layers.2.weight"] as! [String: Any]
+            var e = $0["layers.3.weight"] as! [String: Any]
             e["data_offsets"] = [0, 8]
-            $0["layers.2.weight"] = e
+            $0["layers.3.weight"] = e
         }, containing: "offsets")
         // The rewritten but untouched header still loads: the edits are what fail.
         let same = try Self.rewritingHeader(of: good) { _ in }
