@@ -84,6 +84,7 @@ let package = Package(
             name: "digits",
             dependencies: [
                 "DigitsApp", "DigitsCore", "DigitsData", "DigitsVision",
+                "DigitsModelFile",  // `digits web` writes presets' architectures as model files do
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

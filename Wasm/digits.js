@@ -252,10 +252,10 @@ export class Digits {
   addLayer(l) {
     const int = (v) => (Number.isInteger(v) ? v : -1);  // the module refuses what is out of range
     switch (l.kind) {
-      case 'dense': return this.call('digits_model_dense', [int(l.inputs), int(l.outputs), l.bias ? 1 : 0, 0, 0]);
+      case 'dense': return this.call('digits_model_dense', [int(l.inputs), int(l.outputs), l.bias ? 1 : 0]);
       case 'activation': return this.call('digits_model_activation', [ACTIVATIONS[l.activation], l.alpha]);
       case 'softmax': return this.call('digits_model_softmax');
-      case 'conv2d': return this.call('digits_model_conv2d', [int(l.inChannels), int(l.outChannels), int(l.kernelSize), int(l.stride), int(l.padding), l.bias ? 1 : 0, 0, 0]);
+      case 'conv2d': return this.call('digits_model_conv2d', [int(l.inChannels), int(l.outChannels), int(l.kernelSize), int(l.stride), int(l.padding), l.bias ? 1 : 0]);
       case 'maxPool2d': return this.call('digits_model_maxpool', [int(l.kernelSize), int(l.stride)]);
       case 'flatten': return this.call('digits_model_flatten');
       case 'globalAveragePool': return this.call('digits_model_global_average_pool');

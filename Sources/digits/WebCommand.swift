@@ -2,6 +2,7 @@ import ArgumentParser
 import DigitsApp
 import DigitsCore
 import DigitsData
+import DigitsModelFile
 import Foundation
 
 /// `digits web --out DIR`: writes a static studio that runs Digits' own core in the browser
@@ -144,12 +145,8 @@ struct Web: ParsableCommand {
         let model: Sequential
         do { model = try recipe.makeModel() } catch { throw AppError(error.description) }
         // The architecture exactly as a model file writes it.
-        let bytes = Safetensors.encode(model, inputTransform: recipe.inputTransform)
-        let headerLength = bytes.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
-        guard let header = try? JSONSerialization.jsonObject(with: bytes.subdata(in: 8..<(8 + headerLength))) as? [String: Any],
-              let meta = header["__metadata__"] as? [String: String], let architecture = meta["architecture"] else {
-            throw AppError("cannot read the architecture of preset \(name)")
-        }
+        let architecture = Architecture(inputShape: model.inputShape, inputTransform: recipe.inputTransform,
+                                        layers: model.specs).json
         let initializer: Initializer
         switch recipe.network {
         case .mlp(let m): initializer = m.initializer

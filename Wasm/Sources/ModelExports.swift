@@ -6,10 +6,9 @@
 nonisolated(unsafe) var pendingShape: [Int] = []
 nonisolated(unsafe) var pendingSpecs: [LayerSpec] = []
 
-/// Activation codes: 0 none, 1 sigmoid, 2 tanh, 3 ReLU, 4 LeakyReLU(alpha).
-func activation(_ code: Int32, _ alpha: Float) -> Activation?? {
+/// Activation codes: 1 sigmoid, 2 tanh, 3 ReLU, 4 LeakyReLU(alpha).
+func activation(_ code: Int32, _ alpha: Float) -> Activation? {
     switch code {
-    case 0: return .some(nil)
     case 1: return .sigmoid
     case 2: return .tanh
     case 3: return .relu
@@ -37,33 +36,31 @@ public func digits_model_begin(_ d0: Int32, _ d1: Int32, _ d2: Int32) -> Int32 {
 func sane(_ values: Int32...) -> Bool { values.allSatisfy { $0 > 0 && $0 <= 1 << 16 } }
 
 @_cdecl("digits_model_dense")
-public func digits_model_dense(_ inputs: Int32, _ outputs: Int32, _ bias: Int32, _ act: Int32, _ alpha: Float) -> Int32 {
+public func digits_model_dense(_ inputs: Int32, _ outputs: Int32, _ bias: Int32) -> Int32 {
     guard sane(inputs, outputs) else { return fail("dense layer: sizes \(inputs) → \(outputs) out of range") }
-    guard let a = activation(act, alpha) else { return fail("dense layer: unknown activation \(act)") }
-    pendingSpecs.append(.dense(inputs: Int(inputs), outputs: Int(outputs), bias: bias != 0, activation: a, biasGradient: nil))
+    pendingSpecs.append(.dense(inputs: Int(inputs), outputs: Int(outputs), bias: bias != 0))
     return 1
 }
 
 @_cdecl("digits_model_activation")
 public func digits_model_activation(_ act: Int32, _ alpha: Float) -> Int32 {
-    guard let a = activation(act, alpha), let a else { return fail("unknown activation \(act)") }
+    guard let a = activation(act, alpha) else { return fail("unknown activation \(act)") }
     pendingSpecs.append(.activation(a))
     return 1
 }
 
 @_cdecl("digits_model_softmax")
 public func digits_model_softmax() -> Int32 {
-    pendingSpecs.append(.softmax(gradient: nil))
+    pendingSpecs.append(.softmax)
     return 1
 }
 
 @_cdecl("digits_model_conv2d")
 public func digits_model_conv2d(_ inC: Int32, _ outC: Int32, _ kernel: Int32, _ stride: Int32, _ padding: Int32,
-                                _ bias: Int32, _ act: Int32, _ alpha: Float) -> Int32 {
+                                _ bias: Int32) -> Int32 {
     guard sane(inC, outC, kernel, stride), padding >= 0, padding <= 1 << 8 else { return fail("convolution: sizes out of range") }
-    guard let a = activation(act, alpha) else { return fail("convolution: unknown activation \(act)") }
     pendingSpecs.append(.conv2d(inChannels: Int(inC), outChannels: Int(outC), kernelSize: Int(kernel), stride: Int(stride),
-                                padding: Int(padding), bias: bias != 0, activation: a))
+                                padding: Int(padding), bias: bias != 0))
     return 1
 }
 
@@ -242,13 +239,20 @@ public func digits_read_batch(_ handle: Int32, _ pixels: UnsafePointer<UInt8>?, 
     let x = count == 1 ? box.single : Tensor(shape: [Int(count)] + model.inputShape)
     let scale = box.transform.scale, offset = box.transform.offset
     for i in 0..<(Int(count) * size) { x.data[i] = Float(pixels[i]) * scale + offset }
-    var h = x
-    var outputs: [Tensor] = []
-    for layer in model.layers {
-        h = layer.forward(h, training: false)
-        if count == 1 { outputs.append(h) }
+    let h: Tensor
+    if count == 1 {
+        // Layer by layer, keeping each one's output for the page (unfused: the same values).
+        var t = x
+        var outputs: [Tensor] = []
+        for layer in model.layers {
+            t = layer.forward(t, training: false)
+            outputs.append(t)
+        }
+        box.layerOutputs = outputs
+        h = t
+    } else {
+        h = model.forward(x, training: false)
     }
-    if count == 1 { box.layerOutputs = outputs }
     for b in 0..<Int(count) {
         Probabilities.of(h.data + b * k, k, last: model.layers.last?.spec, into: probabilities + b * k)
     }
@@ -276,7 +280,7 @@ enum Probabilities {
     static func of(_ out: UnsafePointer<Float>, _ k: Int, last: LayerSpec?, into p: UnsafeMutablePointer<Float>) {
         if case .softmax? = last {
             for i in 0..<k { p[i] = out[i] }
-        } else if case .dense(_, _, _, .sigmoid?, _)? = last {
+        } else if case .activation(.sigmoid)? = last {
             var sum: Float = 0
             for i in 0..<k { sum += out[i] }
             for i in 0..<k { p[i] = out[i] / max(sum, .leastNormalMagnitude) }

@@ -67,75 +67,51 @@ public func digits_evaluate_loss() -> Double { lastEvaluationLoss }
 
 // MARK: - Training
 
-/// A training run in progress: `Trainer.train`'s loop, a few steps per call.
+/// A training run in progress: `Trainer.train`'s loop, a few steps per call. Each step is the
+/// core's own `Trainer.trainStep` (zero the gradients → forward → loss → backward → optimiser
+/// step); the batches and the learning rate are drawn as `train` draws them.
 final class TrainerBox {
-    let box: ModelBox
+    let trainer: Trainer
     let data: Dataset
-    let loss: any Loss
-    let optimizer: any Optimizer
-    let plan: TrainingPlan
     let totalSteps: Int
     var sampler: BatchSampler
-    var step = 0
-    let x: Tensor
     let indices: UnsafeMutablePointer<Int>
-    let labels: UnsafeMutablePointer<Int32>
-    let perSample: UnsafeMutablePointer<Float>
-    let chunk: Int
     // The last `run`'s figures.
     var meanLoss = 0.0, accuracy = 0.0, learningRate: Float = 0
+    var failure: TrainingError?
 
-    init(box: ModelBox, data: Dataset, loss: any Loss, plan: TrainingPlan, totalSteps: Int, rng: RandomSource) {
-        self.box = box
+    init(trainer: Trainer, data: Dataset, totalSteps: Int, rng: RandomSource) {
+        self.trainer = trainer
         self.data = data
-        self.loss = loss
-        self.plan = plan
-        self.optimizer = plan.optimizer.make(l2: plan.l2)
-        // As `Trainer`: the sampler draws from a generator forked from the run's.
-        var rng = rng
-        self.sampler = BatchSampler(count: data.count, batchSize: plan.batchSize, batching: plan.batching, rng: rng.fork())
         self.totalSteps = totalSteps
-        let batch = sampler.batchSize
-        self.chunk = min(plan.maxChunk, batch)
-        indices = .allocate(capacity: batch)
-        labels = .allocate(capacity: chunk)
-        perSample = .allocate(capacity: chunk)
-        x = Tensor(shape: [chunk] + data.sampleShape)
-        box.model.zeroGradients()
+        // As `Trainer.train`: the sampler's generator is forked first, then augmentation's.
+        var rng = rng
+        self.sampler = BatchSampler(count: data.count, batchSize: trainer.plan.batchSize, batching: trainer.plan.batching,
+                                    rng: rng.fork())
+        trainer.augmentationRNG = trainer.plan.augmentation == nil ? rng : rng.fork()
+        indices = .allocate(capacity: sampler.batchSize)
     }
 
-    deinit { indices.deallocate(); labels.deallocate(); perSample.deallocate() }
+    deinit { indices.deallocate() }
 
     /// Takes up to `steps` steps; returns how many, or -1 when the loss stopped being finite.
     func run(_ steps: Int) -> Int {
-        let model = box.model, parameters = model.parameters
-        var lossSum = 0.0, correct = 0, seen = 0, done = 0
-        while done < steps && step < totalSteps {
+        let plan = trainer.plan
+        var metrics = Metrics(), done = 0
+        while done < steps && trainer.step < totalSteps {
             let b = sampler.next(into: indices)
-            let scale: Float = plan.reduction == .mean ? 1 / Float(b) : 1
-            var start = 0
-            while start < b {
-                let n = min(chunk, b - start)
-                data.gather(UnsafeBufferPointer(start: indices + start, count: n), transform: box.transform, into: x, labels: labels)
-                let out = model.forward(x, training: true)
-                let grad = loss.forwardBackward(output: out, labels: labels, perSample: perSample, gradientScale: scale)
-                let k = out.columns
-                for i in 0..<n {
-                    lossSum += Double(perSample[i])
-                    if argmax(out.data + i * k, k) == Int(labels[i]) { correct += 1 }
-                }
-                model.backward(grad)
-                start += n
+            learningRate = plan.schedule.rate(base: plan.learningRate, step: trainer.step, totalSteps: totalSteps)
+            do {
+                try trainer.trainStep(UnsafeBufferPointer(start: indices, count: b), of: data, learningRate: learningRate,
+                                      metrics: &metrics)
+            } catch {
+                failure = error
+                return -1
             }
-            seen += b
-            guard lossSum.isFinite else { return -1 }
-            learningRate = plan.schedule.rate(base: plan.learningRate, step: step, totalSteps: totalSteps)
-            optimizer.step(parameters, lr: learningRate)
-            step += 1
             done += 1
         }
-        meanLoss = seen > 0 ? lossSum / Double(seen) : 0
-        accuracy = seen > 0 ? Double(correct) / Double(seen) : 0
+        meanLoss = metrics.meanLoss
+        accuracy = metrics.accuracy
         return done
     }
 }
@@ -185,8 +161,13 @@ public func digits_trainer_create(_ model: Int32, _ dataset: Int32, _ lossCode: 
                             reduction: reductionCode == 1 ? .sum : .mean)
     // `Recipe.trainingRandomSource`: the seed moved by 0x5EED, apart from the weights' generator.
     let seed = UInt64(seedHigh) << 32 | UInt64(seedLow)
-    return trainers.insert(TrainerBox(box: box, data: data, loss: loss, plan: plan, totalSteps: Int(totalSteps),
-                                      rng: RandomSource(seed: seed &+ 0x5EED)))
+    let rng = RandomSource(seed: seed &+ 0x5EED)
+    do {
+        let trainer = try Trainer(model: box.model, loss: loss, plan: plan, transform: box.transform, rng: rng)
+        return trainers.insert(TrainerBox(trainer: trainer, data: data, totalSteps: Int(totalSteps), rng: rng))
+    } catch {
+        return fail(error.description)
+    }
 }
 
 /// Takes up to `steps` steps; returns how many were taken (0 once the run is over), or -1 when
@@ -196,7 +177,7 @@ public func digits_trainer_create(_ model: Int32, _ dataset: Int32, _ lossCode: 
 public func digits_trainer_run(_ handle: Int32, _ steps: Int32) -> Int32 {
     guard let t = trainers[handle] else { return fail("no trainer \(handle)") }
     let done = t.run(Int(max(steps, 0)))
-    return done < 0 ? fail("training diverged at step \(t.step + 1): the loss is not finite (try a lower learning rate)") : Int32(done)
+    return done < 0 ? fail(t.failure?.description ?? "training failed") : Int32(done)
 }
 
 @_cdecl("digits_trainer_loss")
@@ -210,7 +191,7 @@ public func digits_trainer_learning_rate(_ handle: Int32) -> Float { trainers[ha
 
 /// Steps taken so far.
 @_cdecl("digits_trainer_step")
-public func digits_trainer_step(_ handle: Int32) -> Int32 { Int32(trainers[handle]?.step ?? -1) }
+public func digits_trainer_step(_ handle: Int32) -> Int32 { Int32(trainers[handle]?.trainer.step ?? -1) }
 
 @_cdecl("digits_trainer_free")
 public func digits_trainer_free(_ handle: Int32) { trainers.remove(handle) }
