@@ -7,7 +7,7 @@ import PackageDescription
 // the environment builds for any x86-64 instead, without fused multiply-add (slower).
 //
 // Debug builds (what `swift test` builds) optimise the core too: unoptimised, its SIMD code goes
-// through generic library code, and the test suite took 4-5 minutes instead of 35 seconds.
+// through generic library code and the test suite is several times slower (BENCHMARKS.md).
 // DIGITS_DEBUG_ONONE=1 leaves the core unoptimised in debug builds, for stepping through it in
 // a debugger.
 //

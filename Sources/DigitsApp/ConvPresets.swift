@@ -53,8 +53,8 @@ public enum ConvPresets {
 
     /// The most accurate preset: three convolutions (the last two 3×3 at 14×14) with BatchNorm,
     /// a 256-unit hidden layer with dropout, augmentation, and SGD with Nesterov momentum, L2
-    /// and a 14-epoch one-cycle schedule. (AdamW with the same network and augmentation gave
-    /// 99.53-99.57 %; SGD with weight decay generalises a little better here.)
+    /// and a 14-epoch one-cycle schedule (SGD with L2 generalised a little better here than
+    /// AdamW: BENCHMARKS.md).
     public static let cnnBest = Preset(
         name: "cnn-best",
         summary: "Conv32(5×5)-pool-Conv64(3×3)-Conv64(3×3)-pool (BatchNorm, ReLU) → 256 → 10, dropout 0.4, augmented (shift ±2 px, rotation ±10°, scale ±10%), SGD Nesterov 0.9, L2 5e-4, lr 0.05 one-cycle, 14 epochs",
@@ -75,9 +75,10 @@ public enum ConvPresets {
 
     /// 99% in a few seconds: a small network, two epochs, a one-cycle schedule.
     ///
-    /// Chosen for speed by measurement: the first convolution (on the largest maps, 24×24) has
-    /// its bias and ReLU fused and no BatchNorm; the second is 3×3, and its ReLU comes after the
-    /// pooling (max pooling and ReLU commute, and the pooled maps are a quarter the size).
+    /// Shaped for speed (BENCHMARKS.md): the first convolution, on the largest maps (24×24), has
+    /// no BatchNorm, so that its bias and ReLU are applied in its own output pass; the second is
+    /// 3×3, and its ReLU comes after the pooling (max pooling and ReLU commute, and the pooled
+    /// maps are a quarter the size).
     public static let fast = Preset(
         name: "fast",
         summary: "Conv16(5×5, ReLU)-pool-Conv32(3×3, BatchNorm)-pool-ReLU → 10, Adam one-cycle, batch 128, 2 epochs",

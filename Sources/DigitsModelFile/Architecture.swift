@@ -95,11 +95,11 @@ public struct Architecture: Equatable, Sendable {
             throw Invalid(reason: "not a JSON object")
         }
         guard let shape = object["inputShape"] as? [Int], !shape.isEmpty, shape.allSatisfy({ $0 > 0 }) else {
-            throw Invalid(reason: "no valid inputShape")
+            throw Invalid(reason: "input shape is missing or not a list of positive sizes")
         }
         guard let transform = object["inputTransform"] as? [String: Any],
               let scale = Self.float(transform["scale"]), let offset = Self.float(transform["offset"]) else {
-            throw Invalid(reason: "no valid inputTransform")
+            throw Invalid(reason: "input transform is missing or not two numbers")
         }
         guard let entries = object["layers"] as? [Any] else { throw Invalid(reason: "no list of layers") }
         var layers: [LayerSpec] = [], stored: [Int] = []

@@ -92,12 +92,29 @@ public enum Safetensors {
         do { arch = try Architecture(json: archString) } catch {
             throw fail("architecture in its metadata cannot be read: \(error.reason)")
         }
+        if let problem = sizeProblem(arch) { throw fail(problem) }
         var rng = RandomSource(seed: 0)
         let model: Sequential
+        var shapes: [[Int]] = []  // each layer's output for one sample
         do {
             model = try Sequential(inputShape: arch.inputShape, specs: arch.layers, initializer: .zeros,
                                    custom: custom, rng: &rng)
+            var shape = arch.inputShape
+            for layer in model.layers {
+                shape = try layer.outputShape(for: shape)
+                shapes.append(shape)
+            }
         } catch { throw fail(error.description) }
+        if let i = shapes.firstIndex(where: { product($0) > Limits.valuesPerSample }) {
+            throw fail("layer \(i) makes \(shapes[i]) values per sample, more than \(Limits.valuesPerSample)")
+        }
+        for (i, spec) in arch.layers.enumerated() {
+            // A convolution's patch matrix (im2col): (inChannels·k·k) × (outH·outW) per sample.
+            if case let .conv2d(inChannels, _, k, _, _, _) = spec,
+               product([inChannels, k, k, shapes[i][1], shapes[i][2]]) > Limits.patchValuesPerSample {
+                throw fail("layer \(i) (\(spec)) needs more than \(Limits.patchValuesPerSample) patch values per sample")
+            }
+        }
 
         let body = data.count - headerEnd
         func read(_ p: Parameter, stored name: String) throws(ModelFileError) {
@@ -106,8 +123,8 @@ public enum Safetensors {
             guard let shape = entry["shape"] as? [Int], shape == p.value.shape else {
                 throw fail("tensor \(name) has shape \(entry["shape"] ?? "none"), expected \(p.value.shape)")
             }
-            guard let offsets = entry["data_offsets"] as? [Int], offsets.count == 2,
-                  offsets[0] >= 0, offsets[1] - offsets[0] == p.value.count * 4 else {
+            guard let offsets = entry["data_offsets"] as? [Int], offsets.count == 2, offsets[0] >= 0,
+                  offsets[1] >= offsets[0], offsets[1] - offsets[0] == p.value.count * 4 else {
                 throw fail("tensor \(name) has bad data offsets")
             }
             guard offsets[1] <= body else { throw fail("truncated: tensor \(name) ends past the end of the file") }
@@ -130,6 +147,72 @@ public enum Safetensors {
         var extra = meta
         extra["architecture"] = nil
         return LoadedModel(model: model, inputTransform: arch.inputTransform, metadata: extra)
+    }
+}
+
+extension Safetensors {
+    /// The sizes a model file may ask for. A file controls every size in its architecture, so
+    /// `decode` checks them before anything is allocated (found by the fuzz target `FuzzModel`:
+    /// sizes such as 2⁴⁰ or −1 trapped on overflow or a precondition, and large ones allocated
+    /// without bound).
+    public enum Limits {
+        /// Layers in a network.
+        public static let layers = 1_024
+        /// Any one size: an input dimension, a layer's inputs, outputs or channels.
+        public static let dimension = 1 << 24
+        /// A convolution's or pooling's kernel and stride.
+        public static let kernel = 256
+        /// Weights in one layer (1 GiB of F32).
+        public static let weightsPerLayer = 1 << 28
+        /// Values in the input, and in any layer's output, for one sample (64 MiB of F32).
+        public static let valuesPerSample = 1 << 24
+        /// Values in a convolution's patch matrix for one sample (256 MiB of F32).
+        public static let patchValuesPerSample = 1 << 26
+    }
+
+    /// What is wrong with the architecture's sizes, or nil when they are within `Limits`.
+    /// Sizes below 1 are left to the layers, which refuse them by name.
+    static func sizeProblem(_ arch: Architecture) -> String? {
+        guard arch.layers.count <= Limits.layers else {
+            return "\(arch.layers.count) layers, more than \(Limits.layers)"
+        }
+        guard (1...4).contains(arch.inputShape.count), arch.inputShape.allSatisfy({ $0 >= 1 }),
+              arch.inputShape.allSatisfy({ $0 <= Limits.dimension }), product(arch.inputShape) <= Limits.valuesPerSample else {
+            return "input shape \(arch.inputShape) is not 1 to 4 positive sizes of at most \(Limits.valuesPerSample) values"
+        }
+        for (i, spec) in arch.layers.enumerated() {
+            var sizes: [Int] = [], kernel: [Int] = [], weights: [Int] = []
+            switch spec {
+            case let .dense(inputs, outputs, _):
+                (sizes, weights) = ([inputs, outputs], [inputs, outputs])
+            case let .conv2d(inChannels, outChannels, k, stride, padding, _):
+                (sizes, kernel, weights) = ([inChannels, outChannels], [k, stride, padding], [inChannels, outChannels, k, k])
+            case let .maxPool2d(k, stride):
+                kernel = [k, stride]
+            case let .batchNorm(channels, _, _):
+                sizes = [channels]
+            case let .custom(_, customSizes):
+                (sizes, weights) = (customSizes, customSizes)
+            case .activation, .softmax, .flatten, .dropout, .globalAveragePool:
+                break
+            }
+            guard sizes.allSatisfy({ $0 <= Limits.dimension }), kernel.allSatisfy({ $0 <= Limits.kernel }),
+                  product(weights) <= Limits.weightsPerLayer else {
+                return "layer \(i) (\(spec)) is too large: sizes up to \(Limits.dimension), kernels and strides up to \(Limits.kernel), \(Limits.weightsPerLayer) weights"
+            }
+        }
+        return nil
+    }
+
+    /// The product of `sizes` (negative ones count as 0), or `Int.max` when it overflows.
+    static func product(_ sizes: [Int]) -> Int {
+        var result = 1
+        for size in sizes {
+            let (next, overflow) = result.multipliedReportingOverflow(by: max(0, size))
+            if overflow { return Int.max }
+            result = next
+        }
+        return result
     }
 }
 

@@ -7,30 +7,7 @@ import Testing
 @Suite struct ConvLayerTests {
     /// y[b, o, i, j] = bias[o] + Σ_c,ky,kx W[o, c, ky, kx] · x[b, c, i·s − p + ky, j·s − p + kx], in Double.
     static func directConvolution(_ x: Tensor, _ conv: Conv2D) -> [Double] {
-        let b = x.shape[0], c = conv.inChannels, h = x.shape[2], w = x.shape[3]
-        let k = conv.kernelSize, s = conv.stride, p = conv.padding, o = conv.outChannels
-        let oh = (h + 2 * p - k) / s + 1, ow = (w + 2 * p - k) / s + 1
-        var y = [Double](repeating: 0, count: b * o * oh * ow)
-        for n in 0..<b {
-            for oc in 0..<o {
-                for i in 0..<oh {
-                    for j in 0..<ow {
-                        var sum = Double(conv.bias?.value.data[oc] ?? 0)
-                        for ic in 0..<c {
-                            for ky in 0..<k {
-                                for kx in 0..<k {
-                                    let iy = i * s - p + ky, ix = j * s - p + kx
-                                    guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
-                                    sum += Double(conv.weight.value[oc, ic, ky, kx]) * Double(x[n, ic, iy, ix])
-                                }
-                            }
-                        }
-                        y[((n * o + oc) * oh + i) * ow + j] = sum
-                    }
-                }
-            }
-        }
-        return y
+        ReferenceConv2D.forward(ReferenceConv2D.Shape(conv), x: x, weight: conv.weight.value, bias: conv.bias?.value)
     }
 
     static let convShapes: [(k: Int, stride: Int, padding: Int)] = [(3, 1, 0), (3, 1, 1), (3, 2, 1), (2, 2, 0), (5, 1, 2)]

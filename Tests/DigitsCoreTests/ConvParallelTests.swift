@@ -6,20 +6,8 @@ import Testing
 @Suite struct ConvParallelTests {
     /// dW[o, c, ky, kx] = Σ dy[b, o, i, j] · x[b, c, i·s − p + ky, j·s − p + kx], and dx likewise, in Double.
     static func directBackward(_ x: Tensor, _ dy: Tensor, _ conv: Conv2D) -> (dW: [Double], dx: [Double]) {
-        let b = x.shape[0], c = conv.inChannels, h = x.shape[2], w = x.shape[3]
-        let k = conv.kernelSize, s = conv.stride, p = conv.padding, o = conv.outChannels
-        let oh = dy.shape[2], ow = dy.shape[3]
-        var dW = [Double](repeating: 0, count: o * c * k * k), dx = [Double](repeating: 0, count: x.count)
-        for n in 0..<b { for oc in 0..<o { for i in 0..<oh { for j in 0..<ow {
-            let g = Double(dy[n, oc, i, j])
-            for ic in 0..<c { for ky in 0..<k { for kx in 0..<k {
-                let iy = i * s - p + ky, ix = j * s - p + kx
-                guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
-                dW[((oc * c + ic) * k + ky) * k + kx] += g * Double(x[n, ic, iy, ix])
-                dx[((n * c + ic) * h + iy) * w + ix] += g * Double(conv.weight.value[oc, ic, ky, kx])
-            } } }
-        } } } }
-        return (dW, dx)
+        let r = ReferenceConv2D.backward(ReferenceConv2D.Shape(conv), x: x, weight: conv.weight.value, dy: dy)
+        return (r.dWeight, r.dx)
     }
 
     @Test("Conv2D on a batch of several chunks per slice matches direct loops, forward and backward",

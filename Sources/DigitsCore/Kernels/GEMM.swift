@@ -78,12 +78,9 @@ public struct GEMMProblem: @unchecked Sendable {
     public var beta: Float
     public var c: UnsafeMutablePointer<Float>, ldc: Int
     public var epilogue: GEMMEpilogue
-    /// A hint: A has few zeros, so reading it in place beats packing it (see `GEMM.multiply`).
+    /// A hint from the caller: A has few zeros, so reading it in place beats packing it (see
+    /// `GEMM.multiply`).
     public var denseA = false
-    /// C is stored transposed: C[i, j] at `c + j·ldc + i` (see `SIMDGEMM.transposesC`).
-    @usableFromInline var transposedC = false
-    /// The kernel found A sparse: pack it, skipping its zero k-steps (see `SIMDGEMM.probeIsDense`).
-    @usableFromInline var sparseA = false
 
     @inlinable
     public init(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,

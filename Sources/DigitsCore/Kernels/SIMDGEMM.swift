@@ -26,12 +26,16 @@ import Darwin
 /// from the dense sum only where op(B) holds an infinity or NaN, where a diverged run is anyway).
 /// Where there is little to skip (hidden activations, weights), packing costs more than it saves:
 /// a non-transposed A is then read in place. A probe of the first row panel decides, once per
-/// product (`probeIsDense`).
+/// product (`GEMMPlan.isDense`).
 ///
 /// ## Few rows times a transposed B
 /// The input gradient dZ·Wᵀ at batch 64 would pack all of Wᵀ for 64 rows of C. It is computed
 /// as Cᵀ = W·dZᵀ instead: W the A operand (read in place when the probe finds it dense, as
-/// weights are), the small dZ packed, each tile stored transposed.
+/// weights are), the small dZ packed, each tile stored transposed (`GEMMPlan.transposes`).
+///
+/// ## One plan per product
+/// Every choice above, and how the product is shared between threads, is made once, before the
+/// arithmetic, into a `GEMMPlan`, with its thresholds named there; the loops only follow it.
 ///
 /// ## Small problems
 /// Problems too small to repay packing (a single row, as in online SGD, or a tiny inner
@@ -39,7 +43,7 @@ import Darwin
 ///
 /// ## Determinism
 /// With `threads > 1` the columns of C are split into blocks of `nr`, or its rows into blocks of
-/// `mr` (whichever packs less twice, see `splitsRows`), each thread computing its own. Every
+/// `mr` (whichever packs less twice, see `GEMMPlan.splitsRows`), each thread computing its own. Every
 /// value of C is summed in the same order whatever the split, so results are bit-identical for
 /// every thread count.
 public final class SIMDGEMM: GEMMKernel {
@@ -58,15 +62,18 @@ public final class SIMDGEMM: GEMMKernel {
     public let threads: Int
     /// Problems of fewer flops than this run on the calling thread alone.
     public let minFlopsPerThread: Int
+    /// The default `minFlopsPerThread`: 2 MFLOP.
+    public static let defaultMinFlopsPerThread = 2_000_000
+    /// Two threads are used when together they reach this many times one thread's FMA rate.
+    static let twoThreadSpeedup = 1.5
 
     /// - Parameters:
     ///   - threads: 1 runs everything on the calling thread; 2 or more split large products by
     ///     column blocks (results are the same bit for bit).
-    ///   - minFlopsPerThread: the smallest share worth handing to another thread. 2 MFLOP splits
-    ///     every product of a 784-256-128-10 network at batch 64 but the last layer's: measured
-    ///     on two cores, an epoch at batch 64 takes 0.43-0.47 s this way and 0.49-0.60 s when
-    ///     only the first layer's products (25.7 MFLOP) are split; 1 MFLOP is slower again.
-    public init(threads: Int = 1, minFlopsPerThread: Int = 2_000_000) {
+    ///   - minFlopsPerThread: the smallest share worth handing to another thread. The default,
+    ///     `defaultMinFlopsPerThread`, splits every product of a 784-256-128-10 network at batch
+    ///     64 but the last layer's (chosen by measurement: BENCHMARKS.md, "Measurements behind choices in the code").
+    public init(threads: Int = 1, minFlopsPerThread: Int = SIMDGEMM.defaultMinFlopsPerThread) {
         self.threads = max(1, threads)
         self.minFlopsPerThread = minFlopsPerThread
     }
@@ -93,7 +100,7 @@ public final class SIMDGEMM: GEMMKernel {
         // from another program does not decide.
         let one = FMAPeak.measure(threads: 1, repeats: 20, iterations: 100_000)
         let two = FMAPeak.measure(threads: 2, repeats: 20, iterations: 100_000)
-        return SIMDGEMM(threads: two >= 1.5 * one ? 2 : 1)
+        return SIMDGEMM(threads: two >= twoThreadSpeedup * one ? 2 : 1)
         #else
         return SIMDGEMM(threads: 1)
         #endif
@@ -101,89 +108,37 @@ public final class SIMDGEMM: GEMMKernel {
 
     public func run(_ problem: GEMMProblem) {
         guard problem.m > 0, problem.n > 0 else { return }
-        if SIMDGEMM.prefersDirect(problem) {
-            SmallGEMM.run(problem)
-            return
-        }
-        var p = SIMDGEMM.transposesC(problem) ? problem.transposed() : problem
-        if !p.transA && !p.denseA && !p.sparseA {
-            // Decided once for the whole product, so that every thread's share reads A the same
-            // way (skipping a zero k-step differs from multiplying it where B holds an infinity).
-            if SIMDGEMM.probeIsDense(p) { p.denseA = true } else { p.sparseA = true }
-        }
-        let byRows = SIMDGEMM.splitsRows(p)
-        let panels = byRows ? (p.m + SIMDGEMM.mr - 1) / SIMDGEMM.mr : (p.n + SIMDGEMM.nr - 1) / SIMDGEMM.nr
-        let flops = 2 * p.m * p.n * p.k
-        let parts = min(threads, panels, max(1, flops / minFlopsPerThread))
-        guard parts > 1 else {
-            SIMDGEMM.blocked(p)
+        SIMDGEMM.run(GEMMPlan(for: problem, threads: threads, minFlopsPerThread: minFlopsPerThread))
+    }
+
+    /// Carries out `plan`: the direct path, the blocked loops, or the blocked loops on each part
+    /// of the split, on the worker threads.
+    static func run(_ plan: GEMMPlan) {
+        if plan.direct {
+            SmallGEMM.run(plan.problem)
             return
         }
         // Inside a part of a parallel job (a convolution's slice), the other thread is busy.
-        let pool = WorkerPool.shared(threads: parts - 1)
-        guard !pool.isBusy else {
-            SIMDGEMM.blocked(p)
+        let pool = plan.parts > 1 ? WorkerPool.shared(threads: plan.parts - 1) : nil
+        guard let pool, !pool.isBusy else {
+            blocked(plan.problem, plan)
             return
         }
-        var split = Split(problem: p, panels: panels, parts: parts)
+        var split = plan
         withUnsafePointer(to: &split) {
-            pool.run(parts: parts, context: UnsafeRawPointer($0), byRows ? rowSplitPart : columnSplitPart)
+            pool.run(parts: plan.parts, context: UnsafeRawPointer($0), plan.splitsRows ? rowSplitPart : columnSplitPart)
         }
     }
 
-    /// Whether a product shared between threads is split by rows of C rather than columns.
-    ///
-    /// Each part packs what it needs of the operands: split by columns, every part packs all of
-    /// op(A); split by rows, all of op(B). So rows when op(A) is packed (transposed, or not
-    /// known to be dense) and op(B) is not, or is the smaller: the first layer's X·W at batch 64
-    /// (images packed to skip their zeros, W read in place) and Xᵀ·dZ (784 rows against 256
-    /// columns). The split changes no sum: results are the same bits either way.
-    @inline(__always)
-    static func splitsRows(_ p: GEMMProblem) -> Bool {
-        let packsA = p.transA || !p.denseA
-        let packsB = p.transB || p.m > 96
-        return packsA && (!packsB || p.m > p.n)
-    }
+    /// The blocked loops on `p` as it is (no transposition, no split; A packed unless the caller
+    /// said it is dense), for tests.
+    static func blocked(_ p: GEMMProblem) { blocked(p, GEMMPlan.blockedAsIs(p)) }
 
-    /// Whether to compute `p` as Cᵀ = op(B)ᵀ · op(A)ᵀ: for a few rows times a transposed B
-    /// (the input gradient dZ·Wᵀ of a dense layer at batch 64). Computed as it is, op(B) = Wᵀ
-    /// must be packed (transposed) on every call, which 64 rows of C do not repay; computed
-    /// transposed, W is read in place as the A operand, and only the small dZ is packed. Each
-    /// value of C is the same sum, in the same order, either way. Narrower products keep their
-    /// form: a convolution's dW (9 or 25 rows of image patches times 16-64 channels) would lose
-    /// the zero-skipping of its patches, which only the A operand gets.
-    @inline(__always)
-    static func transposesC(_ p: GEMMProblem) -> Bool {
-        p.transB && !p.transA && !p.transposedC && p.m <= 96 && p.n >= 2 * p.m && p.n >= 128
-            && p.epilogue.bias == nil && p.epilogue.activation == nil
-    }
+    /// Whether `p` is too small to repay packing (`GEMMPlan.isSmall`).
+    static func prefersDirect(_ p: GEMMProblem) -> Bool { GEMMPlan.isSmall(p) }
 
-    /// Whether A (not transposed) is dense enough to read in place: whether the first row panel
-    /// has a nonzero value in at least 90% of the first block's k-steps. Hidden activations are;
-    /// images, whose background is zero, are not, and are packed, which skips their zero k-steps.
-    static func probeIsDense(_ p: GEMMProblem) -> Bool {
-        guard p.m >= mr else { return false }
-        let kCount = min(p.k, kc), lda = p.lda
-        let s0 = p.a, s1 = s0 + lda, s2 = s1 + lda, s3 = s2 + lda, s4 = s3 + lda, s5 = s4 + lda
-        var kept = 0, q = 0
-        while q &+ 8 <= kCount {
-            kept &+= laneMask(bits(load8(s0 + q)) | bits(load8(s1 + q)) | bits(load8(s2 + q))
-                              | bits(load8(s3 + q)) | bits(load8(s4 + q)) | bits(load8(s5 + q))).nonzeroBitCount
-            q &+= 8
-        }
-        while q < kCount {
-            let any = s0[q].bitPattern | s1[q].bitPattern | s2[q].bitPattern | s3[q].bitPattern | s4[q].bitPattern | s5[q].bitPattern
-            kept &+= any & 0x7fff_ffff != 0 ? 1 : 0
-            q &+= 1
-        }
-        return kept * 10 >= kCount * 9
-    }
-
-    /// Whether `p` is too small, or too thin, to repay packing.
-    @inline(__always)
-    static func prefersDirect(_ p: GEMMProblem) -> Bool {
-        p.m < 3 || p.k < 4 || p.n < 8 || p.m * p.n * p.k < 16_384
-    }
+    /// Whether `p` is computed transposed (`GEMMPlan.transposes`).
+    static func transposesC(_ p: GEMMProblem) -> Bool { GEMMPlan.transposes(p) }
 
     // MARK: - The blocked algorithm
 
@@ -193,7 +148,7 @@ public final class SIMDGEMM: GEMMKernel {
     /// (op(B) packed here when it must be transposed); rows in blocks of `mc` (op(A) packed);
     /// then a row panel of `mr`, and along it the column panels of `nr`, so that C is written
     /// row segment after row segment and the A panel stays in L1.
-    static func blocked(_ p: GEMMProblem) {
+    static func blocked(_ p: GEMMProblem, _ plan: GEMMPlan) {
         let ws = GEMMWorkspace.current
         let m = p.m, n = p.n, k = p.k
         // Split k into equal blocks of at most `kc` (784 → 4 × 196, not 3 × 256 + 16).
@@ -206,12 +161,7 @@ public final class SIMDGEMM: GEMMKernel {
         ws.reserve(a: mcMax / mr * panelStrideA(kcMax), b: kcMax * ncMax)
         let packedA = ws.a, indices = ws.aIndex, counts = ws.aCounts, packedB = ws.b, tile = ws.tile
         let hasEpilogue = p.epilogue.bias != nil || p.epilogue.activation != nil
-        // Measured on the training shapes: reading B in place wins at batch 64, packing at 256.
-        let inPlaceB = !p.transB && m <= 96
-        // A dense A is read in place: no packing, but no zero k-steps skipped (packing would cost
-        // more than the few skipped steps save). Dense when the caller says so or `run`'s probe
-        // finds it so (hidden activations).
-        let inPlaceA = !p.transA && p.denseA
+        let inPlaceB = plan.readsBInPlace, inPlaceA = plan.readsAInPlace, transposedC = plan.storesTransposed
 
         var jc = 0
         while jc < n {
@@ -243,8 +193,8 @@ public final class SIMDGEMM: GEMMKernel {
                     while ir < mcb {
                         let rows = min(mr, mcb - ir)
                         // Where C[ic + ir, jc] is, and the step to the next column panel.
-                        let cRow = p.transposedC ? p.c + jc * p.ldc + ic + ir : p.c + (ic + ir) * p.ldc + jc
-                        let cPanelStep = p.transposedC ? nr * p.ldc : nr
+                        let cRow = transposedC ? p.c + jc * p.ldc + ic + ir : p.c + (ic + ir) * p.ldc + jc
+                        let cPanelStep = transposedC ? nr * p.ldc : nr
                         @inline(__always) func panelTimesB(count: Int, a: UnsafePointer<Float>, indices: UnsafePointer<Int32>,
                                                            aRowStride: Int, aStep: Int) {
                             // Nothing to add and nothing to apply: this row panel of C stays as it is.
@@ -258,13 +208,13 @@ public final class SIMDGEMM: GEMMKernel {
                                 if cols <= 8 {
                                     microKernel8(count: count, dense: count == kcb, a: a, aRowStride: aRowStride, aStep: aStep,
                                                  indices: indices, b: bPanel, bStride: bStride,
-                                                 c: cRow + jr / nr * cPanelStep, ldc: p.ldc, transposedC: p.transposedC,
+                                                 c: cRow + jr / nr * cPanelStep, ldc: p.ldc, transposedC: transposedC,
                                                  rows: rows, cols: cols, alpha: p.alpha, beta: beta,
                                                  bias: bias.map { $0 + jr }, activation: activation, tile: tile)
                                 } else {
                                     microKernel(count: count, dense: count == kcb, a: a, aRowStride: aRowStride, aStep: aStep,
                                                 indices: indices, b: bPanel, bStride: bStride,
-                                                c: cRow + jr / nr * cPanelStep, ldc: p.ldc, transposedC: p.transposedC,
+                                                c: cRow + jr / nr * cPanelStep, ldc: p.ldc, transposedC: transposedC,
                                                 rows: rows, cols: cols, alpha: p.alpha, beta: beta,
                                                 bias: bias.map { $0 + jr }, activation: activation, tile: tile)
                                 }
@@ -294,49 +244,41 @@ public final class SIMDGEMM: GEMMKernel {
     }
 }
 
-/// A product split into `parts` parts of whole panels of C: panels of `nr` columns, or of `mr`
-/// rows.
-struct Split {
-    var problem: GEMMProblem
-    var panels: Int
-    var parts: Int
-
-    /// Part `part`'s share of `count` rows or columns: an even share of the whole panels.
+extension GEMMPlan {
+    /// Part `part`'s share of `count` rows or columns: an even share of the whole panels (of
+    /// `panel` rows or columns each).
     func range(_ part: Int, panel: Int, count: Int) -> Range<Int> {
         let lo = panels * part / parts * panel
         return lo ..< min(count, panels * (part + 1) / parts * panel)
     }
 }
 
-/// Part `part` of the `Split` at `context`, by columns of C.
+/// Part `part` of the `GEMMPlan` at `context`, by columns of C.
 private func columnSplitPart(_ context: UnsafeRawPointer, _ part: Int) {
-    let split = context.assumingMemoryBound(to: Split.self).pointee
-    let range = split.range(part, panel: SIMDGEMM.nr, count: split.problem.n)
-    if !range.isEmpty { SIMDGEMM.blocked(split.problem.columns(range)) }
+    let plan = context.assumingMemoryBound(to: GEMMPlan.self).pointee
+    let range = plan.range(part, panel: SIMDGEMM.nr, count: plan.problem.n)
+    if !range.isEmpty { SIMDGEMM.blocked(plan.problem.columns(range, transposedC: plan.storesTransposed), plan) }
 }
 
-/// Part `part` of the `Split` at `context`, by rows of C.
+/// Part `part` of the `GEMMPlan` at `context`, by rows of C.
 private func rowSplitPart(_ context: UnsafeRawPointer, _ part: Int) {
-    let split = context.assumingMemoryBound(to: Split.self).pointee
-    let range = split.range(part, panel: SIMDGEMM.mr, count: split.problem.m)
-    if !range.isEmpty { SIMDGEMM.blocked(split.problem.rows(range)) }
+    let plan = context.assumingMemoryBound(to: GEMMPlan.self).pointee
+    let range = plan.range(part, panel: SIMDGEMM.mr, count: plan.problem.m)
+    if !range.isEmpty { SIMDGEMM.blocked(plan.problem.rows(range, transposedC: plan.storesTransposed), plan) }
 }
 
 extension GEMMProblem {
     /// The same product computed as Cᵀ = op(B)ᵀ · op(A)ᵀ: op(B)ᵀ is B read the other way, and
     /// the result is stored transposed, so C itself comes out. Only without an epilogue.
     func transposed() -> GEMMProblem {
-        var q = GEMMProblem(transA: !transB, transB: !transA, m: n, n: m, k: k, alpha: alpha,
-                            a: b, lda: ldb, b: a, ldb: lda, beta: beta, c: c, ldc: ldc, epilogue: .none)
-        q.transposedC = !transposedC
-        // op(B) becomes the A operand: whether to read it in place is the probe's to decide.
-        q.denseA = false
-        q.sparseA = false
-        return q
+        // op(B) becomes the A operand: whether to read it in place is the plan's probe to decide.
+        GEMMProblem(transA: !transB, transB: !transA, m: n, n: m, k: k, alpha: alpha,
+                    a: b, lda: ldb, b: a, ldb: lda, beta: beta, c: c, ldc: ldc, epilogue: .none)
     }
 
-    /// The same product restricted to the rows `range` of C (and of op(A)).
-    func rows(_ range: Range<Int>) -> GEMMProblem {
+    /// The same product restricted to the rows `range` of C (and of op(A)); C stored
+    /// transposed when `transposedC`.
+    func rows(_ range: Range<Int>, transposedC: Bool) -> GEMMProblem {
         var q = self
         q.m = range.count
         q.a = transA ? a + range.lowerBound : a + range.lowerBound * lda
@@ -344,8 +286,9 @@ extension GEMMProblem {
         return q
     }
 
-    /// The same product restricted to the columns `range` of C (and of op(B), and of the bias).
-    func columns(_ range: Range<Int>) -> GEMMProblem {
+    /// The same product restricted to the columns `range` of C (and of op(B), and of the bias);
+    /// C stored transposed when `transposedC`.
+    func columns(_ range: Range<Int>, transposedC: Bool) -> GEMMProblem {
         var q = self
         q.n = range.count
         q.b = transB ? b + range.lowerBound * ldb : b + range.lowerBound

@@ -85,6 +85,8 @@ public typealias CustomLayerMaker = (_ name: String, _ sizes: [Int], _ context: 
 
 /// What a custom layer may draw its values with: the network's initialisers.
 public struct CustomLayerContext: Sendable {
+    /// How the network draws its weights.
     public var initializer: Initializer
+    /// How the network draws its biases.
     public var biasInitializer: Initializer
 }
