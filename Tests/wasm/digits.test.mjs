@@ -222,6 +222,12 @@ test('refuses bad model files with a clear message', async () => {
   const bad = Buffer.from(good);
   bad.writeBigUInt64LE(1n << 40n, 0);
   assert.throws(() => d.loadModel(bad), /header length/);
+  // Architectures too large for the page are refused before anything is allocated.
+  const huge = { inputShape: [784], layers: [{ dense: { inputs: 784, outputs: 65536, bias: true } }, { dense: { inputs: 65536, outputs: 65536, bias: true } }] };
+  assert.throws(() => d.createModel(huge), /weights, more than/);
+  assert.throws(() => d.createModel({ inputShape: [1, 28, 28], layers: [{ conv2d: { inChannels: 1, outChannels: 4, kernelSize: 999, stride: 1, padding: 0, bias: true } }] }), /out of range|kernel/);
+  assert.throws(() => d.createModel({ inputShape: [784], layers: [{ dense: { inputs: 784, outputs: -3, bias: true } }] }), /out of range/);
+  assert.throws(() => d.createModel({ inputShape: [784], layers: [{ custom: { name: 'x', sizes: [] } }] }), /custom layer/);
   // The module still works afterwards.
   const model = d.loadModel(good);
   assert.equal(model.read(mnist.test.images.subarray(784, 1568)).digit, mnist.test.labels[1]);

@@ -117,6 +117,7 @@ public func digits_model_finish(_ seedLow: UInt32, _ seedHigh: UInt32, _ initCod
                                 _ scale: Float, _ offset: Float) -> Int32 {
     guard let initializer = initializer(initCode, initA, initB) else { return fail("unknown initialiser \(initCode)") }
     guard scale.isFinite, offset.isFinite else { return fail("input scaling is not finite") }
+    if let problem = sizeProblem(pendingShape, pendingSpecs) { return fail(problem) }
     var rng = RandomSource(seed: UInt64(seedHigh) << 32 | UInt64(seedLow))
     do {
         let model = try Sequential(inputShape: pendingShape, specs: pendingSpecs, initializer: initializer, rng: &rng)
@@ -125,6 +126,39 @@ public func digits_model_finish(_ seedLow: UInt32, _ seedHigh: UInt32, _ initCod
     } catch {
         return fail(error.description)
     }
+}
+
+/// The sizes a network built here may have: the page's memory is at most 4 GB, and weights are
+/// allocated as the network is built, so they are checked before (as DigitsModelFile checks a
+/// file's, with limits for a browser).
+enum Limits {
+    static let layers = 1_024
+    static let inputValues = 1 << 22
+    static let kernel = 256
+    /// Weights in one layer (64 MiB of F32) and in the whole network (256 MiB).
+    static let weightsPerLayer = 1 << 24
+    static let weights = 1 << 26
+}
+
+func sizeProblem(_ shape: [Int], _ specs: [LayerSpec]) -> String? {
+    guard specs.count <= Limits.layers else { return "\(specs.count) layers, more than \(Limits.layers)" }
+    guard shape.reduce(1, *) <= Limits.inputValues else { return "an input of \(shape) is more than \(Limits.inputValues) values" }
+    var total = 0
+    for (i, spec) in specs.enumerated() {
+        var weights = 0
+        switch spec {
+        case let .dense(inputs, outputs, _): weights = inputs * outputs  // each at most 2^16: no overflow
+        case let .conv2d(inC, outC, k, stride, _, _):
+            guard k <= Limits.kernel, stride <= Limits.kernel else { return "layer \(i): kernel or stride over \(Limits.kernel)" }
+            weights = inC * outC * k * k
+        case let .maxPool2d(k, stride):
+            guard k <= Limits.kernel, stride <= Limits.kernel else { return "layer \(i): kernel or stride over \(Limits.kernel)" }
+        default: break
+        }
+        guard weights <= Limits.weightsPerLayer else { return "layer \(i) has \(weights) weights, more than \(Limits.weightsPerLayer)" }
+        total += weights
+    }
+    return total <= Limits.weights ? nil : "\(total) weights, more than \(Limits.weights)"
 }
 
 @_cdecl("digits_model_free")
