@@ -99,7 +99,7 @@ function showLayers(layers) {
       const canvas = document.createElement('canvas');
       canvas.width = w; canvas.height = h;
       const scale = layer.shape.length === 3 ? Math.max(1, Math.floor(56 / h)) : 1;
-      canvas.style.width = `${w * scale * (layer.shape.length === 3 ? 1 : 2)}px`;
+      canvas.style.width = `${layer.shape.length === 3 ? w * scale : Math.min(640, w * 2)}px`;  // a long vector is squeezed
       canvas.style.height = `${h * scale * (layer.shape.length === 3 ? 1 : 12)}px`;
       const g = canvas.getContext('2d'), img = g.createImageData(w, h);
       for (let i = 0; i < w * h; i++) {
