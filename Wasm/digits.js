@@ -175,7 +175,8 @@ export class Digits {
   text(pointer, length) { return new TextDecoder().decode(this.u8.slice(pointer, pointer + length)); }
 
   /// Calls export `name`; a result that means failure (per `failed`) throws the module's message,
-  /// and a trap throws with what Swift printed before it (a precondition's message).
+  /// and a trap throws naming the export (the optimised module traps without a message; anything
+  /// Swift printed is added).
   call(name, args = [], failed = (r) => r < 0) {
     if (this.broken) throw new Error(`the module stopped earlier (${this.broken}); load it again`);
     let result;

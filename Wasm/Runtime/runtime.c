@@ -1,6 +1,7 @@
 // The C library the module needs, inside the module: a memory allocator over the WebAssembly
 // linear memory, the mem* functions (WebAssembly bulk-memory instructions), and putchar, which
-// keeps what Swift prints (trap messages included) in a buffer the JavaScript glue reads.
+// keeps what Swift prints in a buffer the JavaScript glue reads. (An optimised Embedded Swift
+// build traps without a message: the glue names the export that trapped instead.)
 //
 // Freestanding: no libc, no imports. Built with the toolchain's clang for wasm32 by
 // scripts/build-wasm.sh.
@@ -178,7 +179,7 @@ size_t strlen(const char *s) { size_t n = 0; while (s[n]) n++; return n; }
 
 // MARK: - Output
 
-// What Swift prints: the last 4 KB, read by the glue after a trap (the message says why).
+// What Swift prints: the last 4 KB, shown by the glue with a trap.
 #define LOG_SIZE 4096u
 static char log_buffer[LOG_SIZE];
 static uint32_t log_length;
