@@ -95,6 +95,7 @@ let package = Package(
             name: "digits",
             dependencies: [
                 "DigitsApp", "DigitsCore", "DigitsData", "DigitsVision", "DigitsServer",
+                "DigitsModelFile",  // `digits web` writes presets' architectures as model files do
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,4 +1,6 @@
+#if !hasFeature(Embedded)
 import Foundation
+#endif
 
 // MARK: - DigitPreparation
 
@@ -34,12 +36,14 @@ public enum DigitPreparation {
         try analyse(image, source: source).pixels
     }
 
+    #if !hasFeature(Embedded)  // no files in the WebAssembly module (Wasm/)
     /// Reads a PNG or JPEG file and prepares its digit.
     /// - Throws: whatever `ImageIO.read` throws, or `.blank` naming the file.
     public static func prepare(contentsOf url: URL) throws(ImageError) -> [UInt8] {
         let image = try ImageIO.read(url)
         return try prepare(image, source: url.path)
     }
+    #endif
 
     /// The prepared digit together with what was found on the way.
     public static func analyse(_ image: Image, source: String = "image") throws(ImageError) -> PreparedDigit {

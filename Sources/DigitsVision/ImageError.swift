@@ -51,8 +51,13 @@ public struct ImageError: Error, Equatable, Sendable, CustomStringConvertible {
         case .notAnImage: return "not an image (neither PNG nor JPEG)"
         case .truncated: return "truncated image"
         case .corrupt: return "damaged image"
+        #if hasFeature(Embedded)  // the WebAssembly module (Wasm/) reads no files
+        case .tooLarge: return "image too large"
+        case .fileTooLarge: return "file too large"
+        #else
         case .tooLarge: return "image too large (over \(ImageIO.maximumPixels / 1_000_000) megapixels)"
         case .fileTooLarge: return "file too large (over \(ImageIO.maximumFileBytes / 1_048_576) MB)"
+        #endif
         case .unsupported: return "unsupported image"
         case .blank: return "no ink found (a blank page?)"
         case .writeFailed: return "cannot be written"

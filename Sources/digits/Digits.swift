@@ -11,7 +11,8 @@ struct Digits: ParsableCommand {
             Start with `digits train`: it trains the default network on the bundled MNIST \
             and saves it to model.safetensors. Then `digits eval` and `digits predict --index 0`.
             """,
-        subcommands: [Train.self, Eval.self, Predict.self, Show.self, Export.self, PresetsCommand.self, Bench.self, Serve.self, Finetune.self],
+        subcommands: [Train.self, Eval.self, Predict.self, Show.self, Export.self, PresetsCommand.self, Bench.self,
+                      Serve.self, Finetune.self, Web.self],
         defaultSubcommand: nil
     )
 
