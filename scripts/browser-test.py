@@ -174,6 +174,10 @@ def main():
                     labels = idx_labels(os.path.join(data_dir, "examples", "labels-idx1-ubyte"))
                     if labels != [1]:
                         failures.append(f"stored labels are {labels}, expected [1]")
+                    # A picked picture (a photo of a 4) is read the same way.
+                    driver.find_element(By.ID, "file").send_keys(os.path.join(ROOT, "docs", "photo-of-a-4.jpg"))
+                    wait_text(driver, "digit", lambda t: t == "4")
+                    print(f"{name}: the photo of a 4 read as 4")
                     # Escape clears the pad (keyboard).
                     driver.find_element(By.TAG_NAME, "body").send_keys("\ue00c")
                     wait_text(driver, "digit", lambda t: t == "?")
