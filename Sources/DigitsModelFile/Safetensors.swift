@@ -84,15 +84,23 @@ public enum Safetensors {
         let headerEnd = 8 + Int(n)
         guard let object = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<headerEnd)),
               let header = object as? [String: Any] else { throw fail("header is not valid JSON") }
+        if let key = DuplicateKeys.first(in: data[8..<headerEnd]) { throw fail("header has the key \"\(key)\" twice") }
         guard let meta = header["__metadata__"] as? [String: String],
               let archString = meta["architecture"] else {
             throw fail("no Digits architecture in its metadata (not saved by Digits?)")
+        }
+        if let key = DuplicateKeys.first(in: Array(archString.utf8)) {
+            throw fail("architecture in its metadata has the key \"\(key)\" twice")
         }
         let arch: Architecture
         do { arch = try Architecture(json: archString) } catch {
             throw fail("architecture in its metadata cannot be read: \(error.reason)")
         }
         if let problem = sizeProblem(arch) { throw fail(problem) }
+        let t = arch.inputTransform
+        guard t.scale.isFinite, t.offset.isFinite, abs(t.scale) <= Limits.inputScale, abs(t.offset) <= Limits.inputScale else {
+            throw fail("input transform (scale \(t.scale), offset \(t.offset)) is not finite or beyond ±\(Limits.inputScale)")
+        }
         var rng = RandomSource(seed: 0)
         let model: Sequential
         var shapes: [[Int]] = []  // each layer's output for one sample
@@ -117,6 +125,7 @@ public enum Safetensors {
         }
 
         let body = data.count - headerEnd
+        var ranges: [(start: Int, end: Int, name: String)] = []
         func read(_ p: Parameter, stored name: String) throws(ModelFileError) {
             guard let entry = header[name] as? [String: Any] else { throw fail("tensor \(name) is missing") }
             guard entry["dtype"] as? String == "F32" else { throw fail("tensor \(name) is not F32") }
@@ -128,12 +137,16 @@ public enum Safetensors {
                 throw fail("tensor \(name) has bad data offsets")
             }
             guard offsets[1] <= body else { throw fail("truncated: tensor \(name) ends past the end of the file") }
+            ranges.append((offsets[0], offsets[1], name))
             data.withUnsafeBytes { raw in
                 let src = UnsafeRawBufferPointer(rebasing: raw[(headerEnd + offsets[0])..<(headerEnd + offsets[1])])
                 UnsafeMutableRawBufferPointer(start: p.value.data, count: p.value.count * 4).copyMemory(from: src)
             }
             for i in 0..<p.value.count where !p.value.data[i].isFinite {
                 throw fail("tensor \(name) holds a value that is not finite")
+            }
+            if p.name.hasSuffix(".running_var"), (0..<p.value.count).contains(where: { p.value.data[$0] < 0 }) {
+                throw fail("tensor \(name) holds a negative variance")
             }
         }
         for (index, layer) in model.layers.enumerated() {
@@ -142,6 +155,16 @@ public enum Safetensors {
                 let local = p.name.dropFirst("layers.\(index).".count)
                 try read(p, stored: "layers.\(arch.storedIndex[index]).\(local)")
             }
+        }
+
+        // Every tensor in the file is one the architecture reads, each in bytes of its own.
+        let used = Set(ranges.map(\.name))
+        if let unused = header.keys.filter({ $0 != "__metadata__" && !used.contains($0) }).sorted().first {
+            throw fail("tensor \(unused) is not part of the architecture")
+        }
+        let sorted = ranges.sorted { ($0.start, $0.end) < ($1.start, $1.end) }
+        for (a, b) in zip(sorted, sorted.dropFirst()) where b.start < a.end {
+            throw fail("tensors \(a.name) and \(b.name) overlap in the file's data")
         }
 
         var extra = meta
@@ -168,6 +191,8 @@ extension Safetensors {
         public static let valuesPerSample = 1 << 24
         /// Values in a convolution's patch matrix for one sample (256 MiB of F32).
         public static let patchValuesPerSample = 1 << 26
+        /// The input transform's scale and offset, in absolute value (MNIST's is 1/255).
+        public static let inputScale: Float = 1_000_000
     }
 
     /// What is wrong with the architecture's sizes, or nil when they are within `Limits`.
