@@ -90,14 +90,11 @@ public struct Checkpoint {
     /// Reads a checkpoint from its bytes; `path` names the file in errors.
     public static func decode(_ data: Data, path: String) throws(CheckpointError) -> Checkpoint {
         func fail(_ problem: String) -> CheckpointError { CheckpointError(path: path, problem: problem) }
-        guard data.count >= 8 else { throw fail("too short to be a checkpoint (\(data.count) bytes)") }
-        let n = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-        guard n >= 2, n <= UInt64(data.count - 8) else {
-            throw fail("header length \(n) does not fit in a file of \(data.count) bytes (truncated or not safetensors)")
+        let header: [String: Any], headerEnd: Int
+        switch SafetensorsHeader.read(data, kind: "a checkpoint") {
+        case .success(let read): (header, headerEnd) = read
+        case .failure(let problem): throw fail(problem.message)
         }
-        let headerEnd = 8 + Int(n)
-        guard let object = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<headerEnd)),
-              let header = object as? [String: Any] else { throw fail("header is not valid JSON") }
         guard let meta = header["__metadata__"] as? [String: String], meta["format"] == format else {
             throw fail("not a Digits checkpoint (its metadata has no format \"\(format)\")")
         }

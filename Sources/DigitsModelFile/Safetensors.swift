@@ -76,15 +76,11 @@ public enum Safetensors {
     /// Rebuilds a model from a file's bytes; `path` names the file in errors.
     public static func decode(_ data: Data, path: String, custom: CustomLayerMaker? = nil) throws(ModelFileError) -> LoadedModel {
         func fail(_ problem: String) -> ModelFileError { ModelFileError(path: path, problem: problem) }
-        guard data.count >= 8 else { throw fail("too short to be a safetensors file (\(data.count) bytes)") }
-        let n = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-        guard n >= 2, n <= UInt64(data.count - 8) else {
-            throw fail("header length \(n) does not fit in a file of \(data.count) bytes (truncated or not safetensors)")
+        let header: [String: Any], headerEnd: Int
+        switch SafetensorsHeader.read(data, kind: "a safetensors file") {
+        case .success(let read): (header, headerEnd) = read
+        case .failure(let problem): throw fail(problem.message)
         }
-        let headerEnd = 8 + Int(n)
-        guard let object = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<headerEnd)),
-              let header = object as? [String: Any] else { throw fail("header is not valid JSON") }
-        if let key = DuplicateKeys.first(in: data[8..<headerEnd]) { throw fail("header has the key \"\(key)\" twice") }
         guard let meta = header["__metadata__"] as? [String: String],
               let archString = meta["architecture"] else {
             throw fail("no Digits architecture in its metadata (not saved by Digits?)")
