@@ -116,6 +116,7 @@ let package = Package(
             name: "DigitsServer",
             dependencies: [
                 "DigitsApp", "DigitsCore", "DigitsData", "DigitsVision",
+                "DigitsModelFile",  // the model in use as a file, for the page's WebAssembly module
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -50,6 +50,45 @@ const ops = {
     return { layers: models.get(name).layers() };
   },
 
+  /// What the studio's model summary shows: each layer's summary, output shape and trainable
+  /// parameter count, the total, and the first layer's weights as pictures (a convolution's
+  /// kernels on their first input channel, or a dense layer's first 64 units as 28×28), as
+  /// `GET /api/model` answers them.
+  summary({ name = 'model' }) {
+    const m = need(models, name, 'model');
+    const layers = m.layers().map((l) => ({ ...l, parameters: 0 }));
+    const params = m.parameters();
+    let total = 0;
+    for (const p of params) {
+      if (/running/.test(p.name)) continue;   // BatchNorm's running statistics are not trained
+      const i = Number(/^layers\.(\d+)\./.exec(p.name)?.[1]);
+      if (layers[i]) layers[i].parameters += p.values.length;
+      total += p.values.length;
+    }
+    let weights = null;
+    const first = params.find((p) => !/running/.test(p.name));
+    if (first) {
+      const i = Number(/^layers\.(\d+)\./.exec(first.name)?.[1]), w = first.values, s = first.shape;
+      if (s.length === 4) {   // (outC, inC, k, k): the first input channel of each kernel
+        const [outC, inC, k, k2] = s;
+        weights = { layer: layers[i]?.summary ?? first.name, kind: 'conv', width: k, height: k2,
+                    images: Array.from({ length: outC }, (_, o) => Array.from(w.subarray(o * inC * k * k2, o * inC * k * k2 + k * k2))) };
+      } else if (s.length === 2 && s[0] === 784) {   // (784, units)
+        const units = Math.min(s[1], 64);
+        weights = { layer: layers[i]?.summary ?? first.name, kind: 'dense', width: 28, height: 28,
+                    images: Array.from({ length: units }, (_, u) => Array.from({ length: 784 }, (_, j) => w[j * s[1] + u])) };
+      }
+    }
+    return { layers, parameters: total, inputShape: m.architecture.inputShape, metadata: m.metadata, weights };
+  },
+
+  /// Forgets model `name`.
+  freeModel({ name }) {
+    models.get(name)?.free();
+    models.delete(name);
+    return {};
+  },
+
   /// Prepares a picture and reads it: the 28×28 digit, the probabilities, each layer's output
   /// and how long each part took (ms). `prepared` is null (and nothing is read) for a blank picture.
   read({ name = 'model', pixels, width, height, channels = 4, prepare = true, layers = false }) {
@@ -84,20 +123,24 @@ const ops = {
   },
 
   /// Trains `name` on dataset `dataset` by `plan` (see `Trainer`), posting { progress } every
-  /// `every` steps (and an evaluation on `test` at the end of each epoch when given) until done
-  /// or stopped. Between chunks of steps it yields, so that 'stop' is heard.
+  /// `every` steps (chunks end at each epoch's end, where `test`, when given, is evaluated)
+  /// until done or stopped. Between chunks of steps it yields, so that 'stop' (and readings)
+  /// are heard. `seconds` counts training only, not the evaluations.
   async train({ name = 'model', dataset, test, plan, seed = 1, every = 10 }) {
     const model = need(models, name, 'model'), data = datasetFor(dataset, model);
     const trainer = model.trainer(data, plan, seed);
     const stepsPerEpoch = Math.ceil(data.count / Math.min(plan.batchSize, data.count));
     const run = (training = { stop: false });
-    const start = performance.now();
+    let seconds = 0, step = 0;
     let last;
     try {
       while (!trainer.done && !run.stop) {
-        last = trainer.run(every);
-        const progress = { ...last, totalSteps: trainer.totalSteps, epoch: last.step / stepsPerEpoch, seconds: (performance.now() - start) / 1000 };
-        if (test && (last.step % stepsPerEpoch < every || trainer.done)) {
+        const t = performance.now();
+        last = trainer.run(Math.min(every, stepsPerEpoch - (step % stepsPerEpoch)));
+        seconds += (performance.now() - t) / 1000;
+        step = last.step;
+        const progress = { ...last, totalSteps: trainer.totalSteps, stepsPerEpoch, epoch: last.step / stepsPerEpoch, seconds };
+        if (test && (last.step % stepsPerEpoch === 0 || trainer.done)) {
           const e = model.evaluate(datasetFor(test, model), plan.loss);
           progress.testAccuracy = e.accuracy;
           progress.testLoss = e.loss;
@@ -109,7 +152,7 @@ const ops = {
       trainer.free();
       if (training === run) training = null;
     }
-    return { ...last, stopped: run.stop, seconds: (performance.now() - start) / 1000 };
+    return { ...last, stopped: run.stop, seconds };
   },
 
   stop() {

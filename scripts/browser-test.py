@@ -2,9 +2,12 @@
 """Digits Studio in a real browser (headless Chromium driven by selenium).
 
 Starts `digits serve` on a free loopback port with the test fixture model and a fresh data
-directory, then: loads the page, draws a 7 with pointer events, checks the reading and the
-prepared 28x28 on the page, corrects the reading and checks that the example is stored on disk
-as an IDX pair. With --screenshots DIR, saves the page at laptop and phone sizes.
+directory, then: loads the page, draws a 7 with pointer events, checks that the page read it
+itself (WebAssembly, no round trip) and that POST /api/predict reads the same pixels the same
+way (same digit, probabilities within 1e-4), checks the prepared 28x28 on the page, corrects the
+reading and checks that the example is stored on disk as an IDX pair; then blocks the module
+and checks that the page falls back to the server. At 390 px wide nothing may scroll sideways.
+With --screenshots DIR, saves the page at laptop and phone sizes.
 
     python3 scripts/browser-test.py --digits .build/release/digits [--screenshots out/]
 """
@@ -123,6 +126,31 @@ def final_reading(driver):
     return driver.find_element(By.ID, "digit").text
 
 
+def server_reads_the_same(driver):
+    """The drawing's 280x280 pixels, sent to POST /api/predict as a PNG, against the page's own
+    reading: returns None if they agree, else what differs."""
+    result = driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        const ours = window.studio.lastReading;
+        const pad = document.getElementById('pad'), c = document.createElement('canvas');
+        c.width = c.height = 280;
+        const g = c.getContext('2d'); g.imageSmoothingQuality = 'high'; g.drawImage(pad, 0, 0, 280, 280);
+        c.toBlob(async (png) => {
+            const r = await fetch('/api/predict', { method: 'POST', headers: { 'Content-Type': 'image/png' }, body: png });
+            const theirs = await r.json();
+            done({ ours: { digit: ours.digit, probabilities: Array.from(ours.probabilities), prepared: Array.from(ours.prepared) },
+                   theirs: { digit: theirs.digit, probabilities: theirs.probabilities, prepared: theirs.prepared } });
+        }, 'image/png');""")
+    ours, theirs = result["ours"], result["theirs"]
+    diff = max(abs(a - b) for a, b in zip(ours["probabilities"], theirs["probabilities"]))
+    print(f"in the page: {ours['digit']}; the server, same pixels: {theirs['digit']}; largest probability difference {diff:.1e}")
+    if ours["prepared"] != theirs["prepared"]:
+        return "the page prepared the drawing differently from the server"
+    if ours["digit"] != theirs["digit"] or diff > 1.5e-4:   # the server rounds to 1e-4
+        return f"the page read {ours['digit']}, the server {theirs['digit']} (difference {diff})"
+    return None
+
+
 def idx_labels(path):
     with open(path, "rb") as f:
         data = f.read()
@@ -141,7 +169,7 @@ def main():
     server, url = start_server(args.digits, data_dir)
     failures = []
     try:
-        sizes = [("laptop", 1280, 900)] + ([("phone", 390, 844)] if args.screenshots else [])
+        sizes = [("laptop", 1280, 900), ("phone", 390, 844)]
         for name, width, height in sizes:
             driver = browser(width, height)
             try:
@@ -150,9 +178,16 @@ def main():
                 draw_seven(driver)
                 digit = final_reading(driver)
                 certainty = driver.find_element(By.ID, "certainty").text
-                print(f"{name}: read {digit}, {certainty}")
+                source = driver.find_element(By.ID, "digit").get_attribute("data-source")
+                print(f"{name}: read {digit} ({source}), {certainty}; {driver.find_element(By.ID, 'reading-model').text}")
                 if digit != "7":
                     failures.append(f"{name}: the drawn 7 was read as {digit}")
+                if source != "browser":
+                    failures.append(f"{name}: the drawing was read by the {source}, not in the page")
+                else:
+                    problem = server_reads_the_same(driver)
+                    if problem:
+                        failures.append(f"{name}: {problem}")
                 # The prepared 28x28 is drawn on the page: some bright ink, mostly dark background.
                 bright, dark = driver.execute_script("""
                     const d = document.getElementById('prepared').getContext('2d').getImageData(0, 0, 28, 28).data;
@@ -184,12 +219,35 @@ def main():
                     draw_seven(driver)
                     if final_reading(driver) != "7":
                         failures.append("after Esc and a new 7, the reading is not 7")
+                if name == "phone":
+                    for tab in ("inside", "train", "teach", "test"):
+                        driver.find_element(By.ID, f"tab-{tab}").click()
+                        time.sleep(0.3)
+                        wide = driver.execute_script("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+                        if wide > 0:
+                            failures.append(f"phone: the {tab} panel scrolls {wide} px sideways")
+                    driver.find_element(By.ID, "tab-inside").click()
                 if args.screenshots:
                     shoot(driver, args.screenshots, name, width, height)
                     if name == "laptop":
                         tour(driver, args.screenshots)
             finally:
                 driver.quit()
+        # Without the module (blocked, as if it could not load) the page reads through the server.
+        driver = browser(1280, 900)
+        try:
+            driver.execute_cdp_cmd("Network.enable", {})
+            driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*digits.wasm"]})
+            driver.get(url)
+            wait_text(driver, "model-line", lambda t: "parameters" in t)
+            draw_seven(driver)
+            digit = final_reading(driver)
+            source = driver.find_element(By.ID, "digit").get_attribute("data-source")
+            print(f"without the module: read {digit} ({source})")
+            if digit != "7" or source != "server":
+                failures.append(f"without the module the 7 was read as {digit} by the {source}")
+        finally:
+            driver.quit()
     finally:
         server.terminate()
         try:

@@ -1,25 +1,40 @@
+import DigitsModelFile
 import Foundation
 import Hummingbird
 import NIOCore
 
-/// The page and its assets (`Resources/site`), read once into memory and served by name.
+/// The page and its assets (`Resources/site`), read once into memory and served by name, with
+/// the WebAssembly module and its glue (`Wasm/digits.wasm`, `digits.js`, `digits-worker.js`),
+/// with which the page reads each drawing itself.
 public struct Assets: Sendable {
     private let files: [String: (type: String, bytes: ByteBuffer)]
 
-    /// The files of a directory (not its subdirectories).
-    public init(directory: URL) {
+    /// The files of `directory` (not its subdirectories), and those of `extra` named in `only`.
+    public init(directory: URL, adding extra: URL? = nil, only: [String] = []) {
         var files: [String: (String, ByteBuffer)] = [:]
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        for name in names where Names.isValid(name) {
-            guard let data = FileManager.default.contents(atPath: directory.appendingPathComponent(name).path) else { continue }
+        let sources = names.map { (directory, $0) } + (extra.map { dir in only.map { (dir, $0) } } ?? [])
+        for (dir, name) in sources where Names.isValid(name) {
+            guard let data = FileManager.default.contents(atPath: dir.appendingPathComponent(name).path) else { continue }
             files[name] = (Self.type(of: name), ByteBuffer(bytes: data))
         }
         self.files = files
     }
 
-    /// The page shipped in the library's resources.
+    /// The module's files the page loads from `/assets/`.
+    public static let moduleFiles = ["digits.wasm", "digits.js", "digits-worker.js"]
+
+    /// The repository's `Wasm` folder, found from this source file's place (as `digits web` finds
+    /// it): a fresh clone has the module there. Without it the page reads through `/api/predict`.
+    public static var wasmDirectory: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Wasm")
+    }
+
+    /// The page shipped in the library's resources, and the module.
     public static let bundled = Assets(directory: Bundle.module.url(forResource: "site", withExtension: nil)
-                                       ?? URL(fileURLWithPath: "Sources/DigitsServer/Resources/site"))
+                                       ?? URL(fileURLWithPath: "Sources/DigitsServer/Resources/site"),
+                                       adding: wasmDirectory, only: moduleFiles)
 
     /// The names of the files served.
     public var names: [String] { files.keys.sorted() }
@@ -32,6 +47,7 @@ public struct Assets: Sendable {
         case "svg": "image/svg+xml"
         case "png": "image/png"
         case "ico": "image/x-icon"
+        case "wasm": "application/wasm"
         default: "application/octet-stream"
         }
     }
@@ -44,7 +60,27 @@ public struct Assets: Sendable {
         headers[.cacheControl] = "no-cache"
         headers[.init("X-Content-Type-Options")!] = "nosniff"
         headers[.init("Content-Security-Policy")!] =
-            "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; connect-src 'self'"
+            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; connect-src 'self'"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: file.bytes))
+    }
+}
+
+// MARK: - The model, for the page's module
+
+extension Studio {
+    /// `GET /api/model/file`: the model in use as a safetensors file, which the page loads into
+    /// its WebAssembly module to read each stroke without a round trip. Its name is in the
+    /// `X-Digits-Model` header.
+    static func modelFile(state: StudioState) -> Response {
+        let (name, data) = state.withModel { name, trained in
+            var metadata = trained.metadata
+            metadata["loss"] = trained.loss.rawValue
+            return (name, Safetensors.encode(trained.model, inputTransform: trained.inputTransform, metadata: metadata))
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "application/octet-stream"
+        headers[.cacheControl] = "no-store"
+        headers[.init("X-Digits-Model")!] = name
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

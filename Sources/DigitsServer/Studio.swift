@@ -28,6 +28,7 @@ public enum Studio {
         // MARK: Reading
         router.post("/api/predict") { request, _ in await Studio.handle { try await api.predict(request) } }
         router.get("/api/model") { _, _ in await Studio.handle { try api.modelSummary() } }
+        router.get("/api/model/file") { _, _ in Studio.modelFile(state: state) }
         router.get("/api/models") { _, _ in await Studio.handle { api.models() } }
         router.post("/api/models/select") { request, _ in await Studio.handle { try await api.select(request) } }
 

@@ -7,9 +7,9 @@ import Foundation
 struct Finetune: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Fine-tune a model on your own labelled digits (mixed with MNIST so it does not forget).",
-        discussion: "DIR is an examples directory as `digits serve` keeps it (DATA-DIR/examples): an IDX pair images-idx3-ubyte and labels-idx1-ubyte of 28×28 digits, with its journal.")
+        discussion: "PATH is an examples directory as `digits serve` keeps it (DATA-DIR/examples: an IDX pair images-idx3-ubyte and labels-idx1-ubyte of 28×28 digits, with its journal), or a CSV file of examples (a label, then 784 pixels, a line each), as the static studio of `digits web` exports them.")
 
-    @Option(help: ArgumentHelp("The directory of your examples.", valueName: "dir"))
+    @Option(help: ArgumentHelp("Your examples: a directory of `digits serve`, or a CSV file.", valueName: "path"))
     var extra: String
 
     @Option(help: ArgumentHelp("The model to start from.", valueName: "path"))
@@ -26,14 +26,12 @@ struct Finetune: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            guard FileManager.default.fileExists(atPath: extra) else { throw AppError("examples directory \(extra) does not exist") }
-            let store: ExampleStore
-            do { store = try ExampleStore(directory: URL(fileURLWithPath: extra)) } catch { throw AppError(error.description) }
+        do throws(AppError) {
+            let examples = try ExtraExamples.load(extra)
             let trained = try TrainedModel.load(from: model)
             let mnist = try DataSource.bundled.load(sampleShape: trained.model.inputShape)
-            Console.out("Fine-tuning \(model) on \(store.count) examples from \(extra) mixed with MNIST, \(steps) steps")
-            let result = try FineTuning.run(trained, examples: store.all, mnist: mnist.train, settings: .init(steps: steps))
+            Console.out("Fine-tuning \(model) on \(examples.labels.count) examples from \(extra) mixed with MNIST, \(steps) steps")
+            let result = try FineTuning.run(trained, examples: examples, mnist: mnist.train, settings: .init(steps: steps))
             let accuracy = result.model.evaluate(on: mnist.test).accuracy
             var tuned = result.model
             tuned.metadata["test_accuracy"] = String(accuracy)
@@ -41,7 +39,7 @@ struct Finetune: ParsableCommand {
             try tuned.save(to: target)
             Console.out("Your examples read correctly: \(result.beforeCorrect)/\(result.labels.count) before, \(result.afterCorrect)/\(result.labels.count) after (\(String(format: "%.1f", result.seconds)) s)")
             Console.out("MNIST test accuracy \(Format.percent(accuracy)). Model saved to \(target)")
-        } catch let error as AppError {
+        } catch {
             Console.err("error: \(error.description)\n")
             throw ExitCode.failure
         }

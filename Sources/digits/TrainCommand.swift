@@ -87,6 +87,9 @@ struct Train: ParsableCommand {
     @OptionGroup(title: "Data")
     var data: DataOptions
 
+    @Option(help: ArgumentHelp("Your own labelled digits, added to the training set: a CSV file (label, then 784 pixels; what the static studio exports) or an examples directory of `digits serve`.", valueName: "path"))
+    var extra: String?
+
     @Option(help: ArgumentHelp("Where to save the trained model.", valueName: "path"))
     var save: String = TrainedModel.defaultPath
 
@@ -243,6 +246,11 @@ struct Train: ParsableCommand {
             let cut = sets.train.count - validation
             heldOut = sets.train.subset(cut..<sets.train.count)
             sets.train = sets.train.subset(0..<cut)
+        }
+        if let extra {
+            do throws(AppError) { sets.train = try ExtraExamples.adding(ExtraExamples.load(extra), to: sets.train, path: extra) } catch {
+                throw CommandFailure(error.description)
+            }
         }
         let recipe: Recipe
         do { recipe = try self.recipe(trainCount: sets.train.count) } catch { throw CommandFailure(error.description) }

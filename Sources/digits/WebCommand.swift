@@ -6,14 +6,16 @@ import DigitsModelFile
 import Foundation
 
 /// `digits web --out DIR`: writes a static studio that runs Digits' own core in the browser
-/// (Wasm/digits.wasm): draw and read, see the layers, train the MLP or a small CNN, with no
-/// server behind it. Serve DIR with any static server (`python3 -m http.server`).
+/// (Wasm/digits.wasm): the page of `digits serve` (Sources/DigitsServer/Resources/site), marked
+/// static, so that it answers itself (local.js) what the server would: draw and read, see the
+/// layers, train the MLP or a small CNN, teach it your examples (kept in the browser), the test
+/// set, with no server behind it. Serve DIR with any static server (`python3 -m http.server`).
 struct Web: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a static web studio that reads and trains in the browser (WebAssembly), no server needed.",
         discussion: """
-            DIR gets the page, the module (digits.wasm) and its JavaScript, the model (--model, else \
-            model.safetensors here, else the `fast` preset trained once), the presets the page can \
+            DIR gets the studio's page (index.html, assets/), the module (assets/digits.wasm) and its JavaScript, \
+            the model (--model, else model.safetensors here, else the `fast` preset trained once), the presets the page can \
             train, MNIST, and reference.json: this machine's readings of the first test digits, which \
             the page (and Tests/wasm) compare with the module's. Serve it with `cd DIR && python3 -m http.server`.
             """)
@@ -24,8 +26,16 @@ struct Web: ParsableCommand {
     @Option(help: ArgumentHelp("The model to put in the site (default: model.safetensors here, else the `fast` preset trained now).", valueName: "path"))
     var model: String?
 
-    @Option(help: ArgumentHelp("The folder holding digits.wasm, digits.js, digits-worker.js and site/ (default: the repository's Wasm/).", valueName: "dir"))
+    @Option(help: ArgumentHelp("The folder holding digits.wasm, digits.js and digits-worker.js (default: the repository's Wasm/).", valueName: "dir"))
     var assets: String?
+
+    /// The studio's page, as `digits serve` serves it (from the source tree, as a fresh clone has it).
+    static var pageDirectory: URL {
+        repositoryWasmDirectory.deletingLastPathComponent().appendingPathComponent("Sources/DigitsServer/Resources/site")
+    }
+
+    /// The page's files: the HTML, then what goes in assets/.
+    static let pageFiles = ["studio.css", "studio.js", "local.js", "favicon.svg"]
 
     @Option(name: .customLong("reference-count"), help: ArgumentHelp("How many test digits reference.json reads natively.", valueName: "n"))
     var referenceCount: Int = 1000
@@ -48,22 +58,36 @@ struct Web: ParsableCommand {
 
     private func write() throws(AppError) {
         let assetsDir = URL(fileURLWithPath: assets ?? Web.repositoryWasmDirectory.path)
-        let files = ["digits.wasm", "digits.js", "digits-worker.js", "site/index.html", "site/page.js"]
-        for f in files where !FileManager.default.fileExists(atPath: assetsDir.appendingPathComponent(f).path) {
+        let moduleFiles = ["digits.wasm", "digits.js", "digits-worker.js"]
+        for f in moduleFiles where !FileManager.default.fileExists(atPath: assetsDir.appendingPathComponent(f).path) {
             throw AppError("\(assetsDir.path) has no \(f): give --assets DIR (the repository's Wasm folder; build the module with scripts/build-wasm.sh)")
         }
+        let page = Web.pageDirectory
+        for f in ["index.html"] + Web.pageFiles where !FileManager.default.fileExists(atPath: page.appendingPathComponent(f).path) {
+            throw AppError("\(page.path) has no \(f): run digits web from a build of the repository's sources")
+        }
         let outDir = URL(fileURLWithPath: out)
-        let mnistDir = outDir.appendingPathComponent("mnist")
-        do { try FileManager.default.createDirectory(at: mnistDir, withIntermediateDirectories: true) } catch {
-            throw AppError("cannot create \(mnistDir.path): \(error.localizedDescription)")
+        let mnistDir = outDir.appendingPathComponent("mnist"), assetsOut = outDir.appendingPathComponent("assets")
+        for dir in [mnistDir, assetsOut] {
+            do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
+                throw AppError("cannot create \(dir.path): \(error.localizedDescription)")
+            }
         }
 
-        // The module, its glue and the page.
-        for f in ["digits.wasm", "digits.js", "digits-worker.js"] {
-            try copy(assetsDir.appendingPathComponent(f), to: outDir.appendingPathComponent(f))
+        // The studio's page, marked static (it then answers itself what the server would), and
+        // the module with its glue beside the page's scripts.
+        let html: String
+        do { html = try String(contentsOf: page.appendingPathComponent("index.html"), encoding: .utf8) } catch {
+            throw AppError("cannot read \(page.path)/index.html")
         }
-        for f in ["index.html", "page.js"] {
-            try copy(assetsDir.appendingPathComponent("site").appendingPathComponent(f), to: outDir.appendingPathComponent(f))
+        guard html.contains("<html lang=\"en\">") else { throw AppError("\(page.path)/index.html has no <html lang=\"en\"> to mark static") }
+        try write(Data(html.replacingOccurrences(of: "<html lang=\"en\">", with: "<html lang=\"en\" data-mode=\"static\">").utf8),
+                  to: outDir.appendingPathComponent("index.html"))
+        for f in Web.pageFiles {
+            try copy(page.appendingPathComponent(f), to: assetsOut.appendingPathComponent(f))
+        }
+        for f in moduleFiles {
+            try copy(assetsDir.appendingPathComponent(f), to: assetsOut.appendingPathComponent(f))
         }
 
         // MNIST, as bundled (the page decompresses it with the browser's DecompressionStream).

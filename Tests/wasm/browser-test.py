@@ -1,104 +1,269 @@
 #!/usr/bin/env python3
 """The static studio of `digits web` in a real browser (headless Chromium through Selenium).
 
-    python3 Tests/wasm/browser-test.py SITE_DIR [--train-epochs N]
+    python3 Tests/wasm/browser-test.py SITE_DIR [--digits BIN] [--cnn-digits N] [--screenshots DIR]
 
-Serves SITE_DIR (made by `digits web --out SITE_DIR`) on a free local port, opens the page, draws
-a 7 with the mouse and checks the reading, compares the module's readings of the reference test
-digits with the native ones, trains the `mlp` preset for N epochs (default 1) in the browser, and
-prints the timings the page reports. Exits 1 on any failure.
+Serves SITE_DIR (made by `digits web --out SITE_DIR`) on a free local port, with no Digits server
+behind it, and in the page:
+  1. draws a 7 with a pen and checks it is read as 7, in the browser (WebAssembly);
+  2. says it was a 7 (an example kept in the browser's storage), reloads the page and finds it
+     still there, exports the examples as CSV, and has `digits train --extra FILE` and
+     `digits finetune --extra FILE` read the file;
+  3. compares the module's readings of the reference test digits with the native ones;
+  4. trains the `mlp` preset one epoch on all 60,000 digits and checks its test accuracy is within
+     0.3 points of `digits train --preset mlp --epochs 1` (same seed), then the `fast` CNN one
+     epoch on the first N digits (default 10,000); prints both timings;
+  5. teaches the model the example (fine-tuning in the browser) and opens the test set;
+  6. at 390 px wide (a phone), checks that nothing scrolls sideways.
+With --screenshots DIR, saves the page at 1280×800 and 390×844. Exits 1 on any failure.
 """
 import argparse
 import functools
 import http.server
+import json
+import os
 import re
 import shutil
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 
 from selenium import webdriver
-from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.actions import interaction
+from selenium.webdriver.common.actions.action_builder import ActionBuilder
+from selenium.webdriver.common.actions.pointer_input import PointerInput
 from selenium.webdriver.common.by import By
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def serve(directory):
     class Quiet(http.server.SimpleHTTPRequestHandler):
+        extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".wasm": "application/wasm", ".js": "text/javascript"}
+
         def log_message(self, *args):
             pass
 
-    handler = functools.partial(Quiet, directory=directory)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=directory))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
 
-def wait_for(driver, element_id, pattern, timeout):
+def browser(width, height, downloads):
+    options = webdriver.ChromeOptions()
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                 f"--window-size={width},{height}", "--hide-scrollbars"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # The system's chromedriver (Debian's chromium-driver): nothing is downloaded.
+    service = webdriver.ChromeService(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
+    driver = webdriver.Chrome(options=options, service=service)
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": downloads})
+    return driver
+
+
+def wait_text(driver, element_id, pattern, timeout):
     """The text of `element_id` once it matches `pattern` (a regex)."""
     deadline = time.time() + timeout
     text = ""
     while time.time() < deadline:
-        text = driver.find_element(By.ID, element_id).text
+        text = driver.find_element(By.ID, element_id).get_attribute("textContent")
         if re.search(pattern, text):
             return text
-        if "error" in (driver.find_element(By.ID, "status").get_attribute("class") or ""):
-            raise SystemExit(f"page error: {driver.find_element(By.ID, 'status').text}")
         time.sleep(0.1)
-    raise SystemExit(f"timed out waiting for #{element_id} to match {pattern!r}; it says {text!r}")
+    logs = "\n".join(str(e) for e in driver.get_log("browser"))
+    raise SystemExit(f"timed out waiting for #{element_id} to match {pattern!r}; it says {text!r}\n{logs}")
+
+
+def draw_seven(driver):
+    """A 7 drawn with a pen (pointer events): the top bar, then the slanted stem, one stroke."""
+    pad = driver.find_element(By.ID, "pad")
+    size = pad.size["width"]
+    path = [(-0.25, -0.3), (0.0, -0.3), (0.25, -0.3), (0.18, -0.1), (0.1, 0.1), (0.03, 0.3)]
+    actions = ActionBuilder(driver, mouse=PointerInput(interaction.POINTER_PEN, "pen"), duration=15)
+    p = actions.pointer_action
+    p.move_to(pad, int(path[0][0] * size), int(path[0][1] * size)).pointer_down()
+    for (ax, ay), (bx, by) in zip(path, path[1:]):
+        for t in (0.25, 0.5, 0.75, 1.0):
+            p.move_to(pad, int((ax + (bx - ax) * t) * size), int((ay + (by - ay) * t) * size), pressure=0.5)
+    p.pointer_up()
+    actions.perform()
+
+
+def final_reading(driver):
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        digit = driver.find_element(By.ID, "digit")
+        if digit.get_attribute("data-final") == "yes":
+            return digit.text, digit.get_attribute("data-source")
+        time.sleep(0.1)
+    raise SystemExit(f"no reading after the pen was lifted: {driver.find_element(By.ID, 'certainty').text} "
+                     f"{driver.find_element(By.ID, 'warning').text}")
+
+
+def ready(driver):
+    wait_text(driver, "model-line", r"parameters|needs", 90)
+    line = driver.find_element(By.ID, "model-line").text
+    if "parameters" not in line:
+        raise SystemExit(f"the page did not start: {line}")
+    return line
+
+
+def sideways(driver):
+    """How many pixels the page scrolls sideways (0 when it fits)."""
+    return driver.execute_script("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+
+
+def train(driver, preset, epochs, count, timeout):
+    driver.find_element(By.ID, "tab-train").click()
+    driver.execute_script(f"document.getElementById('preset').value = '{preset}'; document.getElementById('train-count').value = '{count}'")
+    driver.find_element(By.ID, "epochs").clear()
+    driver.find_element(By.ID, "epochs").send_keys(str(epochs))
+    driver.find_element(By.ID, "train-start").click()
+    status = wait_text(driver, "train-status", r"^Done|rror|topped", timeout)
+    run = driver.execute_script("return window.studio.local.lastRun")
+    if not status.startswith("Done") or not run or run["preset"] != preset:
+        raise SystemExit(f"training {preset} in the browser failed: {status}")
+    return run
+
+
+def shoot(driver, directory, name, width, height):
+    os.makedirs(directory, exist_ok=True)
+    driver.set_window_size(width, height)
+    time.sleep(0.3)
+    driver.execute_script("window.scrollTo(0, 0)")
+    path = os.path.join(directory, f"static-{name}.png")
+    driver.save_screenshot(path)
+    print("screenshot:", path)
+    total = driver.execute_script("return document.documentElement.scrollHeight")
+    for i, y in enumerate(range(height, min(total, 4 * height), height - 60)):
+        driver.execute_script(f"window.scrollTo(0, {y})")
+        time.sleep(0.2)
+        driver.save_screenshot(os.path.join(directory, f"static-{name}-{i + 2}.png"))
+    driver.execute_script("window.scrollTo(0, 0)")
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("site")
-    parser.add_argument("--train-epochs", type=int, default=1)
+    parser.add_argument("--digits", default=os.path.join(ROOT, ".build/release/digits"), help="the native digits, for --extra and the accuracy to match")
+    parser.add_argument("--cnn-digits", type=int, default=10000, help="training digits for the CNN's epoch (60000, 10000 or 2000)")
+    parser.add_argument("--screenshots", help="directory for laptop and phone screenshots")
     args = parser.parse_args()
+    args.digits, args.site = os.path.abspath(args.digits), os.path.abspath(args.site)
 
     server = serve(args.site)
-    options = webdriver.ChromeOptions()
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
-        options.add_argument(flag)
-    # The system's chromedriver (Debian's chromium-driver): nothing is downloaded.
-    service = webdriver.ChromeService(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
-    driver = webdriver.Chrome(options=options, service=service)
+    work = tempfile.mkdtemp(prefix="digits-static-test-")
+    url = f"http://127.0.0.1:{server.server_port}/"
+    failures = []
+    driver = browser(1280, 800, work)
     try:
-        driver.get(f"http://127.0.0.1:{server.server_port}/index.html")
-        print(wait_for(driver, "status", r"^Ready", 60))
+        driver.get(url)
+        print(ready(driver))
 
-        # Draw a 7 with the mouse, as a person would.
-        pad = driver.find_element(By.ID, "pad")
-        chain = ActionChains(driver, duration=10)
-        chain.move_to_element_with_offset(pad, -80, -90).click_and_hold()
-        for x, y in [(-20, -92), (40, -94), (80, -95), (50, -40), (20, 10), (0, 60), (-15, 100)]:
-            chain.move_to_element_with_offset(pad, x, y)
-        chain.release().perform()
-        time.sleep(0.5)
-        guess = wait_for(driver, "guess", r"^\d$", 10)
-        print(f"drawn 7 read as {guess}; {driver.find_element(By.ID, 'certainty').text}; "
-              f"{driver.find_element(By.ID, 'timing').text}")
-        if guess != "7":
-            raise SystemExit(f"the drawn 7 was read as {guess}")
+        # 1. A drawn 7, read in the page.
+        draw_seven(driver)
+        digit, source = final_reading(driver)
+        print(f"drawn 7 read as {digit} ({source}): {driver.find_element(By.ID, 'certainty').text}; "
+              f"{driver.find_element(By.ID, 'reading-model').text}")
+        if digit != "7" or source != "browser":
+            failures.append(f"the drawn 7 was read as {digit} by the {source}")
+        layers = len(driver.find_elements(By.CSS_SELECTOR, "#layers .layer"))
+        if layers < 3:
+            failures.append(f"only {layers} layer views")
 
-        # The reference test digits, against the native readings.
+        # 2. An example kept in the browser, across a reload, then exported and read natively.
+        driver.find_element(By.CSS_SELECTOR, "#correct-buttons button[data-digit='7']").click()
+        print(wait_text(driver, "correct-note", r"Kept as example", 10))
+        driver.refresh()
+        ready(driver)
+        driver.find_element(By.ID, "tab-teach").click()
+        count = wait_text(driver, "example-count", r"\(\d+\)", 10)
+        if count != "(1)":
+            failures.append(f"after a reload the page holds {count} examples, expected (1)")
+        driver.find_element(By.ID, "export-examples").click()
+        exported = os.path.join(work, "digits-examples.csv")
+        deadline = time.time() + 10
+        while not os.path.exists(exported) and time.time() < deadline:
+            time.sleep(0.1)
+        if not os.path.exists(exported):
+            failures.append("Export as CSV wrote no digits-examples.csv")
+        else:
+            rows = open(exported).read().splitlines()
+            print(f"exported {len(rows)} example(s), {len(rows[0].split(','))} fields a row")
+            if len(rows) != 1 or not rows[0].startswith("7,") or len(rows[0].split(",")) != 785:
+                failures.append(f"the exported CSV is wrong: {len(rows)} rows")
+            model = os.path.join(args.site, "model.safetensors")
+            for command in (["train", "--extra", exported, "--steps", "2", "--save", os.path.join(work, "m.safetensors"), "--no-progress"],
+                            ["finetune", "--extra", exported, "--model", model, "--save", os.path.join(work, "tuned.safetensors"), "--steps", "2"]):
+                r = subprocess.run([args.digits] + command, capture_output=True, text=True, cwd=work)
+                print(f"digits {command[0]} --extra: exit {r.returncode}; {(r.stdout.splitlines() or [''])[0]}")
+                if r.returncode != 0 or "60,001 training" not in r.stdout and command[0] == "train":
+                    failures.append(f"digits {command[0]} --extra refused the export: {r.stderr.strip()}")
+
+        # 3. The reference test digits against the native readings.
+        driver.find_element(By.ID, "tab-test").click()
         driver.find_element(By.ID, "check").click()
-        check = wait_for(driver, "checkResult", r"read the same", 120)
+        check = wait_text(driver, "check-result", r"read the same|rror|HTTP", 300)
         print(check)
-        same, total = map(int, re.search(r"(\d+) of (\d+) read the same", check).groups())
-        diff = float(re.search(r"difference ([0-9.e+-]+)", check).group(1))
-        if same != total or diff >= 1e-4:
-            raise SystemExit("the module's readings differ from the native ones")
+        m = re.search(r"(\d+) of (\d+) read the same \((\d+) agree", check)
+        diff = re.search(r"difference ([0-9.e+-]+)", check)
+        if not m or int(m.group(3)) != int(m.group(2)) or not diff or float(diff.group(1)) >= 1e-4:
+            failures.append(f"the module's readings differ from the native ones: {check}")
 
-        # Train the mlp preset in the browser.
-        driver.find_element(By.ID, "epochs").clear()
-        driver.find_element(By.ID, "epochs").send_keys(str(args.train_epochs))
-        driver.find_element(By.ID, "train").click()
-        status = wait_for(driver, "trainStatus", r"\(done\)|\(stopped\)|rror", 600)
-        print(status)
-        accuracy = re.search(r"test accuracy ([0-9.]+)%", status)
-        if not accuracy or float(accuracy.group(1)) < 90:
-            raise SystemExit("in-browser training did not reach 90%")
+        # 4. Training in the browser: the mlp preset, one epoch, against the native run; the CNN.
+        mlp = train(driver, "mlp", 1, 60000, 900)
+        native = subprocess.run([args.digits, "train", "--preset", "mlp", "--epochs", "1", "--json", "--no-progress",
+                                 "--save", os.path.join(work, "mlp.safetensors")], capture_output=True, text=True, cwd=work)
+        reports = [json.loads(l) for l in native.stdout.splitlines() if l.startswith("{")]
+        native_accuracy = next((r["test_accuracy"] for r in reports if "test_accuracy" in r), None)
+        print(f"mlp, one epoch of 60,000 in Chromium: {mlp['seconds']:.2f} s, test accuracy {mlp['testAccuracy'] * 100:.2f}%; "
+              f"natively {native_accuracy * 100 if native_accuracy else float('nan'):.2f}%")
+        if native_accuracy is None or abs(mlp["testAccuracy"] - native_accuracy) > 0.003:
+            failures.append(f"mlp accuracy {mlp['testAccuracy']} here, {native_accuracy} natively: more than 0.3 points apart")
+        cnn = train(driver, "fast", 1, args.cnn_digits, 1800)
+        print(f"fast CNN, one epoch of {cnn['trainDigits']:,} in Chromium: {cnn['seconds']:.2f} s, test accuracy {cnn['testAccuracy'] * 100:.2f}%")
+        if cnn["testAccuracy"] < 0.9:
+            failures.append(f"the CNN trained in the browser reaches only {cnn['testAccuracy']}")
+
+        # 5. Teach (fine-tuning here) and the test set.
+        driver.find_element(By.ID, "tab-teach").click()
+        driver.find_element(By.ID, "teach").click()
+        print(wait_text(driver, "teach-status", r"^Done|rror|no examples", 300))
+        driver.find_element(By.ID, "tab-test").click()
+        print(wait_text(driver, "confusion-note", r"of 10,000", 300))
+        if sideways(driver) > 0:
+            failures.append(f"at 1280 px the page scrolls {sideways(driver)} px sideways")
+        if args.screenshots:
+            shoot(driver, args.screenshots, "laptop", 1280, 800)
+
+        # 6. A phone.
+        driver.set_window_size(390, 844)
+        driver.refresh()
+        ready(driver)
+        draw_seven(driver)
+        digit, source = final_reading(driver)
+        for tab in ("inside", "train", "teach", "test"):
+            driver.find_element(By.ID, f"tab-{tab}").click()
+            time.sleep(0.2)
+            if sideways(driver) > 0:
+                failures.append(f"at 390 px the {tab} panel scrolls {sideways(driver)} px sideways")
+        driver.find_element(By.ID, "tab-inside").click()
+        if args.screenshots:
+            shoot(driver, args.screenshots, "phone", 390, 844)
+        severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE" and "favicon" not in e["message"]]
+        if severe:
+            failures.append(f"errors in the console: {severe}")
     finally:
         driver.quit()
         server.shutdown()
+        shutil.rmtree(work, ignore_errors=True)
+    if failures:
+        print("FAILED:\n  " + "\n  ".join(failures))
+        sys.exit(1)
+    print("static studio browser test passed")
 
 
 if __name__ == "__main__":

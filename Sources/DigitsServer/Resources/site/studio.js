@@ -1,8 +1,17 @@
-// Digits Studio: the page. Plain JavaScript, no framework. The server does the reading:
-// the drawing goes to POST /api/predict as a PNG, prepared there exactly as `digits predict` does.
-"use strict";
+// Digits Studio: the page. Plain JavaScript, no framework, one page for two homes:
+//
+// - served by `digits serve`: the page loads Digits' own Swift core compiled to WebAssembly
+//   (digits.wasm, in a Web Worker) and the model in use (GET /api/model/file), and reads every
+//   stroke itself, prepared exactly as `digits predict` prepares a picture; the server trains,
+//   fine-tunes and keeps examples and models. If the module cannot load (or cannot run the
+//   model), each reading goes to POST /api/predict instead.
+// - written by `digits web` (<html data-mode="static">): no server at all. local.js answers
+//   what the server would, with the same module: training, fine-tuning, the test set, and the
+//   examples kept in the browser's storage (IndexedDB), exportable as a CSV file that
+//   `digits train --extra` and `digits finetune --extra` read.
 
 const $ = (id) => document.getElementById(id);
+const isStatic = document.documentElement.dataset.mode === "static";
 const api = async (path, options = {}) => {
   const response = await fetch(path, options);
   const body = await response.json().catch(() => ({ error: `HTTP ${response.status}` }));
@@ -11,6 +20,61 @@ const api = async (path, options = {}) => {
 };
 const postJSON = (path, value) => api(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(value) });
 const pct = (x) => `${(x * 100).toFixed(1)} %`;
+
+/// What the page asks of its home: the server's JSON API, or local.js in a static site.
+const serverBackend = {
+  model: () => api("/api/model"),
+  models: () => api("/api/models"),
+  select: (name) => postJSON("/api/models/select", { name }),
+  presets: () => api("/api/presets"),
+  train: (body) => postJSON("/api/train", body),
+  stop: () => api("/api/train/stop", { method: "POST" }),
+  trainingStatus: () => api("/api/train"),
+  listen(handler) { new EventSource("/api/train/events").onmessage = (m) => handler(JSON.parse(m.data)); },
+  examples: () => api("/api/examples"),
+  addExample: (label, prepared) => postJSON("/api/examples", { label, prepared: Array.from(prepared) }),
+  finetune: () => postJSON("/api/finetune", {}),
+  random: (count) => api(`/api/testset/random?count=${count}`),
+  wrong: () => api("/api/testset/digits?wrong=1&limit=120"),
+  cell: (label, predicted) => api(`/api/testset/digits?label=${label}&predicted=${predicted}&limit=120`),
+  confusion: () => api("/api/testset/confusion"),
+};
+let backend = serverBackend;
+
+// MARK: - The module (digits.wasm in a Web Worker)
+
+/// The worker, once the module and a model are loaded in it; null while loading or if it cannot.
+let worker = null;
+const reader = { ready: false, name: null, problem: "" };
+
+/// Loads the module into a worker. Returns it, or null (the page then reads through the server).
+async function startModule() {
+  try {
+    const { DigitsWorker } = await import("./digits.js");
+    const w = new DigitsWorker(new URL("digits-worker.js", import.meta.url));
+    await w.call("load", { wasm: new URL("digits.wasm", import.meta.url).href });
+    return w;
+  } catch (error) {
+    reader.problem = `the WebAssembly module did not load (${error.message})`;
+    return null;
+  }
+}
+
+/// The server's model in use, loaded into the module (after every change of model).
+async function loadServedModel() {
+  if (!worker || isStatic) return;
+  reader.ready = false;
+  try {
+    const response = await fetch("/api/model/file", { cache: "no-store" });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    const name = response.headers.get("X-Digits-Model") || "model";
+    const bytes = await response.arrayBuffer();
+    await worker.call("loadModel", { name: "served", bytes }, [bytes]);
+    reader.name = name; reader.ready = true; reader.problem = "";
+  } catch (error) {
+    reader.problem = `the module cannot read with this model (${error.message})`;
+  }
+}
 
 // MARK: - Pictures
 
@@ -160,11 +224,9 @@ async function read() {
   if (inFlight) { again = true; return; }
   inFlight = true;
   try {
-    const body = droppedFile || await padPNG();
-    const type = droppedFile ? (droppedFile.type || "application/octet-stream") : "image/png";
     // Layer outputs (a few hundred kB for a CNN) only when the pen is up, not while drawing.
-    const path = current ? "/api/predict" : "/api/predict?layers=1";
-    const reading = await api(path, { method: "POST", headers: { "Content-Type": type }, body });
+    const layers = !current;
+    const reading = reader.ready && !(droppedFile && !isStatic) ? await readHere(layers) : await readOnServer(layers);
     if (strokes.length || droppedFile) showReading(reading);
   } catch (error) {
     showProblem(error.message);
@@ -174,15 +236,56 @@ async function read() {
   }
 }
 
-/** The drawing as a 280×280 PNG: enough for a 20×20 digit, and a quarter of the pad's pixels
-    for the server's preparation to go through. */
+/// The reading made by the server (POST /api/predict), the drawing sent as a PNG.
+async function readOnServer(layers) {
+  if (isStatic) throw new Error(reader.problem || "the module is still loading");
+  const body = droppedFile || await padPNG();
+  const type = droppedFile ? (droppedFile.type || "application/octet-stream") : "image/png";
+  const reading = await api(layers ? "/api/predict?layers=1" : "/api/predict", { method: "POST", headers: { "Content-Type": type }, body });
+  return { ...reading, source: "server" };
+}
+
+/// The reading made here by the module: the same pixels the server would get (the 280×280
+/// drawing, or the picture), the same preparation and the same network, in Swift.
+async function readHere(layers) {
+  const { data, width, height } = droppedFile ? await pictureRGBA(droppedFile) : padRGBA();
+  const r = await worker.call("read", { name: reader.name, pixels: data, width, height, channels: 4, layers });
+  if (!r.prepared) throw new Error("no ink found: draw a digit, or pick a picture of one");
+  const certainty = r.probabilities[r.digit];
+  const uncertain = certainty < 0.6;   // Prediction.lowConfidence
+  return {
+    digit: r.digit, probabilities: Array.from(r.probabilities), certainty, uncertain,
+    warning: uncertain ? "low certainty: this may not be a digit the network knows, or it may be drawn unusually" : null,
+    prepared: r.prepared, model: isStatic ? backend.current : reader.name, source: "browser", ms: r.prepareMs + r.readMs,
+    layers: r.layers?.map((l, index) => ({ index, name: l.summary, shape: l.shape, values: l.values })),
+  };
+}
+
+/** The drawing at 280×280: enough for a 20×20 digit, and a quarter of the pad's pixels to
+    prepare. The server gets these pixels as a PNG; the module gets them as they are. */
 const sendCanvas = document.createElement("canvas");
 sendCanvas.width = sendCanvas.height = 280;
-function padPNG() {
-  const ctx = sendCanvas.getContext("2d");
+function drawSendCanvas() {
+  const ctx = sendCanvas.getContext("2d", { willReadFrequently: true });
   ctx.imageSmoothingQuality = "high";
   ctx.drawImage(pad, 0, 0, 280, 280);
+  return ctx;
+}
+function padPNG() {
+  drawSendCanvas();
   return new Promise((resolve) => sendCanvas.toBlob(resolve, "image/png"));
+}
+function padRGBA() { return drawSendCanvas().getImageData(0, 0, 280, 280); }
+
+/** A picked picture's pixels, decoded by the browser (at most 2048 pixels a side). */
+async function pictureRGBA(file) {
+  const bitmap = await createImageBitmap(file).catch(() => { throw new Error(`${file.name} is not a picture this browser can open`); });
+  const s = Math.min(1, 2048 / Math.max(bitmap.width, bitmap.height));
+  const c = document.createElement("canvas");
+  c.width = Math.max(1, Math.round(bitmap.width * s)); c.height = Math.max(1, Math.round(bitmap.height * s));
+  const ctx = c.getContext("2d", { willReadFrequently: true });
+  ctx.drawImage(bitmap, 0, 0, c.width, c.height);
+  return ctx.getImageData(0, 0, c.width, c.height);
 }
 
 const bars = $("bars"), correctButtons = $("correct-buttons");
@@ -225,7 +328,9 @@ function showReading(r) {
   digit.setAttribute("aria-label", `Read as ${r.digit}`);
   $("certainty").textContent = `${pct(r.certainty)} certain`;
   $("warning").hidden = !r.warning; $("warning").textContent = r.warning || "";
-  $("reading-model").textContent = `model ${r.model}`;
+  digit.dataset.source = r.source;
+  $("reading-model").textContent = `model ${r.model} · ` + (r.source === "browser"
+    ? `read here in ${r.ms < 10 ? r.ms.toFixed(1) : Math.round(r.ms)} ms (WebAssembly)` : "read by the server");
   drawGrey($("prepared"), r.prepared, 28, 28);
   $("prepared").dataset.ink = r.prepared.reduce((a, b) => a + b, 0);
   bars.querySelectorAll(".bar").forEach((row, d) => {
@@ -241,8 +346,8 @@ async function storeExample(label) {
   const note = $("correct-note");
   if (!lastReading) { note.style.color = "var(--warn)"; note.textContent = "Draw a digit first."; return; }
   try {
-    const stored = await postJSON("/api/examples", { label, prepared: lastReading.prepared });
-    note.style.color = ""; note.textContent = `Kept as example #${stored.index + 1} (a ${label}); ${stored.count} in all. Teach uses them.`;
+    const stored = await backend.addExample(label, lastReading.prepared);
+    note.style.color = ""; note.textContent = `Kept as example #${stored.index + 1} (a ${label}); ${stored.count} in all${isStatic ? ", in this browser" : ""}. Teach uses them.`;
     note.dataset.count = stored.count;
     loadExamples();
   } catch (error) { note.style.color = "var(--bad)"; note.textContent = error.message; }
@@ -298,9 +403,10 @@ function showLayers(layers) {
 
 async function loadSummary() {
   try {
-    const s = await api("/api/model");
+    const s = await backend.model();
     const acc = s.testAccuracy != null ? pct(s.testAccuracy) : "not measured";
-    $("model-line").textContent = `Model ${s.name}${s.preset ? ` (${s.preset})` : ""} · ${s.parameters.toLocaleString()} parameters · test accuracy ${acc}`;
+    $("model-line").textContent = `Model ${s.name}${s.preset ? ` (${s.preset})` : ""} · ${s.parameters.toLocaleString()} parameters · test accuracy ${acc}` +
+      (isStatic ? " · running in this browser" : reader.ready ? " · reading in this browser" : "");
     const summary = $("summary");
     summary.innerHTML = "";
     const add = (label, value) => { const d = document.createElement("div"); d.innerHTML = `${label} <b></b>`; d.querySelector("b").textContent = value; summary.append(d); };
@@ -355,7 +461,7 @@ tabs.forEach((t, i) => {
 
 let presets = [], history = [];
 async function loadPresets() {
-  presets = await api("/api/presets");
+  presets = await backend.presets();
   const select = $("preset");
   select.innerHTML = "";
   for (const p of presets) {
@@ -381,19 +487,18 @@ $("train-form").addEventListener("submit", async (event) => {
   if ($("batch").value) body.batchSize = Number($("batch").value);
   if ($("train-name").value.trim()) body.name = $("train-name").value.trim();
   try {
-    const started = await postJSON("/api/train", body);
+    if (isStatic) body.trainCount = Number($("train-count").value);
+    const started = await backend.train(body);
     $("train-status").textContent = `Training ${started.name}…`;
   } catch (error) { $("train-status").textContent = error.message; }
 });
 $("train-stop").addEventListener("click", async () => {
-  try { await api("/api/train/stop", { method: "POST" }); $("train-status").textContent = "Stopping…"; }
+  try { await backend.stop(); $("train-status").textContent = "Stopping…"; }
   catch (error) { $("train-status").textContent = error.message; }
 });
 
 function listen() {
-  const source = new EventSource("/api/train/events");
-  source.onmessage = (message) => {
-    const e = JSON.parse(message.data);
+  backend.listen((e) => {
     const running = e.type === "start" || e.type === "progress" || e.type === "epoch";
     $("train-start").disabled = running; $("train-stop").disabled = !running;
     if (e.type === "start") {
@@ -408,12 +513,13 @@ function listen() {
       $("train-status").textContent = `${e.name}: epoch ${e.epoch}/${e.epochs} · test accuracy ${pct(e.testAccuracy)} · ${e.seconds.toFixed(1)} s`;
     } else if (e.type === "done") {
       $("progress-bar").style.width = "100%";
-      $("train-status").textContent = `Done: ${e.name} reaches ${pct(e.testAccuracy)} on the test set, and the page now reads with it.`;
+      $("train-status").textContent = `Done: ${e.name} reaches ${pct(e.testAccuracy)} on the test set` +
+        `${e.seconds ? ` after ${e.seconds.toFixed(1)} s of training in this browser` : ""}, and the page now reads with it.`;
       refreshModel();
     } else if (e.type === "stopped" || e.type === "error") {
       $("train-status").textContent = e.message;
     }
-  };
+  });
 }
 
 function drawChart(canvas, series, yMin, yMax, format) {
@@ -450,7 +556,7 @@ function drawCharts() {
 }
 
 async function loadModels() {
-  const list = await api("/api/models");
+  const list = await backend.models();
   const host = $("models");
   host.innerHTML = "";
   for (const m of list.models) {
@@ -458,13 +564,14 @@ async function loadModels() {
     b.type = "button"; b.textContent = m.name; b.setAttribute("role", "listitem");
     b.setAttribute("aria-pressed", String(m.current));
     b.addEventListener("click", async () => {
-      try { await postJSON("/api/models/select", { name: m.name }); refreshModel(); }
+      try { await backend.select(m.name); refreshModel(); }
       catch (error) { $("train-status").textContent = error.message; }
     });
     host.append(b);
   }
 }
-function refreshModel() {
+async function refreshModel() {
+  await loadServedModel();
   loadSummary(); loadModels();
   $("confusion").innerHTML = "";
   if (!$("panel-test").hidden) loadConfusion();
@@ -474,7 +581,7 @@ function refreshModel() {
 // MARK: - Teaching
 
 async function loadExamples() {
-  const list = await api("/api/examples");
+  const list = await backend.examples();
   $("example-count").textContent = `(${list.count})`;
   const host = $("examples");
   host.innerHTML = "";
@@ -487,13 +594,13 @@ async function teach() {
   $("teach").disabled = true;
   $("teach-status").textContent = "Teaching… (a few seconds)";
   try {
-    const r = await postJSON("/api/finetune", {});
+    const r = await backend.finetune();
     $("teach-status").textContent = `Done in ${r.seconds.toFixed(1)} s: your examples read right ${r.beforeCorrect}/${r.examples} before, ${r.afterCorrect}/${r.examples} after. MNIST test accuracy ${pct(r.testAccuracy)}. Now reading with ${r.model}.`;
     const host = $("teach-result");
     host.innerHTML = "";
     const row = document.createElement("div");
     row.className = "thumbs";
-    const examples = (await api("/api/examples")).examples;
+    const examples = (await backend.examples()).examples;
     const offset = r.examples - examples.length;
     r.readings.slice(offset).forEach((reading, i) => {
       row.append(thumb(examples[i].pixels, [
@@ -522,10 +629,11 @@ function showTestDigits(title, list) {
     ], d.digit !== d.label));
   }
 }
-$("random").addEventListener("click", async () => showTestDigits("Random test digits", await api("/api/testset/random?count=24")));
-$("wrong").addEventListener("click", async () => showTestDigits("Misclassified", await api("/api/testset/digits?wrong=1&limit=120")));
+$("random").addEventListener("click", async () => showTestDigits("Random test digits", await backend.random(24)));
+$("wrong").addEventListener("click", async () => showTestDigits("Misclassified", await backend.wrong()));
 async function loadConfusion() {
-  const c = await api("/api/testset/confusion");
+  $("confusion-note").textContent = "reading the 10,000 test digits…";
+  const c = await backend.confusion();
   $("confusion-note").textContent = `${c.model}: ${pct(c.accuracy)} of ${c.total.toLocaleString()}`;
   const max = Math.max(...c.matrix.flat().filter((_, i) => i % 11 !== 0), 1);
   const table = document.createElement("table");
@@ -540,8 +648,7 @@ async function loadConfusion() {
       if (n === 0) b.className = "zero";
       if (label === predicted) { b.style.background = "#e6f4ec"; }
       else if (n > 0) { const t = 0.15 + 0.85 * n / max; b.style.background = `rgba(192, 57, 43, ${t.toFixed(2)})`; if (t > 0.55) b.style.color = "#fff"; }
-      b.addEventListener("click", async () => showTestDigits(`${label} read as ${predicted}`,
-        await api(`/api/testset/digits?label=${label}&predicted=${predicted}&limit=120`)));
+      b.addEventListener("click", async () => showTestDigits(`${label} read as ${predicted}`, await backend.cell(label, predicted)));
       td.append(b); tr.append(td);
     });
     table.append(tr);
@@ -550,14 +657,75 @@ async function loadConfusion() {
   $("confusion").append(table);
 }
 
+// MARK: - The static site's own buttons
+
+/// local.js's backend in a static site (null when served).
+let local = null;
+
+function download(bytes, name, type = "application/octet-stream") {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(new Blob([bytes], { type }));
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+$("export-examples").addEventListener("click", async () => {
+  try {
+    const csv = await local.examplesCSV();
+    if (!csv) { $("teach-status").textContent = "No examples yet: correct a reading first."; return; }
+    download(csv, "digits-examples.csv", "text/csv");
+    $("teach-status").textContent = "Exported digits-examples.csv: train with `digits train --extra digits-examples.csv`.";
+  } catch (error) { $("teach-status").textContent = error.message; }
+});
+$("clear-examples").addEventListener("click", async () => {
+  if (!confirm("Forget every example kept in this browser?")) return;
+  try { await local.clearExamples(); $("teach-status").textContent = "Forgotten."; loadExamples(); }
+  catch (error) { $("teach-status").textContent = error.message; }
+});
+$("download-model").addEventListener("click", async () => {
+  try { const { name, bytes } = await local.modelFile(); download(bytes, `${name}.safetensors`); }
+  catch (error) { $("train-status").textContent = error.message; }
+});
+$("check").addEventListener("click", async () => {
+  $("check-result").textContent = "reading the reference digits…";
+  try {
+    const c = await local.compareWithNative();
+    $("check-result").textContent = `${c.same} of ${c.count} read the same as natively (${c.agree} agree, counting near-ties); ` +
+      `largest probability difference ${c.maxDiff.toExponential(1)}; ${c.msPerDigit.toFixed(2)} ms a digit here (in batches), ` +
+      `${c.nativeMsPerDigit.toFixed(2)} ms natively (one at a time).`;
+  } catch (error) { $("check-result").textContent = error.message; }
+});
+
 // MARK: - Start
+
+/// For tests and the curious: the last reading and where the page reads.
+window.studio = { get lastReading() { return lastReading; }, get local() { return local; }, reader, isStatic };
 
 paintPad();
 showEmpty();
 drawCharts();
-loadSummary();
-loadModels();
-loadPresets().catch(() => {});
-loadExamples().catch(() => {});
-api("/api/train").then((s) => { $("train-start").disabled = s.running; $("train-stop").disabled = !s.running; }).catch(() => {});
-listen();
+(async () => {
+  worker = await startModule();
+  if (isStatic) {
+    try {
+      const { LocalBackend } = await import("./local.js");
+      if (!worker) throw new Error(reader.problem);
+      backend = await LocalBackend.start(worker, { reader });
+    } catch (error) {
+      $("model-line").textContent = `This page needs WebAssembly and a Web Worker: ${error.message}`;
+      return;
+    }
+    local = backend;
+  } else {
+    await loadServedModel();
+  }
+  loadSummary();
+  loadModels();
+  loadPresets().catch(() => {});
+  loadExamples().catch(() => {});
+  backend.trainingStatus().then((s) => { $("train-start").disabled = s.running; $("train-stop").disabled = !s.running; }).catch(() => {});
+  listen();
+})();
