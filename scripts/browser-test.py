@@ -237,7 +237,7 @@ def main():
         driver = browser(1280, 900)
         try:
             driver.execute_cdp_cmd("Network.enable", {})
-            driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*digits.wasm"]})
+            driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/digits.js", "*/digits.wasm"]})
             driver.get(url)
             wait_text(driver, "model-line", lambda t: "parameters" in t)
             draw_seven(driver)

@@ -121,7 +121,7 @@ export class LocalBackend {
 
   use(name) {
     this.current = name;
-    this.reader.name = name;
+    this.reader.name = this.reader.label = name;
     this.reader.ready = true;
   }
 

@@ -43,9 +43,10 @@ let backend = serverBackend;
 
 // MARK: - The module (digits.wasm in a Web Worker)
 
-/// The worker, once the module and a model are loaded in it; null while loading or if it cannot.
+/// The worker with the module loaded, or null if it cannot load. `reader`: whether the page reads
+/// itself, with which of the worker's models (`name`), shown as `label`.
 let worker = null;
-const reader = { ready: false, name: null, problem: "" };
+const reader = { ready: false, name: null, label: null, problem: "" };
 
 /// Loads the module into a worker. Returns it, or null (the page then reads through the server).
 async function startModule() {
@@ -70,7 +71,7 @@ async function loadServedModel() {
     const name = response.headers.get("X-Digits-Model") || "model";
     const bytes = await response.arrayBuffer();
     await worker.call("loadModel", { name: "served", bytes }, [bytes]);
-    reader.name = name; reader.ready = true; reader.problem = "";
+    reader.name = "served"; reader.label = name; reader.ready = true; reader.problem = "";
   } catch (error) {
     reader.problem = `the module cannot read with this model (${error.message})`;
   }
@@ -256,7 +257,7 @@ async function readHere(layers) {
   return {
     digit: r.digit, probabilities: Array.from(r.probabilities), certainty, uncertain,
     warning: uncertain ? "low certainty: this may not be a digit the network knows, or it may be drawn unusually" : null,
-    prepared: r.prepared, model: isStatic ? backend.current : reader.name, source: "browser", ms: r.prepareMs + r.readMs,
+    prepared: r.prepared, model: reader.label ?? reader.name, source: "browser", ms: r.prepareMs + r.readMs,
     layers: r.layers?.map((l, index) => ({ index, name: l.summary, shape: l.shape, values: l.values })),
   };
 }
