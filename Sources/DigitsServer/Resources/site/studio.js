@@ -703,7 +703,7 @@ $("check").addEventListener("click", async () => {
 // MARK: - Start
 
 /// For tests and the curious: the last reading and where the page reads.
-window.studio = { get lastReading() { return lastReading; }, get local() { return local; }, reader, isStatic };
+window.studio = { get lastReading() { return lastReading; }, get local() { return local; }, get worker() { return worker; }, padRGBA, reader, isStatic };
 
 paintPad();
 showEmpty();
