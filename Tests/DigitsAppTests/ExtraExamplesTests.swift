@@ -25,16 +25,23 @@ struct ExtraExamplesTests {
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("m.safetensors").path))
     }
 
+    /// A bad `--extra` file's content (nil: no file at all).
+    static func badContent(_ name: String) -> String? {
+        switch name {
+        case "short.csv": "3,1,2,3\n"
+        case "label.csv": "12," + Array(repeating: "0", count: 784).joined(separator: ",") + "\n"
+        default: nil
+        }
+    }
+
     @Test("digits train --extra refuses a missing file and a bad row, naming them", arguments: [
-        ("nothing.csv", nil, "no such file"),
-        ("short.csv", "3,1,2,3\n", "short.csv:1"),
-        ("label.csv", "12," + Array(repeating: "0", count: 784).joined(separator: ",") + "\n", "label"),
-    ] as [(String, String?, String)])
-    func refusesBadExtras(name: String, content: String?, message: String) throws {
+        ("nothing.csv", "no such file"), ("short.csv", "short.csv:1"), ("label.csv", "label"),
+    ])
+    func refusesBadExtras(name: String, message: String) throws {
         let dir = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         try writeSyntheticIDX(to: dir, train: 50, test: 10)
-        if let content { try content.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8) }
+        if let content = Self.badContent(name) { try content.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8) }
         let r = try DigitsCommand.run(["train", "--data", dir.path, "--extra", name, "--steps", "1", "--save", "m.safetensors"], in: dir)
         #expect(r.status == 1)
         #expect(r.stderr.contains(message), "\(r.stderr)")
