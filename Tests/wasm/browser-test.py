@@ -118,7 +118,8 @@ def sideways(driver):
 
 def train(driver, preset, epochs, count, timeout):
     driver.find_element(By.ID, "tab-train").click()
-    driver.execute_script(f"document.getElementById('preset').value = '{preset}'; document.getElementById('train-count').value = '{count}'")
+    driver.execute_script(f"const p = document.getElementById('preset'); p.value = '{preset}'; p.dispatchEvent(new Event('change')); "
+                          f"document.getElementById('train-count').value = '{count}'")
     driver.find_element(By.ID, "epochs").clear()
     driver.find_element(By.ID, "epochs").send_keys(str(epochs))
     driver.find_element(By.ID, "train-start").click()
@@ -231,6 +232,10 @@ def main():
         driver.find_element(By.ID, "check").click()
         check = wait_text(driver, "check-result", r"read the same|rror|HTTP", 300)
         print(check)
+        # Again: the first long run may go through the browser's baseline compiler.
+        driver.execute_script("document.getElementById('check-result').textContent = ''")
+        driver.find_element(By.ID, "check").click()
+        print("again:", wait_text(driver, "check-result", r"read the same|rror|HTTP", 300))
         m = re.search(r"(\d+) of (\d+) read the same as natively \((\d+) agree", check)
         diff = re.search(r"difference ([0-9.e+-]+)", check)
         if not m or int(m.group(3)) != int(m.group(2)) or not diff or float(diff.group(1)) >= 1e-4:

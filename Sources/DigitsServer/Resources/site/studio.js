@@ -477,7 +477,7 @@ function showPreset() {
   const p = presets.find((x) => x.name === $("preset").value);
   if (!p) return;
   $("preset-summary").textContent = p.summary;
-  $("epochs").placeholder = p.epochs ?? "steps"; $("lr").placeholder = p.learningRate; $("batch").placeholder = p.batchSize;
+  $("epochs").placeholder = p.epochs ?? "steps"; $("lr").placeholder = Number(Number(p.learningRate).toPrecision(6)); $("batch").placeholder = p.batchSize;
 }
 $("preset").addEventListener("change", showPreset);
 $("train-form").addEventListener("submit", async (event) => {
