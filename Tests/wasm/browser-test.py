@@ -13,7 +13,8 @@ behind it, and in the page:
   4. trains the `mlp` preset one epoch on all 60,000 digits and checks its test accuracy is within
      0.3 points of `digits train --preset mlp --epochs 1` (same seed), then the `fast` CNN one
      epoch on the first N digits (default 10,000); prints both timings;
-  5. teaches the model the example (fine-tuning in the browser) and opens the test set;
+  5. teaches the model the example (fine-tuning in the browser) and opens the test set; after a
+     reload the models trained here are still listed (IndexedDB);
   6. at 390 px wide (a phone), checks that nothing scrolls sideways.
 With --screenshots DIR, saves the page at 1280×800 and 390×844. Exits 1 on any failure.
 """
@@ -275,6 +276,14 @@ def main():
         driver.set_window_size(390, 844)
         driver.refresh()
         ready(driver)
+        # The models trained here are kept in the browser's storage, across the reload.
+        driver.find_element(By.ID, "tab-train").click()
+        wait_text(driver, "models", r"fast-mine", 30)
+        kept = [b.text for b in driver.find_elements(By.CSS_SELECTOR, "#models button")]
+        print(f"after a reload the page lists the models {kept}")
+        for name in ("mlp", "fast", "fast-mine"):
+            if name not in kept:
+                failures.append(f"after a reload the model {name} trained here is gone")
         draw_seven(driver)
         digit, source = final_reading(driver)
         for tab in ("inside", "train", "teach", "test"):

@@ -2,8 +2,8 @@
 // `digits web` writes (no server behind it). studio.js calls the same methods on this as on the
 // server's JSON API; everything runs in digits.wasm (Digits' own Swift core) through the worker:
 //
-// - the models: the site's model.safetensors, and those trained or fine-tuned here (kept for the
-//   visit; "Download" saves one as a file `digits eval --model` reads);
+// - the models: the site's model.safetensors, and those trained or fine-tuned here (kept in the
+//   browser's storage; "Download" saves one as a file `digits eval --model` reads);
 // - training a preset on MNIST (the site's copy), with the same steps and random draws as
 //   `digits train --seed`; fine-tuning on your examples as the studio's Teach does;
 // - your examples, kept in this browser's storage (IndexedDB, so they survive a reload), and
@@ -32,28 +32,45 @@ async function mnistSet(name) {
 // MARK: - Examples in IndexedDB
 
 /// The person's examples: { label, pixels (784 bytes) } records in IndexedDB, or in memory when
-/// the browser keeps no storage (then they last until the page is closed).
+/// the browser keeps no storage (then they last until the page is closed); and the models
+/// trained here: { name, preset, testAccuracy, bytes (a safetensors file) }.
 class ExampleStore {
   static capacity = 10_000;
 
   constructor() {
     this.memory = null;
     this.db = new Promise((resolve, reject) => {
-      const open = indexedDB.open("digits-studio", 1);
-      open.onupgradeneeded = () => open.result.createObjectStore("examples", { autoIncrement: true });
+      const open = indexedDB.open("digits-studio", 2);
+      open.onupgradeneeded = () => {
+        const names = open.result.objectStoreNames;
+        if (!names.contains("examples")) open.result.createObjectStore("examples", { autoIncrement: true });
+        if (!names.contains("models")) open.result.createObjectStore("models", { keyPath: "name" });
+      };
       open.onsuccess = () => resolve(open.result);
       open.onerror = () => reject(open.error);
     }).catch(() => { this.memory = []; return null; });
   }
 
   /// Runs `body(store)` in a transaction; resolves with the request's result once it is committed.
-  async transaction(mode, body) {
+  async transaction(mode, body, store = "examples") {
     const db = await this.db;
     return new Promise((resolve, reject) => {
-      const t = db.transaction("examples", mode), request = body(t.objectStore("examples"));
+      const t = db.transaction(store, mode), request = body(t.objectStore(store));
       t.oncomplete = () => resolve(request?.result);
       t.onerror = t.onabort = () => reject(t.error ?? new Error("the browser's storage refused"));
     });
+  }
+
+  /// The models kept here (none without storage).
+  async models() {
+    if (await this.db === null) return [];
+    return this.transaction("readonly", (s) => s.getAll(), "models");
+  }
+
+  /// Keeps a model; a failure (storage full) only means it lasts until the page is closed.
+  async keepModel(record) {
+    if (await this.db === null) return false;
+    try { await this.transaction("readwrite", (s) => s.put(record), "models"); return true; } catch { return false; }
   }
 
   async all() {
@@ -102,6 +119,14 @@ export class LocalBackend {
     const response = await fetch("presets.json");
     if (!response.ok) throw new Error(`presets.json: HTTP ${response.status}`);
     b.presetList = (await response.json()).presets;
+    // The models trained or fine-tuned here on earlier visits.
+    for (const record of await b.store.models().catch(() => [])) {
+      if (b.known.has(record.name)) continue;
+      try {
+        await worker.call("loadModel", { name: record.name, bytes: record.bytes });
+        b.known.set(record.name, { name: record.name, preset: record.preset ?? null, testAccuracy: number(record.testAccuracy) });
+      } catch { /* a model this module cannot read any more: left out */ }
+    }
     return b;
   }
 
@@ -117,6 +142,13 @@ export class LocalBackend {
     this.sets = {};               // "test", "train": { images, labels, count }
     this.predictions = new Map(); // model name -> Uint8Array of the test set's readings
     this.lastRun = null;          // timings of the last training here, for the page and its tests
+  }
+
+  /// Keeps model `name` in the browser's storage.
+  async keep(name) {
+    const info = this.known.get(name);
+    const { bytes } = await this.worker.call("save", { name, metadata: { trained_in: "browser" } });
+    await this.store.keepModel({ name, preset: info.preset, testAccuracy: info.testAccuracy, bytes });
   }
 
   use(name) {
@@ -259,6 +291,7 @@ export class LocalBackend {
                      epochSeconds: epochs.map((e) => e.seconds), testAccuracy };
     this.known.set(name, { name, preset: preset.name, testAccuracy });
     this.use(name);
+    await this.keep(name);
     this.emit({ type: "done", name, testAccuracy, seconds: r.seconds });
   }
 
@@ -326,6 +359,7 @@ export class LocalBackend {
       const { accuracy } = await this.worker.call("evaluate", { name, dataset: "test" });
       this.known.set(name, { name, preset: this.known.get(from)?.preset ?? null, testAccuracy: accuracy });
       this.use(name);
+      await this.keep(name);
       const correct = (r) => r.filter(([d], i) => d === examples[i].label).length;
       return {
         model: name, from, examples: n, beforeCorrect: correct(before), afterCorrect: correct(after), steps: 300, seconds, testAccuracy: accuracy,
