@@ -12,7 +12,8 @@ behind it, and in the page:
   3. compares the module's readings of the reference test digits with the native ones;
   4. trains the `mlp` preset one epoch on all 60,000 digits and checks its test accuracy is within
      0.3 points of `digits train --preset mlp --epochs 1` (same seed), then the `fast` CNN one
-     epoch on the first N digits (default 10,000); prints both timings;
+     epoch on the first N digits (default 10,000); prints both timings; downloads the CNN and has
+     `digits eval --model` score it the same;
   5. teaches the model the example (fine-tuning in the browser) and opens the test set; after a
      reload the models trained here are still listed (IndexedDB);
   6. at 390 px wide (a phone), checks that nothing scrolls sideways.
@@ -258,6 +259,22 @@ def main():
             failures.append(f"the CNN trained in the browser reaches only {cnn['testAccuracy']}")
         if args.screenshots:
             panel_shot(driver, args.screenshots, "train")
+        # The CNN trained here, downloaded, scores the same natively.
+        driver.find_element(By.ID, "download-model").click()
+        model_file = os.path.join(work, "fast.safetensors")
+        deadline = time.time() + 15
+        while not os.path.exists(model_file) and time.time() < deadline:
+            time.sleep(0.1)
+        if not os.path.exists(model_file):
+            failures.append("Download the model in use wrote no fast.safetensors")
+        else:
+            time.sleep(0.5)
+            r = subprocess.run([args.digits, "eval", "--model", model_file, "--json"], capture_output=True, text=True, cwd=work)
+            scored = [json.loads(l) for l in r.stdout.splitlines() if l.startswith("{")]
+            accuracy = scored[0].get("test_accuracy") if scored else None
+            print(f"the downloaded CNN: digits eval reads it, {accuracy} natively, {cnn['testAccuracy']} in the page")
+            if accuracy is None or abs(accuracy - cnn["testAccuracy"]) > 2e-4:
+                failures.append(f"the downloaded model scores {accuracy} natively, {cnn['testAccuracy']} in the page ({r.stderr.strip()})")
 
         # 5. Teach (fine-tuning here) and the test set.
         driver.find_element(By.ID, "tab-teach").click()
