@@ -5,7 +5,8 @@
 
 Serves SITE_DIR (made by `digits web --out SITE_DIR`) on a free local port, with no Digits server
 behind it, and in the page:
-  1. draws a 7 with a pen and checks it is read as 7, in the browser (WebAssembly);
+  1. draws a 7 with a pen and checks it is read as 7, in the browser (WebAssembly), and a picked
+     photo of a 4 as 4;
   2. says it was a 7 (an example kept in the browser's storage), reloads the page and finds it
      still there, exports the examples as CSV, and has `digits train --extra FILE` and
      `digits finetune --extra FILE` read the file;
@@ -185,6 +186,13 @@ def main():
         layers = len(driver.find_elements(By.CSS_SELECTOR, "#layers .layer"))
         if layers < 3:
             failures.append(f"only {layers} layer views")
+        # A picked photo (a 4 on lined paper), decoded by the browser and prepared in the module.
+        driver.find_element(By.ID, "file").send_keys(os.path.join(ROOT, "docs", "photo-of-a-4.jpg"))
+        photo = wait_text(driver, "digit", r"^4$", 30)
+        print(f"the photo of a 4 read as {photo} ({driver.find_element(By.ID, 'digit').get_attribute('data-source')})")
+        driver.find_element(By.ID, "clear").click()
+        draw_seven(driver)
+        final_reading(driver)
         # The time of a reading (prepare + forward, in the worker), the drawing read 20 times more.
         times = driver.execute_async_script("""
             const done = arguments[arguments.length - 1], s = window.studio, times = [];
