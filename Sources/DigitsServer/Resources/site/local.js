@@ -76,7 +76,9 @@ class ExampleStore {
   async all() {
     if (await this.db === null) return this.memory.slice();
     const records = await this.transaction("readonly", (s) => s.getAll());
-    return records.map((r) => ({ label: r.label, pixels: new Uint8Array(r.pixels) }));
+    // Storage another page version (or a person with the developer tools) wrote is not trusted.
+    return records.filter((r) => Number.isInteger(r?.label) && r.label >= 0 && r.label <= 9 && r.pixels?.length === 784)
+      .map((r) => ({ label: r.label, pixels: Uint8Array.from(r.pixels, (v) => Math.max(0, Math.min(255, v | 0))) }));
   }
 
   /// Adds one; returns its index and the count.
