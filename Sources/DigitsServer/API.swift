@@ -17,11 +17,7 @@ struct API: Sendable {
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ request: Request, allowEmpty: Bool = false) async throws -> T {
-        var bytes = try await body(request)
-        if bytes.isEmpty && allowEmpty { bytes = Array("{}".utf8) }
-        do { return try JSONDecoder().decode(T.self, from: Data(bytes)) } catch {
-            throw APIError.badRequest("malformed JSON: \(PredictInput.describe(error))")
-        }
+        try RequestDecoding.json(T.self, try await body(request), allowEmpty: allowEmpty)
     }
 
     // MARK: - Reading
@@ -29,7 +25,7 @@ struct API: Sendable {
     func predict(_ request: Request) async throws -> Response {
         let bytes = try await body(request)
         let contentType = request.headers[.contentType]
-        let input = try await state.readingGate.run { try PredictInput.prepare(bytes, contentType: contentType) }
+        let input = try await state.readingGate.run { try RequestDecoding.predict(bytes, contentType: contentType) }
         let layersWanted = input.layers || ["1", "true", "yes"].contains(request.uri.queryParameters.get("layers") ?? "")
         let reading = state.withModel { name, model in model.readingBody(prepared: input.prepared, name: name, layers: layersWanted) }
         return Studio.json(reading)
@@ -83,11 +79,9 @@ struct API: Sendable {
         Studio.json(ModelList(current: state.modelName, models: state.modelList()))
     }
 
-    struct NameBody: Codable { var name: String }
-
     func select(_ request: Request) async throws -> Response {
-        let body = try await decode(NameBody.self, request)
-        try state.select(body.name)
+        let name = try RequestDecoding.modelName(try await body(request))
+        try state.select(name)
         return Studio.json(ModelList(current: state.modelName, models: state.modelList()))
     }
 }

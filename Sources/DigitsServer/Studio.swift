@@ -78,6 +78,8 @@ public enum Studio {
     static func handle(_ body: () async throws -> Response) async -> Response {
         do { return try await body() } catch let error as APIError {
             return json(["error": error.message], status: error.status)
+        } catch let refusal as RequestDecoding.Refusal {
+            return json(["error": refusal.message], status: .init(code: refusal.status))
         } catch let error as any HTTPResponseError {
             let message = error.status == .contentTooLarge
                 ? "the request body is over the limit of \(bodyLimit / 1024 / 1024) MB"
