@@ -17,7 +17,14 @@ struct API: Sendable {
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ request: Request, allowEmpty: Bool = false) async throws -> T {
-        try RequestDecoding.json(T.self, try await body(request), allowEmpty: allowEmpty)
+        try Self.decode(T.self, try await body(request), allowEmpty: allowEmpty)
+    }
+
+    // Not inlined into the async handlers: Swift 6.3.1's release build crashes (LLVM's coroutine
+    // splitting, in `train`) when this typed-throws call is inlined there.
+    @inline(never)
+    static func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8], allowEmpty: Bool) throws -> T {
+        try RequestDecoding.json(T.self, bytes, allowEmpty: allowEmpty)
     }
 
     // MARK: - Reading

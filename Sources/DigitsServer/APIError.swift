@@ -25,6 +25,7 @@ extension APIError {
 
 extension Names {
     /// `name`, or a 400 error saying what a name may hold.
+    @inline(never)  // see `API.decode(_:_:allowEmpty:)`
     static func checked(_ name: String, what: String) throws(APIError) -> String {
         do { return try RequestDecoding.name(name, what: what) } catch { throw APIError(error) }
     }

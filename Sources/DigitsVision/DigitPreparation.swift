@@ -77,14 +77,17 @@ public enum DigitPreparation {
                 detect.withUnsafeMutableBufferPointer { detect in
                     raw.withUnsafeMutableBufferPointer { raw in
                         columnTerms.withUnsafeBufferPointer { columnTerms in
+                            let a = background.a
                             for y in 0..<height {
                                 let line = y * width, rowTerm = rowTerms[y]
-                                for x in 0..<width {
+                                for x in 0..<width {  // vectorised: no sum carried from pixel to pixel
                                     let i = line &+ x
-                                    let level = Float(background.a + columnTerms[x] + rowTerm)
-                                    let v = smooth[i] - level
-                                    detect[i] = v
+                                    let level = Float(a + columnTerms[x] + rowTerm)
+                                    detect[i] = smooth[i] - level
                                     raw[i] = grey[i] - level
+                                }
+                                for i in line..<(line &+ width) {  // in pixel order, as the plain version sums
+                                    let v = detect[i]
                                     if v > margin { brightMass += v - margin } else if -v > margin { darkMass += -v - margin }
                                 }
                             }
@@ -275,25 +278,24 @@ public enum DigitPreparation {
     public static func greyscale(_ image: Image) -> [Float] {
         let n = image.pixelCount, channels = image.channels
         var luma = [Float](repeating: 0, count: n)
-        var translucent = false  // any alpha below 255
+        var leastAlpha: UInt8 = 255
         image.pixels.withUnsafeBufferPointer { samples in
             luma.withUnsafeMutableBufferPointer { luma in
                 switch channels {
                 case 1, 2:
-                    for p in 0..<n {
-                        luma[p] = Float(samples[p &* channels])
-                        if channels == 2 && samples[p &* 2 &+ 1] < 255 { translucent = true }
-                    }
+                    for p in 0..<n { luma[p] = Float(samples[p &* channels]) }
                 default:
                     for p in 0..<n {
                         let i = p &* channels
                         luma[p] = 0.299 * Float(samples[i]) + 0.587 * Float(samples[i &+ 1]) + 0.114 * Float(samples[i &+ 2])
-                        if channels == 4 && samples[i &+ 3] < 255 { translucent = true }
                     }
+                }
+                if image.hasAlpha {
+                    for p in 0..<n { leastAlpha = min(leastAlpha, samples[p &* channels &+ channels &- 1]) }
                 }
             }
         }
-        guard translucent else { return luma }
+        guard leastAlpha < 255 else { return luma }
         let alpha = (0..<n).map { Float(image.pixels[$0 * channels + channels - 1]) }
         var visible: [Float] = []
         var transparent = 0
