@@ -10,6 +10,7 @@ import NIOCore
 public enum Studio {
     /// The largest request body accepted (413 above).
     public static let bodyLimit = 5 * 1024 * 1024
+    static let tooLarge = "the request body is over the limit of \(bodyLimit / 1024 / 1024) MB"
 
     /// The router with every route, serving `state`.
     public static func router(state: StudioState, assets: Assets = .bundled) -> Router<BasicRequestContext> {
@@ -82,7 +83,7 @@ public enum Studio {
             return json(["error": refusal.message], status: .init(code: refusal.status))
         } catch let error as any HTTPResponseError {
             let message = error.status == .contentTooLarge
-                ? "the request body is over the limit of \(bodyLimit / 1024 / 1024) MB"
+                ? tooLarge
                 : "the request could not be handled (\(error.status.code) \(error.status.reasonPhrase))"
             return json(["error": message], status: error.status)
         } catch {
