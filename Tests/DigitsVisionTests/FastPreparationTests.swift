@@ -32,7 +32,7 @@ struct FastPreparationTests {
     @Test("synthetic handwriting: every colour layout, both polarities, PNG and JPEG, noise, gradients",
           arguments: [11, 2024] as [UInt64])
     func synthetic(seed: UInt64) {
-        for (index, sample) in SyntheticHandwriting.makeSet(count: 16, seed: seed).enumerated() {
+        for (index, sample) in SyntheticHandwriting.makeSet(count: 10, seed: seed).enumerated() {
             Self.expectAgreement(sample.image, "seed \(seed) sample \(index) (\(sample.style))")
         }
     }
@@ -46,7 +46,7 @@ struct FastPreparationTests {
         Self.expectAgreement(image, "photo-of-a-4.jpg")
     }
 
-    @Test("drawings as the studio page sends them: 280×280, dark strokes on white, thin and thick", arguments: 0..<9)
+    @Test("drawings as the studio page sends them: 280×280, dark strokes on white, thin and thick", arguments: 0..<6)
     func drawings(seed: Int) {
         var random = SeededRandom(seed: UInt64(1000 + seed))
         var canvas = Canvas(width: 280, height: 280, background: .white)
@@ -58,8 +58,8 @@ struct FastPreparationTests {
         }
         let image = canvas.image
         Self.expectAgreement(image, "drawing \(seed)")
-        Self.expectAgreement(image.converted(toChannels: 4), "drawing \(seed) as RGBA")
-        Self.expectAgreement(image.converted(toChannels: 1), "drawing \(seed) as grey")
+        Self.expectAgreement(seed % 2 == 0 ? image.converted(toChannels: 4) : image.converted(toChannels: 1),
+                             "drawing \(seed) as \(seed % 2 == 0 ? "RGBA" : "grey")")
     }
 
     @Test("edge cases: tiny, one row or column, blank, saturated, transparent, MNIST digits, frames")
