@@ -54,8 +54,12 @@ swift_build() {  # [--product NAME]
     [[ ${PIPESTATUS[0]} -eq 0 ]] || { echo "fuzz.sh: build failed" >&2; exit 1; }
 }
 if [[ "$target" == all ]]; then
+    # Product by product: a plain `swift build` here would also build everything the root package
+    # has (the `digits` command, the studio's Hummingbird and SwiftNIO) with the sanitizers.
     echo "fuzz.sh: building the Swift targets ($config, fuzzer + address sanitizer)"
-    swift_build
+    for t in "${TARGETS[@]}"; do
+        [[ "$t" == cimageio ]] || swift_build --product "$(swift_name "$t")"
+    done
 elif [[ "$target" != cimageio ]]; then
     echo "fuzz.sh: building $(swift_name "$target") ($config, fuzzer + address sanitizer)"
     swift_build --product "$(swift_name "$target")"
