@@ -120,8 +120,8 @@ public enum DigitPreparation {
 
         // 4. The marks that carry real ink, and their bounding box.
         let threshold = max(0.35 * peak, 4 * noise)
-        let keep = InkAnalysis.inkMask(detect, width: width, height: height, threshold: threshold)
-        guard let bounds = InkAnalysis.boundingBox(of: keep, width: width, height: height) else {
+        let (keep, inkBox) = InkAnalysis.inkMaskAndBox(detect, width: width, height: height, threshold: threshold)
+        guard let bounds = inkBox else {
             throw ImageError(file: source, kind: .blank, detail: "no connected ink")
         }
 

@@ -297,8 +297,15 @@ enum InkAnalysis {
     /// the picture (touching two sides, or running along most of one: a table or shadow around
     /// a photographed page) are ignored when there is anything else. A mask of 0 and 1 bytes.
     static func inkMask(_ values: [Float], width: Int, height: Int, threshold: Float) -> [UInt8] {
+        inkMaskAndBox(values, width: width, height: height, threshold: threshold).mask
+    }
+
+    /// `inkMask` and the smallest rectangle holding its set pixels (the union of the kept marks'
+    /// boxes, which the search finds anyway: the same as `boundingBox(of:)`); `nil` when none is kept.
+    static func inkMaskAndBox(_ values: [Float], width: Int, height: Int, threshold: Float) -> (mask: [UInt8], box: PixelRect?) {
         let n = width * height
-        guard n > 0, values.count == n else { return [UInt8](repeating: 0, count: values.count) }
+        guard n > 0, values.count == n else { return ([UInt8](repeating: 0, count: values.count), nil) }
+        var boxes: [(minX: Int, maxX: Int, minY: Int, maxY: Int)] = []
         var label = [Int32](repeating: -1, count: n)
         var masses: [Float] = []
         var frames: [Bool] = []
@@ -329,6 +336,7 @@ enum InkAnalysis {
                         }
                     }
                     masses.append(mass)
+                    boxes.append((minX, maxX, minY, maxY))
                     let left = minX == 0, right = maxX == width - 1, top = minY == 0, bottom = maxY == height - 1
                     let sides = (left ? 1 : 0) + (right ? 1 : 0) + (top ? 1 : 0) + (bottom ? 1 : 0)
                     let spansWidth = Double(maxX - minX + 1) >= 0.9 * Double(width)
@@ -344,6 +352,12 @@ enum InkAnalysis {
         }
         let least = 0.08 * (strongest ?? 0)
         let kept = masses.indices.map { i -> UInt8 in (!content || !frames[i]) && masses[i] >= least ? 1 : 0 }
+        var minX = width, maxX = -1, minY = height, maxY = -1
+        for i in masses.indices where kept[i] != 0 {
+            minX = min(minX, boxes[i].minX); maxX = max(maxX, boxes[i].maxX)
+            minY = min(minY, boxes[i].minY); maxY = max(maxY, boxes[i].maxY)
+        }
+        let box = maxX < 0 ? nil : PixelRect(x: minX, y: minY, width: maxX - minX + 1, height: maxY - minY + 1)
         var mask = [UInt8](repeating: 0, count: n)
         label.withUnsafeBufferPointer { label in
             kept.withUnsafeBufferPointer { kept in
@@ -352,7 +366,7 @@ enum InkAnalysis {
                 }
             }
         }
-        return mask
+        return (mask, box)
     }
 
     /// The smallest rectangle holding every set pixel of a 0/1 mask; `nil` when none is set.
