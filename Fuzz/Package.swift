@@ -28,9 +28,9 @@ let package = Package(
         // The MNIST-style preparation on raw pixels of any size and channel count.
         .executableTarget(name: "FuzzPrepare", dependencies: ["FuzzSupport", .product(name: "DigitsVision", package: "Digits")]),
 
-        // The server's request decoding (DigitsServer) gets its target here when it lands:
-        // `.executableTarget(name: "FuzzRequest", dependencies: ["FuzzSupport", .product(name: "DigitsServer", package: "Digits")])`,
-        // a file Sources/FuzzRequest/FuzzRequest.swift, seeds in corpus/FuzzRequest, and its name in scripts/fuzz.sh.
+        // The server's request bodies (Sources/DigitsServer/RequestDecoding.swift and Names.swift, linked
+        // into Sources/FuzzRequest so that the HTTP server is not built with the sanitizers).
+        .executableTarget(name: "FuzzRequest", dependencies: ["FuzzSupport", .product(name: "DigitsVision", package: "Digits")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -231,3 +231,26 @@ put("FuzzPrepare", "rgba-24x24", prepare_seed(W, H, 4, [v for y in range(H) for 
 put("FuzzPrepare", "blank", prepare_seed(8, 8, 1, [200] * 64))
 put("FuzzPrepare", "wide-line", prepare_seed(1100, 3, 1, [255] * 1100 + [0] * 1100 + [255] * 1100))
 put("FuzzPrepare", "one-dot", prepare_seed(30, 30, 1, [255] * 435 + [0] + [255] * 464))
+
+# FuzzRequest: a selector byte (low two bits: 0 /api/predict, 1 /api/examples, 2 /api/models/select,
+# 3 a bare name; for predict, selector // 4 picks the Content-Type: none, image/png, image/jpeg,
+# application/json, application/json; charset=utf-8, text/plain), then the body.
+with open(os.path.join(ROOT, "FuzzImage", "grey8.png"), "rb") as f:
+    small_png = f.read()
+with open(os.path.join(ROOT, "FuzzImage", "grey.jpg"), "rb") as f:
+    small_jpeg = f.read()
+picture = json.dumps({"width": W, "height": H, "pixels": [v for r in grey for v in r], "layers": True}, separators=(",", ":"))
+put("FuzzRequest", "predict-json", bytes([0]) + picture.encode())
+put("FuzzRequest", "predict-json-typed", bytes([12]) + json.dumps({"width": 3, "height": 2, "pixels": [0, 255, 0, 255, 0, 255]}).encode())
+put("FuzzRequest", "predict-png", bytes([4]) + small_png)
+put("FuzzRequest", "predict-jpeg", bytes([8]) + small_jpeg)
+put("FuzzRequest", "predict-png-untyped", bytes([0]) + small_png)
+put("FuzzRequest", "predict-bad-count", bytes([12]) + b'{"width":2,"height":2,"pixels":[1]}')
+put("FuzzRequest", "predict-truncated-json", bytes([12]) + b'{"width": 3, "height":')
+digit = [v for r in grey for v in r][:784] + [0] * max(0, 784 - W * H)
+put("FuzzRequest", "example", bytes([1]) + json.dumps({"label": 7, "prepared": digit}, separators=(",", ":")).encode())
+put("FuzzRequest", "example-bad-label", bytes([1]) + b'{"label":12,"prepared":[0,0,0]}')
+put("FuzzRequest", "select", bytes([2]) + b'{"name":"my-net.v2"}')
+put("FuzzRequest", "select-dotdot", bytes([2]) + b'{"name":"../etc/passwd"}')
+put("FuzzRequest", "name", bytes([3]) + b"fast-2")
+put("FuzzRequest", "name-hidden", bytes([3]) + b".hidden")

@@ -6,22 +6,13 @@ import Hummingbird
 // MARK: - The person's examples and fine-tuning
 
 extension API {
-    /// `{"label": 7, "prepared": [784 values 0-255]}`: the prepared digit a reading returned,
-    /// with what it really is.
-    struct ExampleBody: Codable { var label: Int; var prepared: [Int] }
     struct Stored: Codable { var index: Int; var count: Int }
 
+    /// `{"label": 7, "prepared": [784 values 0-255]}` (`RequestDecoding.example`).
     func addExample(_ request: Request) async throws -> Response {
-        let body = try await decode(ExampleBody.self, request)
-        guard (0...9).contains(body.label) else { throw APIError.badRequest("label must be a digit 0-9, got \(body.label)") }
-        guard body.prepared.count == 784 else {
-            throw APIError.badRequest("prepared must hold 784 values (28×28), got \(body.prepared.count)")
-        }
-        if let bad = body.prepared.firstIndex(where: { !(0...255).contains($0) }) {
-            throw APIError.badRequest("prepared values must be 0-255; prepared[\(bad)] is \(body.prepared[bad])")
-        }
+        let example = try RequestDecoding.example(try await body(request))
         let index: Int
-        do { index = try state.examples.append(pixels: body.prepared.map { UInt8($0) }, label: body.label) } catch {
+        do { index = try state.examples.append(pixels: example.pixels, label: example.label) } catch {
             throw APIError(.init(code: 507, reasonPhrase: "Insufficient Storage"), "\(error)")
         }
         return Studio.json(Stored(index: index, count: state.examples.count), status: .created)

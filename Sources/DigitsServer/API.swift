@@ -11,17 +11,30 @@ struct API: Sendable {
 
     // MARK: - Request bodies
 
+    /// The request body, at most `Studio.bodyLimit` bytes (413 above). A body over the limit is
+    /// read to its end (and dropped) before the refusal is sent: answered halfway, the connection
+    /// was later closed by Hummingbird's idle timer with the next request in flight (one lost
+    /// request per connection in `scripts/load-test.sh`'s mixed run, about 30 s in).
     func body(_ request: Request) async throws -> [UInt8] {
-        let buffer = try await request.body.collect(upTo: Studio.bodyLimit)
-        return Array(buffer.readableBytesView)
+        var bytes: [UInt8] = []
+        var total = 0
+        for try await buffer in request.body {
+            total += buffer.readableBytes
+            if total <= Studio.bodyLimit { bytes.append(contentsOf: buffer.readableBytesView) }
+        }
+        guard total <= Studio.bodyLimit else { throw APIError(.contentTooLarge, Studio.tooLarge) }
+        return bytes
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ request: Request, allowEmpty: Bool = false) async throws -> T {
-        var bytes = try await body(request)
-        if bytes.isEmpty && allowEmpty { bytes = Array("{}".utf8) }
-        do { return try JSONDecoder().decode(T.self, from: Data(bytes)) } catch {
-            throw APIError.badRequest("malformed JSON: \(PredictInput.describe(error))")
-        }
+        try Self.decode(T.self, try await body(request), allowEmpty: allowEmpty)
+    }
+
+    // Not inlined into the async handlers: Swift 6.3.1's release build crashes (LLVM's coroutine
+    // splitting, in `train`) when this typed-throws call is inlined there.
+    @inline(never)
+    static func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8], allowEmpty: Bool) throws -> T {
+        try RequestDecoding.json(T.self, bytes, allowEmpty: allowEmpty)
     }
 
     // MARK: - Reading
@@ -29,7 +42,7 @@ struct API: Sendable {
     func predict(_ request: Request) async throws -> Response {
         let bytes = try await body(request)
         let contentType = request.headers[.contentType]
-        let input = try await state.readingGate.run { try PredictInput.prepare(bytes, contentType: contentType) }
+        let input = try await state.readingGate.run { try RequestDecoding.predict(bytes, contentType: contentType) }
         let layersWanted = input.layers || ["1", "true", "yes"].contains(request.uri.queryParameters.get("layers") ?? "")
         let reading = state.withModel { name, model in model.readingBody(prepared: input.prepared, name: name, layers: layersWanted) }
         return Studio.json(reading)
@@ -83,11 +96,9 @@ struct API: Sendable {
         Studio.json(ModelList(current: state.modelName, models: state.modelList()))
     }
 
-    struct NameBody: Codable { var name: String }
-
     func select(_ request: Request) async throws -> Response {
-        let body = try await decode(NameBody.self, request)
-        try state.select(body.name)
+        let name = try RequestDecoding.modelName(try await body(request))
+        try state.select(name)
         return Studio.json(ModelList(current: state.modelName, models: state.modelList()))
     }
 }

@@ -15,3 +15,18 @@ public struct APIError: Error, Equatable, Sendable {
     static func notFound(_ message: String) -> APIError { APIError(.notFound, message) }
     static func conflict(_ message: String) -> APIError { APIError(.conflict, message) }
 }
+
+extension APIError {
+    /// The status and message of a refused request body.
+    init(_ refusal: RequestDecoding.Refusal) {
+        self.init(HTTPResponse.Status(code: refusal.status), refusal.message)
+    }
+}
+
+extension Names {
+    /// `name`, or a 400 error saying what a name may hold.
+    @inline(never)  // see `API.decode(_:_:allowEmpty:)`
+    static func checked(_ name: String, what: String) throws(APIError) -> String {
+        do { return try RequestDecoding.name(name, what: what) } catch { throw APIError(error) }
+    }
+}

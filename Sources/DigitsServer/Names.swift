@@ -1,9 +1,13 @@
 /// Names that requests give (models, trainings) become file names inside the data directory, so
 /// they are checked: 1 to 64 letters, digits, `-`, `_` and `.`, not starting with a dot. No
 /// `/`, so no absolute path and no `..` can reach outside the directory.
+///
+/// Imports nothing: the `request` fuzz target compiles this file with `RequestDecoding.swift`.
 public enum Names {
     /// The longest name accepted.
     public static let maximumLength = 64
+    /// What a name may hold, for messages.
+    public static let rule = "1-\(maximumLength) letters, digits, '-', '_' or '.', not starting with '.'"
 
     /// Whether `name` is safe to use as a file name in the data directory.
     public static func isValid(_ name: String) -> Bool {
@@ -11,13 +15,5 @@ public enum Names {
         return name.utf8.allSatisfy { c in
             (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2D || c == 0x5F || c == 0x2E
         }
-    }
-
-    /// `name`, or a 400 error saying what a name may hold.
-    static func checked(_ name: String, what: String) throws(APIError) -> String {
-        guard isValid(name) else {
-            throw .badRequest("\(what) must be 1-\(maximumLength) letters, digits, '-', '_' or '.', not starting with '.'")
-        }
-        return name
     }
 }

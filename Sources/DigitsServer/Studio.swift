@@ -10,6 +10,7 @@ import NIOCore
 public enum Studio {
     /// The largest request body accepted (413 above).
     public static let bodyLimit = 5 * 1024 * 1024
+    static let tooLarge = "the request body is over the limit of \(bodyLimit / 1024 / 1024) MB"
 
     /// The router with every route, serving `state`.
     public static func router(state: StudioState, assets: Assets = .bundled) -> Router<BasicRequestContext> {
@@ -79,9 +80,11 @@ public enum Studio {
     static func handle(_ body: () async throws -> Response) async -> Response {
         do { return try await body() } catch let error as APIError {
             return json(["error": error.message], status: error.status)
+        } catch let refusal as RequestDecoding.Refusal {
+            return json(["error": refusal.message], status: .init(code: refusal.status))
         } catch let error as any HTTPResponseError {
             let message = error.status == .contentTooLarge
-                ? "the request body is over the limit of \(bodyLimit / 1024 / 1024) MB"
+                ? tooLarge
                 : "the request could not be handled (\(error.status.code) \(error.status.reasonPhrase))"
             return json(["error": message], status: error.status)
         } catch {

@@ -66,31 +66,52 @@ public enum DigitPreparation {
         // 2–3. Background plane and noise level; polarity from which side has more ink beyond the noise.
         let background = InkAnalysis.fitBackground(smooth, width: width, height: height)
         let noise = background.noise
-        var detect = [Float](repeating: 0, count: grey.count)  // smoothed, ink positive
-        var raw = [Float](repeating: 0, count: grey.count)     // unsmoothed, ink positive
-        for y in 0..<height {
-            for x in 0..<width {
-                let i = y * width + x
-                let level = background.level(x: x, y: y)
-                detect[i] = smooth[i] - level
-                raw[i] = grey[i] - level
-            }
-        }
+        let n = width * height
+        var detect = [Float](repeating: 0, count: n)  // smoothed, ink positive
+        var raw = [Float](repeating: 0, count: n)     // unsmoothed, ink positive
         let margin = max(3 * noise, 4)
         var darkMass: Float = 0, brightMass: Float = 0
-        for v in detect {
-            if v > margin { brightMass += v - margin } else if -v > margin { darkMass += -v - margin }
+        let columnTerms = background.columnTerms, rowTerms = background.rowTerms
+        grey.withUnsafeBufferPointer { grey in
+            smooth.withUnsafeBufferPointer { smooth in
+                detect.withUnsafeMutableBufferPointer { detect in
+                    raw.withUnsafeMutableBufferPointer { raw in
+                        columnTerms.withUnsafeBufferPointer { columnTerms in
+                            let a = background.a
+                            for y in 0..<height {
+                                let line = y * width, rowTerm = rowTerms[y]
+                                for x in 0..<width {  // vectorised: no sum carried from pixel to pixel
+                                    let i = line &+ x
+                                    let level = Float(a + columnTerms[x] + rowTerm)
+                                    detect[i] = smooth[i] - level
+                                    raw[i] = grey[i] - level
+                                }
+                                for i in line..<(line &+ width) {  // in pixel order, as the plain version sums
+                                    let v = detect[i]
+                                    if v > margin { brightMass += v - margin } else if -v > margin { darkMass += -v - margin }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
         let inkWasDark = darkMass > brightMass
-        if inkWasDark {
-            for i in 0..<detect.count {
-                detect[i] = -detect[i]
-                raw[i] = -raw[i]
+        var peak: Float = 0
+        detect.withUnsafeMutableBufferPointer { detect in
+            raw.withUnsafeMutableBufferPointer { raw in
+                if inkWasDark {
+                    for i in 0..<n {
+                        detect[i] = -detect[i]
+                        raw[i] = -raw[i]
+                    }
+                }
+                peak = detect[0]
+                for i in 1..<n where detect[i] > peak { peak = detect[i] }
             }
         }
 
         // A blank page: nothing stands out of the noise.
-        let peak = detect.max() ?? 0
         let required = max(20, 6 * noise)
         if peak < required {
             throw ImageError(file: source, kind: .blank,
@@ -99,30 +120,51 @@ public enum DigitPreparation {
 
         // 4. The marks that carry real ink, and their bounding box.
         let threshold = max(0.35 * peak, 4 * noise)
-        let keep = InkAnalysis.inkMask(detect, width: width, height: height, threshold: threshold)
-        guard let bounds = InkAnalysis.boundingBox(of: keep, width: width, height: height) else {
+        let (keep, inkBox) = InkAnalysis.inkMaskAndBox(detect, width: width, height: height, threshold: threshold)
+        guard let bounds = inkBox else {
             throw ImageError(file: source, kind: .blank, detail: "no connected ink")
         }
 
         // The ink level most marked pixels reach becomes 255 (MNIST's pen is saturated).
         var marked: [Double] = []
-        for i in 0..<keep.count where keep[i] { marked.append(Double(raw[i])) }
+        keep.withUnsafeBufferPointer { keep in
+            raw.withUnsafeBufferPointer { raw in
+                for y in bounds.y..<bounds.maxY {
+                    for i in (y * width + bounds.x)..<(y * width + bounds.maxX) where keep[i] != 0 {
+                        marked.append(Double(raw[i]))
+                    }
+                }
+            }
+        }
+        let keptCount = marked.count
         let level90 = marked.isEmpty ? peak : Float(InkAnalysis.quantile(marked, 0.9))
         let inkLevel = max(level90, threshold, 1)
         let rawNoise = InkAnalysis.noiseLevel(grey, width: width, height: height, distance: 2)
         let floor = min(2.5 * rawNoise, 0.3 * inkLevel)
 
         // Crop, keeping only pixels near the kept marks (specks inside the box go too).
-        var cropKeep = [Bool](repeating: false, count: bounds.width * bounds.height)
-        for y in 0..<bounds.height {
-            for x in 0..<bounds.width { cropKeep[y * bounds.width + x] = keep[(bounds.y + y) * width + bounds.x + x] }
+        let cropCount = bounds.width * bounds.height
+        var cropKeep = [UInt8](repeating: 0, count: cropCount)
+        keep.withUnsafeBufferPointer { keep in
+            cropKeep.withUnsafeMutableBufferPointer { cropKeep in
+                for y in 0..<bounds.height {
+                    let from = (bounds.y + y) * width + bounds.x, to = y * bounds.width
+                    for x in 0..<bounds.width { cropKeep[to &+ x] = keep[from &+ x] }
+                }
+            }
         }
         let near = InkAnalysis.dilate(cropKeep, width: bounds.width, height: bounds.height, radius: 2)
-        var crop = [Float](repeating: 0, count: bounds.width * bounds.height)
-        for y in 0..<bounds.height {
-            for x in 0..<bounds.width where near[y * bounds.width + x] {
-                let v = raw[(bounds.y + y) * width + bounds.x + x]
-                crop[y * bounds.width + x] = ((v - floor) / (inkLevel - floor)).clamped(to: 0...1)
+        var crop = [Float](repeating: 0, count: cropCount)
+        near.withUnsafeBufferPointer { near in
+            raw.withUnsafeBufferPointer { raw in
+                crop.withUnsafeMutableBufferPointer { crop in
+                    for y in 0..<bounds.height {
+                        let from = (bounds.y + y) * width + bounds.x, to = y * bounds.width
+                        for x in 0..<bounds.width where near[to &+ x] != 0 {
+                            crop[to &+ x] = ((raw[from &+ x] - floor) / (inkLevel - floor)).clamped(to: 0...1)
+                        }
+                    }
+                }
             }
         }
 
@@ -168,7 +210,7 @@ public enum DigitPreparation {
             x: boxX, y: boxY,
             width: Int((Double(bounds.width) * scaleBack).rounded()).clamped(to: 1...(image.width - boxX)),
             height: Int((Double(bounds.height) * scaleBack).rounded()).clamped(to: 1...(image.height - boxY)))
-        let inkPixels = Double(keep.lazy.filter { $0 }.count) * scaleBack * scaleBack
+        let inkPixels = Double(keptCount) * scaleBack * scaleBack
         return PreparedDigit(pixels: pixels, inkWasDark: inkWasDark, inkBox: sourceBox,
                              contrast: Double(inkLevel), strokeWidth: strokeWidth / detailScale * scaleBack,
                              thickened: grow > 0, imageWidth: image.width, imageHeight: image.height,
@@ -236,23 +278,25 @@ public enum DigitPreparation {
     public static func greyscale(_ image: Image) -> [Float] {
         let n = image.pixelCount, channels = image.channels
         var luma = [Float](repeating: 0, count: n)
-        var alpha = [Float](repeating: 255, count: n)
+        var leastAlpha: UInt8 = 255
         image.pixels.withUnsafeBufferPointer { samples in
             luma.withUnsafeMutableBufferPointer { luma in
-                alpha.withUnsafeMutableBufferPointer { alpha in
+                switch channels {
+                case 1, 2:
+                    for p in 0..<n { luma[p] = Float(samples[p &* channels]) }
+                default:
                     for p in 0..<n {
-                        let i = p * channels
-                        if channels < 3 {
-                            luma[p] = Float(samples[i])
-                        } else {
-                            luma[p] = 0.299 * Float(samples[i]) + 0.587 * Float(samples[i + 1]) + 0.114 * Float(samples[i + 2])
-                        }
-                        if channels == 2 || channels == 4 { alpha[p] = Float(samples[i + channels - 1]) }
+                        let i = p &* channels
+                        luma[p] = 0.299 * Float(samples[i]) + 0.587 * Float(samples[i &+ 1]) + 0.114 * Float(samples[i &+ 2])
                     }
+                }
+                if image.hasAlpha {
+                    for p in 0..<n { leastAlpha = min(leastAlpha, samples[p &* channels &+ channels &- 1]) }
                 }
             }
         }
-        guard image.hasAlpha, alpha.contains(where: { $0 < 255 }) else { return luma }
+        guard leastAlpha < 255 else { return luma }
+        let alpha = (0..<n).map { Float(image.pixels[$0 * channels + channels - 1]) }
         var visible: [Float] = []
         var transparent = 0
         for p in 0..<n {

@@ -2,29 +2,52 @@
 
 /// The measurements behind `DigitPreparation`: smoothing, a robust background plane, the
 /// connected marks that carry ink, stroke width, and morphology on flat buffers.
+///
+/// Written for speed (a 280×280 drawing is prepared on every request of Digits Studio): one pass
+/// over flat buffers per step, separable filters, masks as bytes, no closure or allocation per
+/// pixel. `ReferencePreparation` keeps the plain version of each step; the results are
+/// bit-identical (the same floating-point operations in the same order), which
+/// `Tests/DigitsVisionTests/FastPreparationTests.swift` and the `prepare` fuzz target check.
 enum InkAnalysis {
     // MARK: - Smoothing
 
-    /// 3×3 box mean (edges use the pixels that exist).
+    /// 3×3 box mean (edges use the pixels that exist): a row pass then a column pass, each sum
+    /// taken left to right (top to bottom) from 0 and divided by the number of pixels in it.
     static func boxBlur3(_ values: [Float], width: Int, height: Int) -> [Float] {
-        var horizontal = [Float](repeating: 0, count: values.count)
-        for y in 0..<height {
-            let row = y * width
-            for x in 0..<width {
-                let lo = max(0, x - 1), hi = min(width - 1, x + 1)
-                var sum: Float = 0
-                for k in lo...hi { sum += values[row + k] }
-                horizontal[row + x] = sum / Float(hi - lo + 1)
+        let n = width * height
+        guard n > 0, values.count == n else { return [Float](repeating: 0, count: values.count) }
+        var horizontal = [Float](repeating: 0, count: n)
+        var out = [Float](repeating: 0, count: n)
+        values.withUnsafeBufferPointer { v in
+            horizontal.withUnsafeMutableBufferPointer { h in
+                for y in 0..<height {
+                    let row = y * width
+                    if width == 1 { h[row] = (0 + v[row]) / 1; continue }
+                    h[row] = ((0 + v[row]) + v[row &+ 1]) / 2
+                    if width > 2 {
+                        for x in (row + 1)..<(row + width - 1) { h[x] = (((0 + v[x &- 1]) + v[x]) + v[x &+ 1]) / 3 }
+                    }
+                    let last = row + width - 1
+                    h[last] = ((0 + v[last &- 1]) + v[last]) / 2
+                }
             }
         }
-        var out = [Float](repeating: 0, count: values.count)
-        for y in 0..<height {
-            let lo = max(0, y - 1), hi = min(height - 1, y + 1)
-            let count = Float(hi - lo + 1)
-            for x in 0..<width {
-                var sum: Float = 0
-                for k in lo...hi { sum += horizontal[k * width + x] }
-                out[y * width + x] = sum / count
+        horizontal.withUnsafeBufferPointer { h in
+            out.withUnsafeMutableBufferPointer { o in
+                for y in 0..<height {
+                    let row = y * width
+                    let up = y > 0 ? row - width : -1, down = y < height - 1 ? row + width : -1
+                    switch (up >= 0, down >= 0) {
+                    case (true, true):
+                        for x in 0..<width { o[row &+ x] = (((0 + h[up &+ x]) + h[row &+ x]) + h[down &+ x]) / 3 }
+                    case (true, false):
+                        for x in 0..<width { o[row &+ x] = ((0 + h[up &+ x]) + h[row &+ x]) / 2 }
+                    case (false, true):
+                        for x in 0..<width { o[row &+ x] = ((0 + h[row &+ x]) + h[down &+ x]) / 2 }
+                    case (false, false):
+                        for x in 0..<width { o[row &+ x] = (0 + h[row &+ x]) / 1 }
+                    }
+                }
             }
         }
         return out
@@ -48,6 +71,12 @@ enum InkAnalysis {
             let v = Double(y) / Double(max(1, height)) - 0.5
             return Float(a + b * u + c * v)
         }
+
+        /// `b·u` for every column: with `rowTerms`, the level of (x, y) is
+        /// `Float(a + columnTerms[x] + rowTerms[y])`, the same value as `level(x:y:)`.
+        var columnTerms: [Double] { (0..<width).map { x in b * (Double(x) / Double(max(1, width)) - 0.5) } }
+        /// `c·v` for every row.
+        var rowTerms: [Double] { (0..<height).map { y in c * (Double(y) / Double(max(1, height)) - 0.5) } }
     }
 
     /// Fits the background plane to the medians of up to 8×8 blocks: of a least-absolute-
@@ -57,34 +86,52 @@ enum InkAnalysis {
     static func fitBackground(_ values: [Float], width: Int, height: Int) -> BackgroundPlane {
         let columns = min(8, max(1, width / 12)), rows = min(8, max(1, height / 12))
         var us: [Double] = [], vs: [Double] = [], zs: [Double] = []
-        for row in 0..<rows {
-            let y0 = row * height / rows, y1 = (row + 1) * height / rows
-            for column in 0..<columns {
-                let x0 = column * width / columns, x1 = (column + 1) * width / columns
-                let step = max(1, Int((Double((x1 - x0) * (y1 - y0)) / 400).squareRoot()))
-                // Median of the block from a histogram of half grey levels.
-                var histogram = [Int](repeating: 0, count: 512)
-                var samples = 0
-                for y in stride(from: y0, to: y1, by: step) {
-                    for x in stride(from: x0, to: x1, by: step) {
-                        histogram[min(511, max(0, Int(values[y * width + x] * 2)))] += 1
-                        samples += 1
+        us.reserveCapacity(rows * columns); vs.reserveCapacity(rows * columns); zs.reserveCapacity(rows * columns)
+        var histogram = [Int](repeating: 0, count: 4 * 512)  // one block's, of half grey levels
+        values.withUnsafeBufferPointer { values in
+            histogram.withUnsafeMutableBufferPointer { histogram in
+                for row in 0..<rows {
+                    let y0 = row * height / rows, y1 = (row + 1) * height / rows
+                    for column in 0..<columns {
+                        let x0 = column * width / columns, x1 = (column + 1) * width / columns
+                        let step = max(1, Int((Double((x1 - x0) * (y1 - y0)) / 400).squareRoot()))
+                        // Median of the block from a histogram of half grey levels, counted in
+                        // four interleaved histograms (a page's pixels all fall in one bin, and
+                        // one counter would make each count wait for the one before).
+                        histogram.update(repeating: 0)
+                        var samples = 0
+                        var y = y0
+                        while y < y1 {  // every step-th row and column of the block
+                            let line = y &* width
+                            var lane = 0, x = x0
+                            while x < x1 {
+                                // ⌊2v⌋ toward zero, clamped to 0...511, as `min(511, max(0, Int(2v)))`.
+                                let t = values[line &+ x] * 2
+                                histogram[lane &+ (t >= 511 ? 511 : t >= 0 ? Int(t) : 0)] &+= 1
+                                lane = (lane &+ 512) & 2047
+                                x &+= step
+                            }
+                            samples += (x1 - x0 + step - 1) / step
+                            y &+= step
+                        }
+                        guard samples > 0 else { continue }
+                        func count(_ bin: Int) -> Int { histogram[bin] + histogram[bin &+ 512] + histogram[bin &+ 1024] + histogram[bin &+ 1536] }
+                        var seen = 0, bin = 0
+                        while bin < 511 && seen + count(bin) <= samples / 2 {
+                            seen += count(bin)
+                            bin += 1
+                        }
+                        us.append((Double(x0 + x1) / 2) / Double(width) - 0.5)
+                        vs.append((Double(y0 + y1) / 2) / Double(height) - 0.5)
+                        zs.append((Double(bin) + 0.5) / 2)
                     }
                 }
-                guard samples > 0 else { continue }
-                var seen = 0, bin = 0
-                while bin < 511 && seen + histogram[bin] <= samples / 2 {
-                    seen += histogram[bin]
-                    bin += 1
-                }
-                us.append((Double(x0 + x1) / 2) / Double(width) - 0.5)
-                vs.append((Double(y0 + y1) / 2) / Double(height) - 0.5)
-                zs.append((Double(bin) + 0.5) / 2)
             }
         }
         let noise = noiseLevel(values, width: width, height: height, distance: 3)
         let flat = BackgroundPlane(a: quantile(zs, 0.5), b: 0, c: 0, width: width, height: height, noise: noise)
         guard zs.count >= 4 else { return flat }
+        // At most 64 blocks from here on: plain code.
         let tolerance = max(12, 3 * Double(noise))
         func residual(_ p: BackgroundPlane, _ i: Int) -> Double { zs[i] - (p.a + p.b * us[i] + p.c * vs[i]) }
         func inliers(_ p: BackgroundPlane) -> [Int] { zs.indices.filter { abs(residual(p, $0)) <= tolerance } }
@@ -102,9 +149,10 @@ enum InkAnalysis {
         // Candidate 1: least absolute deviations by reweighting (w = 1/|r|). It follows a
         // gradient even when quantised into bands, but ink covering much of the picture can tilt it.
         var lad = flat
+        let all = Array(zs.indices)
         for _ in 0..<20 {
             let current = lad
-            guard let next = leastSquares(Array(zs.indices), weights: { 1 / max(1, abs(residual(current, $0))) }) else { break }
+            guard let next = leastSquares(all, weights: { 1 / max(1, abs(residual(current, $0))) }) else { break }
             lad = next
         }
         // Candidate 2: the most common block level (the page), refined by fitting a plane to the
@@ -135,16 +183,80 @@ enum InkAnalysis {
     /// thick ink covers much of the picture.
     static func noiseLevel(_ values: [Float], width: Int, height: Int, distance: Int) -> Float {
         let step = max(1, Int((Double(width * height) / 12_000).squareRoot()))
-        var differences: [Double] = []
-        for y in stride(from: 0, to: height, by: step) {
-            for x in stride(from: 0, to: width, by: step) {
-                let v = values[y * width + x]
-                if x + distance < width { differences.append(Double(abs(values[y * width + x + distance] - v))) }
-                if y + distance < height { differences.append(Double(abs(values[(y + distance) * width + x] - v))) }
+        // How many differences there are: few are sorted, many go straight into the histogram
+        // that `quantile` would make of them.
+        let columns = (width + step - 1) / step, rows = (height + step - 1) / step
+        let columnsWithRight = width > distance ? (width - distance + step - 1) / step : 0
+        let rowsWithBelow = height > distance ? (height - distance + step - 1) / step : 0
+        let total = columnsWithRight * rows + rowsWithBelow * columns
+        guard total > 0 else { return 0 }
+        let median: Double
+        if total <= 256 {
+            var differences: [Double] = []
+            differences.reserveCapacity(total)
+            forEachDifference(values, width: width, height: height, distance: distance, step: step) { differences.append($0) }
+            median = quantile(differences, 0.5)
+        } else {
+            var histogram = Histogram()
+            histogram.countAll { add in forEachDifference(values, width: width, height: height, distance: distance, step: step, add) }
+            median = histogram.quantile(0.5, of: total)
+        }
+        return Float(median / (0.6745 * 2.0.squareRoot()))
+    }
+
+    /// Calls `body` with |v(x+d, y) − v(x, y)| and |v(x, y+d) − v(x, y)| (where they exist) at
+    /// every `step`-th pixel of every `step`-th row, in that order.
+    @inline(__always)
+    private static func forEachDifference(_ values: [Float], width: Int, height: Int, distance: Int, step: Int,
+                                          _ body: (Double) -> Void) {
+        values.withUnsafeBufferPointer { values in
+            let right = width - distance, down = distance * width  // columns that have a right neighbour; a row's offset
+            var y = 0
+            while y < height {
+                let line = y &* width
+                let below = y + distance < height
+                var x = 0
+                while x < width {
+                    let v = values[line &+ x]
+                    if x < right { body(Double(abs(values[line &+ x &+ distance] - v))) }
+                    if below { body(Double(abs(values[line &+ down &+ x] - v))) }
+                    x &+= step
+                }
+                y &+= step
             }
         }
-        guard !differences.isEmpty else { return 0 }
-        return Float(quantile(differences, 0.5) / (0.6745 * 2.0.squareRoot()))
+    }
+
+    /// The histogram `quantile` makes of many values: 1/8-level bins over -512…512, values
+    /// outside clamped into the first or last bin.
+    struct Histogram {
+        static let low = -512.0, binsPerLevel = 8.0
+        static let count = Int(1024 * binsPerLevel)
+        var bins = [Int](repeating: 0, count: Histogram.count)
+
+        /// Counts `v` in bin ⌊(v − low)·8⌋ clamped to the bins (for a bin index t ≥ 0, truncation is ⌊t⌋).
+        @inline(__always)
+        static func add(_ v: Double, to bins: UnsafeMutableBufferPointer<Int>) {
+            let t = (v - low) * binsPerLevel
+            bins[t >= Double(count) ? count &- 1 : t >= 0 ? Int(t) : 0] &+= 1
+        }
+
+        /// Counts every value `fill` passes to the function it is given.
+        mutating func countAll(_ fill: ((Double) -> Void) -> Void) {
+            bins.withUnsafeMutableBufferPointer { bins in fill { Self.add($0, to: bins) } }
+        }
+
+        /// The `q`-quantile of the `total` values counted: the centre of the bin holding the
+        /// value of rank ⌊q·(total − 1)⌋.
+        func quantile(_ q: Double, of total: Int) -> Double {
+            let target = Int((q * Double(total - 1)).rounded(.down))
+            var seen = 0
+            for (bin, n) in bins.enumerated() {
+                seen += n
+                if seen > target { return Self.low + (Double(bin) + 0.5) / Self.binsPerLevel }
+            }
+            return Self.low + Double(Self.count) / Self.binsPerLevel
+        }
     }
 
     /// The `q`-quantile (0…1) of grey-level-like values: for many values from a histogram of
@@ -156,20 +268,9 @@ enum InkAnalysis {
             let sorted = values.sorted()
             return sorted[Int((q * Double(values.count - 1)).rounded(.down))]
         }
-        let low = -512.0, binsPerLevel = 8.0
-        let count = Int(1024 * binsPerLevel)
-        var histogram = [Int](repeating: 0, count: count)
-        for v in values {
-            let bin = Int(((v - low) * binsPerLevel).rounded(.down))
-            histogram[min(count - 1, max(0, bin))] += 1
-        }
-        let target = Int((q * Double(values.count - 1)).rounded(.down))
-        var seen = 0
-        for (bin, n) in histogram.enumerated() {
-            seen += n
-            if seen > target { return low + (Double(bin) + 0.5) / binsPerLevel }
-        }
-        return low + Double(count) / binsPerLevel
+        var histogram = Histogram()
+        histogram.countAll { add in for v in values { add(v) } }
+        return histogram.quantile(q, of: values.count)
     }
 
     /// Solves the symmetric 3×3 system [[a, b, c], [b, d, e], [c, e, f]] · x = r by Cramer's
@@ -194,59 +295,96 @@ enum InkAnalysis {
     /// The pixels above `threshold` that belong to connected marks (8-connected) carrying at
     /// least 8% of the ink of the strongest mark; specks and dust fall away. Marks that frame
     /// the picture (touching two sides, or running along most of one: a table or shadow around
-    /// a photographed page) are ignored when there is anything else.
-    static func inkMask(_ values: [Float], width: Int, height: Int, threshold: Float) -> [Bool] {
+    /// a photographed page) are ignored when there is anything else. A mask of 0 and 1 bytes.
+    static func inkMask(_ values: [Float], width: Int, height: Int, threshold: Float) -> [UInt8] {
+        inkMaskAndBox(values, width: width, height: height, threshold: threshold).mask
+    }
+
+    /// `inkMask` and the smallest rectangle holding its set pixels (the union of the kept marks'
+    /// boxes, which the search finds anyway: the same as `boundingBox(of:)`); `nil` when none is kept.
+    static func inkMaskAndBox(_ values: [Float], width: Int, height: Int, threshold: Float) -> (mask: [UInt8], box: PixelRect?) {
         let n = width * height
+        guard n > 0, values.count == n else { return ([UInt8](repeating: 0, count: values.count), nil) }
+        var boxes: [(minX: Int, maxX: Int, minY: Int, maxY: Int)] = []
         var label = [Int32](repeating: -1, count: n)
         var masses: [Float] = []
         var frames: [Bool] = []
         var stack: [Int] = []
-        for start in 0..<n where values[start] > threshold && label[start] < 0 {
-            let id = Int32(masses.count)
-            var mass: Float = 0
-            var minX = width, maxX = -1, minY = height, maxY = -1
-            label[start] = id
-            stack.append(start)
-            while let p = stack.popLast() {
-                mass += values[p]
-                let px = p % width, py = p / width
-                minX = min(minX, px); maxX = max(maxX, px); minY = min(minY, py); maxY = max(maxY, py)
-                for dy in -1...1 {
-                    let y = py + dy
-                    guard y >= 0, y < height else { continue }
-                    for dx in -1...1 {
-                        let x = px + dx
-                        guard x >= 0, x < width else { continue }
-                        let q = y * width + x
-                        if label[q] < 0 && values[q] > threshold {
-                            label[q] = id
-                            stack.append(q)
+        values.withUnsafeBufferPointer { values in
+            label.withUnsafeMutableBufferPointer { label in
+                for start in 0..<n where values[start] > threshold && label[start] < 0 {
+                    let id = Int32(masses.count)
+                    var mass: Float = 0
+                    var minX = width, maxX = -1, minY = height, maxY = -1
+                    label[start] = id
+                    stack.append(start)
+                    while let p = stack.popLast() {
+                        mass += values[p]
+                        let py = p / width, px = p - py * width
+                        minX = min(minX, px); maxX = max(maxX, px); minY = min(minY, py); maxY = max(maxY, py)
+                        // The 8 neighbours, row above to row below, left to right (as the plain version).
+                        let x0 = px > 0 ? -1 : 0, x1 = px < width - 1 ? 1 : 0
+                        for dy in (py > 0 ? -1 : 0)...(py < height - 1 ? 1 : 0) {
+                            let line = p + dy * width
+                            for dx in x0...x1 {
+                                let q = line + dx
+                                if label[q] < 0 && values[q] > threshold {
+                                    label[q] = id
+                                    stack.append(q)
+                                }
+                            }
                         }
                     }
+                    masses.append(mass)
+                    boxes.append((minX, maxX, minY, maxY))
+                    let left = minX == 0, right = maxX == width - 1, top = minY == 0, bottom = maxY == height - 1
+                    let sides = (left ? 1 : 0) + (right ? 1 : 0) + (top ? 1 : 0) + (bottom ? 1 : 0)
+                    let spansWidth = Double(maxX - minX + 1) >= 0.9 * Double(width)
+                    let spansHeight = Double(maxY - minY + 1) >= 0.9 * Double(height)
+                    frames.append(sides >= 2 || ((top || bottom) && spansWidth) || ((left || right) && spansHeight))
                 }
             }
-            masses.append(mass)
-            let left = minX == 0, right = maxX == width - 1, top = minY == 0, bottom = maxY == height - 1
-            let sides = [left, right, top, bottom].filter { $0 }.count
-            let spansWidth = Double(maxX - minX + 1) >= 0.9 * Double(width)
-            let spansHeight = Double(maxY - minY + 1) >= 0.9 * Double(height)
-            frames.append(sides >= 2 || ((top || bottom) && spansWidth) || ((left || right) && spansHeight))
         }
         let content = frames.contains(false)
-        let strongest = masses.indices.filter { !content || !frames[$0] }.map { masses[$0] }.max() ?? 0
-        let kept = masses.indices.map { i in (!content || !frames[i]) && masses[i] >= 0.08 * strongest }
-        return label.map { $0 >= 0 && kept[Int($0)] }
+        var strongest: Float? = nil
+        for i in masses.indices where !content || !frames[i] {
+            if let s = strongest { if masses[i] > s { strongest = masses[i] } } else { strongest = masses[i] }
+        }
+        let least = 0.08 * (strongest ?? 0)
+        let kept = masses.indices.map { i -> UInt8 in (!content || !frames[i]) && masses[i] >= least ? 1 : 0 }
+        var minX = width, maxX = -1, minY = height, maxY = -1
+        for i in masses.indices where kept[i] != 0 {
+            minX = min(minX, boxes[i].minX); maxX = max(maxX, boxes[i].maxX)
+            minY = min(minY, boxes[i].minY); maxY = max(maxY, boxes[i].maxY)
+        }
+        let box = maxX < 0 ? nil : PixelRect(x: minX, y: minY, width: maxX - minX + 1, height: maxY - minY + 1)
+        var mask = [UInt8](repeating: 0, count: n)
+        label.withUnsafeBufferPointer { label in
+            kept.withUnsafeBufferPointer { kept in
+                mask.withUnsafeMutableBufferPointer { mask in
+                    for i in 0..<n where label[i] >= 0 { mask[i] = kept[Int(label[i])] }
+                }
+            }
+        }
+        return (mask, box)
     }
 
-    /// The smallest rectangle holding every set pixel; `nil` when none is set.
-    static func boundingBox(of mask: [Bool], width: Int, height: Int) -> PixelRect? {
+    /// The smallest rectangle holding every set pixel of a 0/1 mask; `nil` when none is set.
+    static func boundingBox(of mask: [UInt8], width: Int, height: Int) -> PixelRect? {
         var minX = width, minY = height, maxX = -1, maxY = -1
-        for y in 0..<height {
-            for x in 0..<width where mask[y * width + x] {
-                minX = min(minX, x)
-                maxX = max(maxX, x)
+        mask.withUnsafeBufferPointer { mask in
+            for y in 0..<height {
+                let line = y * width
+                var first = -1, last = -1
+                for x in 0..<width where mask[line &+ x] != 0 {
+                    if first < 0 { first = x }
+                    last = x
+                }
+                guard first >= 0 else { continue }
+                minX = min(minX, first)
+                maxX = max(maxX, last)
                 minY = min(minY, y)
-                maxY = max(maxY, y)
+                maxY = y
             }
         }
         guard maxX >= 0 else { return nil }
@@ -255,36 +393,92 @@ enum InkAnalysis {
 
     // MARK: - Morphology
 
-    /// Binary dilation by a (2·radius+1)² square.
-    static func dilate(_ mask: [Bool], width: Int, height: Int, radius: Int) -> [Bool] {
-        let values = mask.map { $0 ? Float(1) : 0 }
-        return maxFilter(values, width: width, height: height, radius: radius, square: true).map { $0 > 0 }
+    /// Binary dilation of a 0/1 mask by a (2·radius+1)² square (clipped at the edges), as two
+    /// one-dimensional passes: a row's window, then a column's.
+    static func dilate(_ mask: [UInt8], width: Int, height: Int, radius: Int) -> [UInt8] {
+        let n = width * height
+        guard radius > 0, n > 0, mask.count == n else { return mask }
+        var rows = [UInt8](repeating: 0, count: n)
+        var out = [UInt8](repeating: 0, count: n)
+        mask.withUnsafeBufferPointer { m in
+            rows.withUnsafeMutableBufferPointer { r in
+                for y in 0..<height {
+                    // How many set pixels the window x-radius...x+radius holds, slid along the row.
+                    let line = y * width
+                    var inWindow = 0
+                    for k in 0..<min(width, radius) { inWindow += Int(m[line &+ k]) }
+                    for x in 0..<width {
+                        if x + radius < width { inWindow += Int(m[line &+ x &+ radius]) }
+                        if x - radius - 1 >= 0 { inWindow -= Int(m[line &+ x &- radius &- 1]) }
+                        r[line &+ x] = inWindow > 0 ? 1 : 0
+                    }
+                }
+            }
+        }
+        rows.withUnsafeBufferPointer { r in
+            out.withUnsafeMutableBufferPointer { o in
+                for y in 0..<height {
+                    let line = y * width
+                    for k in max(0, y - radius)...min(height - 1, y + radius) {
+                        let source = k * width
+                        for x in 0..<width { o[line &+ x] |= r[source &+ x] }
+                    }
+                }
+            }
+        }
+        return out
     }
 
     /// Grey dilation: each value becomes the maximum within `radius`. With `square` false the
-    /// neighbourhood alternates square and cross steps, which approximates a disc.
+    /// neighbourhood alternates square and cross steps, which approximates a disc. Each step
+    /// reads the previous one's result; a square step is a row pass then a column pass.
     static func maxFilter(_ values: [Float], width: Int, height: Int, radius: Int, square: Bool = false) -> [Float] {
+        let n = width * height
+        guard radius > 0, n > 0, values.count == n else { return values }
         var current = values
-        for step in 0..<max(0, radius) {
+        var rows = [Float](repeating: 0, count: n)
+        var next = [Float](repeating: 0, count: n)
+        for step in 0..<radius {
             let useSquare = square || step % 2 == 0
-            var next = current
-            for y in 0..<height {
-                for x in 0..<width {
-                    var m = current[y * width + x]
-                    for dy in -1...1 {
-                        let yy = y + dy
-                        guard yy >= 0, yy < height else { continue }
-                        for dx in -1...1 {
-                            if !useSquare && dx != 0 && dy != 0 { continue }
-                            let xx = x + dx
-                            guard xx >= 0, xx < width else { continue }
-                            m = max(m, current[yy * width + xx])
+            current.withUnsafeBufferPointer { c in
+                next.withUnsafeMutableBufferPointer { o in
+                    if useSquare {
+                        rows.withUnsafeMutableBufferPointer { r in
+                            for y in 0..<height {
+                                let line = y * width
+                                for x in 0..<width {
+                                    var m = c[line &+ x]
+                                    if x > 0 { m = max(m, c[line &+ x &- 1]) }
+                                    if x < width - 1 { m = max(m, c[line &+ x &+ 1]) }
+                                    r[line &+ x] = m
+                                }
+                            }
+                            for y in 0..<height {
+                                let line = y * width
+                                for x in 0..<width {
+                                    var m = r[line &+ x]
+                                    if y > 0 { m = max(m, r[line &- width &+ x]) }
+                                    if y < height - 1 { m = max(m, r[line &+ width &+ x]) }
+                                    o[line &+ x] = m
+                                }
+                            }
+                        }
+                    } else {
+                        for y in 0..<height {
+                            let line = y * width
+                            for x in 0..<width {
+                                var m = c[line &+ x]
+                                if y > 0 { m = max(m, c[line &- width &+ x]) }
+                                if x > 0 { m = max(m, c[line &+ x &- 1]) }
+                                if x < width - 1 { m = max(m, c[line &+ x &+ 1]) }
+                                if y < height - 1 { m = max(m, c[line &+ width &+ x]) }
+                                o[line &+ x] = m
+                            }
                         }
                     }
-                    next[y * width + x] = m
                 }
             }
-            current = next
+            swap(&current, &next)
         }
         return current
     }
@@ -300,32 +494,38 @@ enum InkAnalysis {
         let far = Float(w + h)
         var distance = [Float](repeating: 0, count: w * h)
         var count = 0
-        for y in 0..<bounds.height {
-            for x in 0..<bounds.width where ink[(bounds.y + y) * width + bounds.x + x] > 0.5 {
-                distance[(y + 1) * w + x + 1] = far
-                count += 1
+        var total: Double = 0
+        ink.withUnsafeBufferPointer { ink in
+            distance.withUnsafeMutableBufferPointer { distance in
+                for y in 0..<bounds.height {
+                    for x in 0..<bounds.width where ink[(bounds.y &+ y) &* width &+ bounds.x &+ x] > 0.5 {
+                        distance[(y &+ 1) &* w &+ x &+ 1] = far
+                        count += 1
+                    }
+                }
+                guard count > 0 else { return }
+                let diagonal: Float = 1.4142
+                for y in 1..<(h - 1) {
+                    for x in 1..<(w - 1) where distance[y &* w &+ x] > 0 {
+                        let i = y * w + x
+                        distance[i] = min(distance[i], distance[i &- 1] + 1, distance[i &- w] + 1,
+                                          distance[i &- w &- 1] + diagonal, distance[i &- w &+ 1] + diagonal)
+                    }
+                }
+                for y in stride(from: h - 2, through: 1, by: -1) {
+                    for x in stride(from: w - 2, through: 1, by: -1) where distance[y &* w &+ x] > 0 {
+                        let i = y * w + x
+                        distance[i] = min(distance[i], distance[i &+ 1] + 1, distance[i &+ w] + 1,
+                                          distance[i &+ w &+ 1] + diagonal, distance[i &+ w &- 1] + diagonal)
+                        total += Double(distance[i])
+                    }
+                }
             }
         }
         guard count > 0 else { return 1 }
-        let diagonal: Float = 1.4142
-        for y in 1..<(h - 1) {
-            for x in 1..<(w - 1) where distance[y * w + x] > 0 {
-                let i = y * w + x
-                distance[i] = min(distance[i], distance[i - 1] + 1, distance[i - w] + 1,
-                                  distance[i - w - 1] + diagonal, distance[i - w + 1] + diagonal)
-            }
-        }
-        var total: Double = 0
-        for y in stride(from: h - 2, through: 1, by: -1) {
-            for x in stride(from: w - 2, through: 1, by: -1) where distance[y * w + x] > 0 {
-                let i = y * w + x
-                distance[i] = min(distance[i], distance[i + 1] + 1, distance[i + w] + 1,
-                                  distance[i + w + 1] + diagonal, distance[i + w - 1] + diagonal)
-                total += Double(distance[i])
-            }
-        }
         let ratio = total / Double(count)
         let a = 2 * ratio - 1
         return a + (max(0, a * a - 1)).squareRoot()
     }
 }
+

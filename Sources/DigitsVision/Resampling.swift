@@ -9,37 +9,61 @@ public enum Resampling {
         guard width > 0, height > 0, newWidth > 0, newHeight > 0, values.count == width * height else {
             return [Float](repeating: 0, count: max(0, newWidth) * max(0, newHeight))
         }
-        let columns = weights(from: width, to: newWidth)
-        let rows = weights(from: height, to: newHeight)
-        // Horizontal pass: height × newWidth.
+        let columns = FlatTaps(weights(from: width, to: newWidth))
+        let rows = FlatTaps(weights(from: height, to: newHeight))
+        // Horizontal pass: height × newWidth; each sum from 0, taps in order.
         var horizontal = [Float](repeating: 0, count: height * newWidth)
         values.withUnsafeBufferPointer { source in
             horizontal.withUnsafeMutableBufferPointer { target in
-                for y in 0..<height {
-                    let rowStart = y * width, targetStart = y * newWidth
-                    for x in 0..<newWidth {
-                        var sum: Float = 0
-                        for tap in columns[x] { sum += source[rowStart + tap.index] * tap.weight }
-                        target[targetStart + x] = sum
+                columns.index.withUnsafeBufferPointer { index in
+                    columns.weight.withUnsafeBufferPointer { weight in
+                        columns.start.withUnsafeBufferPointer { start in
+                            for y in 0..<height {
+                                let rowStart = y * width, targetStart = y * newWidth
+                                for x in 0..<newWidth {
+                                    var sum: Float = 0
+                                    for t in start[x]..<start[x + 1] { sum += source[rowStart + index[t]] * weight[t] }
+                                    target[targetStart + x] = sum
+                                }
+                            }
+                        }
                     }
                 }
             }
         }
-        // Vertical pass: newHeight × newWidth.
+        // Vertical pass: newHeight × newWidth; each row accumulated from 0, taps in order.
         var out = [Float](repeating: 0, count: newHeight * newWidth)
         horizontal.withUnsafeBufferPointer { source in
             out.withUnsafeMutableBufferPointer { target in
                 for y in 0..<newHeight {
                     let targetStart = y * newWidth
-                    for tap in rows[y] {
-                        let sourceStart = tap.index * newWidth
-                        let weight = tap.weight
+                    for t in rows.start[y]..<rows.start[y + 1] {
+                        let sourceStart = rows.index[t] * newWidth
+                        let weight = rows.weight[t]
                         for x in 0..<newWidth { target[targetStart + x] += source[sourceStart + x] * weight }
                     }
                 }
             }
         }
         return out
+    }
+
+    /// The taps of every output sample in flat arrays: output `i`'s are `start[i]..<start[i + 1]`.
+    struct FlatTaps {
+        var start: [Int] = [0]
+        var index: [Int] = []
+        var weight: [Float] = []
+
+        init(_ taps: [[Tap]]) {
+            start.reserveCapacity(taps.count + 1)
+            for output in taps {
+                for tap in output {
+                    index.append(tap.index)
+                    weight.append(tap.weight)
+                }
+                start.append(index.count)
+            }
+        }
     }
 
     /// One source sample's share of an output sample.

@@ -4,7 +4,8 @@ import FuzzSupport
 // The MNIST-style preparation on pixels straight from the input, skipping the codecs: a 5-byte
 // header (width and height, little-endian 16-bit, each taken modulo 1,200 plus 1; channels 1-4),
 // then samples, repeated to fill the image. Sizes above 1,024 reach the downscaling path; the area
-// is capped at 2^16 pixels (the height is cut) to keep each run short.
+// is capped at 2^16 pixels (the height is cut) to keep each run short. Each input is prepared twice,
+// by DigitPreparation and by ReferencePreparation (the plain version): the results must be equal.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzPrepare(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     let bytes = FuzzSupport.bytes(start, count)
@@ -20,9 +21,15 @@ public func fuzzPrepare(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     guard let image = Image(width: width, height: height, channels: channels, pixels: pixels) else {
         fatalError("fuzz harness: \(width)×\(height)×\(channels) with \(pixels.count) samples")  // the harness's own bug
     }
-    do {
-        let digit = try DigitPreparation.analyse(image, source: "input")
-        FuzzSupport.report("\(width)×\(height)×\(channels): ink box \(digit.inkBox), thickened \(digit.thickened)")
-    } catch { FuzzSupport.report("\(width)×\(height)×\(channels): \(error)") }
+    // The fast preparation must agree bit for bit with the plain one it replaced.
+    let fast = Result { () throws(ImageError) -> PreparedDigit in try DigitPreparation.analyse(image, source: "input") }
+    let plain = Result { () throws(ImageError) -> PreparedDigit in try ReferencePreparation.analyse(image, source: "input") }
+    guard fast == plain else {
+        fatalError("\(width)×\(height)×\(channels): DigitPreparation gave \(fast), ReferencePreparation \(plain)")
+    }
+    switch fast {
+    case .success(let digit): FuzzSupport.report("\(width)×\(height)×\(channels): ink box \(digit.inkBox), thickened \(digit.thickened)")
+    case .failure(let error): FuzzSupport.report("\(width)×\(height)×\(channels): \(error)")
+    }
     return 0
 }

@@ -1,0 +1,1 @@
+../../../Sources/DigitsServer/RequestDecoding.swift
