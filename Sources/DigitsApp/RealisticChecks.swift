@@ -287,9 +287,11 @@ extension RealisticChecks {
     /// The certainty below which readings are flagged, tuned on validation pictures: `digits`
     /// (held-out training images, never the test set) drawn into every drawn kind, and generated
     /// non-digits (no letters: those are kept for the check), with `seed`. The threshold is the
-    /// one of 0.30, 0.31, … 0.99 that maximises (non-digits flagged) − (digits flagged), the
-    /// first on ties. Returns it with both fractions at it.
+    /// highest of 0.30, 0.31, … 0.99 that flags at most `maximumDigitsFlagged` of the validation
+    /// digits (so that real digits are rarely doubted), and so flags as many non-digits as that
+    /// allows. Returns it with both fractions at it.
     public static func tuneFlagThreshold(_ model: TrainedModel, digits: Dataset, perKind: Int = 200,
+                                         maximumDigitsFlagged: Double = 0.02,
                                          seed: UInt64) throws(AppError) -> (threshold: Float, digitsFlagged: Double, nonDigitsFlagged: Double) {
         // Each picture's certainty, or nil when preparation already flags it (or refuses it).
         func certainties(_ samples: [Sample]) -> [Float?] {
@@ -308,12 +310,13 @@ extension RealisticChecks {
         func flagged(_ c: [Float?], below t: Float) -> Double {
             Double(c.filter { $0 == nil || $0! < t }.count) / Double(max(c.count, 1))
         }
-        var best: (threshold: Float, digitsFlagged: Double, nonDigitsFlagged: Double, score: Double) = (0.6, 0, 0, -.infinity)
+        var best: (threshold: Float, digitsFlagged: Double, nonDigitsFlagged: Double) =
+            (0.3, flagged(digitCertainties, below: 0.3), flagged(nonDigitCertainties, below: 0.3))
         for step in 30...99 {
             let t = Float(step) / 100
-            let d = flagged(digitCertainties, below: t), n = flagged(nonDigitCertainties, below: t)
-            if n - d > best.score { best = (t, d, n, n - d) }
+            let d = flagged(digitCertainties, below: t)
+            if d <= maximumDigitsFlagged { best = (t, d, flagged(nonDigitCertainties, below: t)) }
         }
-        return (best.threshold, best.digitsFlagged, best.nonDigitsFlagged)
+        return best
     }
 }
