@@ -87,7 +87,9 @@ let package = Package(
         // reading photographed digits.
         .target(
             name: "DigitsApp",
-            dependencies: ["DigitsCore", "DigitsModelFile", "DigitsData", "DigitsVision", "DigitsBLAS"]
+            dependencies: ["DigitsCore", "DigitsModelFile", "DigitsData", "DigitsVision", "DigitsBLAS"],
+            // The shipped reader (issue 14), its card and the font check pictures.
+            resources: [.copy("Resources/reader")]
         ),
 
         // The `digits` command: a thin layer of argument parsing over DigitsApp.

@@ -4,7 +4,7 @@ import DigitsCore
 /// `Presets.extra`. Every one takes 28×28 images as `[1, 28, 28]` samples.
 public enum ConvPresets {
     /// All of them, in the order `digits presets` lists them.
-    public static var all: [Preset] { [cnn, cnnBest, fast, pytorchCNN] }
+    public static var all: [Preset] { [cnn, cnnBest, fast, pytorchCNN, reader] }
 
     /// The input shape of every convolutional preset: one channel of 28×28.
     static let imageShape = [1, 28, 28]
@@ -72,6 +72,34 @@ public enum ConvPresets {
                                schedule: .oneCycleDefault, l2: 5e-4,
                                augmentation: Augmentation(maxShift: 2, maxRotation: 10, maxScale: 0.1)),
             seed: 1))
+
+    /// The shipped reader (issue 14): `cnn-best`'s network, trained with the distortions people's
+    /// writing and cameras make — slant, aspect, elastic wobble, thinner and thicker strokes,
+    /// blur, low resolution, faint ink and noise — on top of shift, rotation and scale.
+    /// `scripts/build-reader.sh` trains it with a validation split and calibrates it.
+    public static let reader = Preset(
+        name: "reader",
+        summary: "cnn-best's network, augmented for real writing (shift, rotation, scale, shear, aspect, elastic, stroke thickness, blur, half resolution, contrast, noise), SGD Nesterov 0.9, L2 5e-4, lr 0.05 one-cycle, 5 epochs",
+        source: nil, expectedAccuracy: nil,
+        quirks: [],
+        recipe: Recipe(
+            network: .layers(inputShape: imageShape, specs:
+                convBNReLU(1, 32, kernel: 5, padding: 2) + [pool2]              // (32, 14, 14)
+                + convBNReLU(32, 64) + convBNReLU(64, 64) + [pool2]             // (64, 7, 7)
+                + [.flatten] + dense(64 * 49, 256, .relu) + [.dropout(rate: 0.4)] + dense(256, 10),
+                initializer: .he),
+            loss: .crossEntropy, inputTransform: .unit,
+            plan: TrainingPlan(batchSize: 128, batching: .shuffled, length: .epochs(5),
+                               optimizer: .momentum(0.9, nesterov: true), learningRate: 0.05,
+                               schedule: .oneCycleDefault, l2: 5e-4,
+                               augmentation: readerAugmentation),
+            seed: 1))
+
+    /// The reader's distortions.
+    public static let readerAugmentation = Augmentation(
+        maxShift: 2, maxRotation: 10, maxScale: 0.1, maxShear: 0.25, maxAspect: 0.15,
+        elasticAlpha: 1.5, elasticGrid: 4, thickness: 0.7, blurProbability: 0.15,
+        lowResolutionProbability: 0.1, minContrast: 0.6, maxNoise: 8)
 
     /// 99% in a few seconds: a small network, two epochs, a one-cycle schedule.
     ///

@@ -39,7 +39,9 @@ public struct TrainedModel {
             throw AppError(error.description)
         }
         let loss = loaded.metadata["loss"].flatMap(LossKind.init(rawValue:)) ?? .crossEntropy
-        return TrainedModel(model: loaded.model, inputTransform: loaded.inputTransform, loss: loss, metadata: loaded.metadata)
+        let trained = TrainedModel(model: loaded.model, inputTransform: loaded.inputTransform, loss: loss, metadata: loaded.metadata)
+        try trained.checkTemperature(path: path)
+        return trained
     }
 
     /// Loss, accuracy and predictions on `data`.
@@ -47,23 +49,15 @@ public struct TrainedModel {
         Evaluator.evaluate(model, loss: loss.make(), on: data, transform: inputTransform)
     }
 
-    /// The class probabilities for one sample of bytes: softmax of the scores, or the outputs
-    /// themselves when the network ends in a softmax; sigmoid outputs are normalised to sum to 1.
+    /// The class probabilities for one sample of bytes: softmax of the scores divided by the
+    /// model's `temperature` (1 unless calibrated), or the outputs themselves when the network
+    /// ends in a softmax; sigmoid outputs are normalised to sum to 1.
     public func probabilities(for sample: [UInt8]) -> [Float] {
         let x = Tensor(shape: [1] + model.inputShape)
         for i in 0..<min(sample.count, x.count) {
             x.data[i] = Float(sample[i]) * inputTransform.scale + inputTransform.offset
         }
         let out = model(x)
-        var p = [Float](repeating: 0, count: out.count)
-        if model.layers.last is Softmax || model.layers.last is SoftmaxWithDiagonalGradient {
-            for i in 0..<out.count { p[i] = out.data[i] }
-        } else if case .activation(.sigmoid)? = model.layers.last?.spec {
-            let sum = (0..<out.count).reduce(Float(0)) { $0 + out.data[$1] }
-            for i in 0..<out.count { p[i] = out.data[i] / max(sum, .leastNormalMagnitude) }
-        } else {
-            p.withUnsafeMutableBufferPointer { Softmax.row(out.data, $0.baseAddress!, out.count) }
-        }
-        return p
+        return probabilitiesFromScores(out.data, count: out.count)
     }
 }

@@ -99,14 +99,41 @@ extension TrainedModel {
     /// picture as MNIST's digits were prepared, predicts, and collects warnings.
     public func reading(imageAt url: URL, modelPath: String) throws(AppError) -> Reading {
         try checkReadsDigits(modelPath: modelPath)
+        let image: Image
+        do { image = try ImageIO.read(url) } catch { throw AppError(error.description) }
+        return try reading(image: image, source: url.path, modelPath: modelPath)
+    }
+
+    /// `reading(imageAt:modelPath:)` for a file's bytes already in memory (PNG or JPEG).
+    public func reading(imageBytes: [UInt8], name: String, modelPath: String) throws(AppError) -> Reading {
+        try checkReadsDigits(modelPath: modelPath)
+        let image: Image
+        do { image = try ImageIO.decode(imageBytes, name: name) } catch { throw AppError(error.description) }
+        return try reading(image: image, source: name, modelPath: modelPath)
+    }
+
+    /// Prepares a decoded picture, predicts, and collects the warnings (low certainty below the
+    /// model's `flagBelow`).
+    func reading(image: Image, source: String, modelPath: String) throws(AppError) -> Reading {
         let digit: PreparedDigit
-        do { digit = try DigitPreparation.analyse(ImageIO.read(url), source: url.path) } catch {
+        do { digit = try DigitPreparation.analyse(image, source: source) } catch {
             throw AppError(error.description)
         }
         let p = try checkedPredict(digit.pixels, modelPath: modelPath)
         var warnings = digit.warnings
-        if p.isUncertain { warnings.append("low certainty: the image may not hold a single clear digit") }
+        if p.confidence < flagBelow { warnings.append("low certainty: the image may not hold a single clear digit") }
         return Reading(prepared: digit.pixels, prediction: p, warnings: warnings)
+    }
+
+    /// The metadata key of the certainty below which a reading is flagged.
+    public static let flagBelowKey = "flag_below"
+
+    /// The certainty below which a reading is flagged: the model file's `flag_below` (tuned on
+    /// validation pictures for the shipped reader), else `Prediction.lowConfidence`.
+    public var flagBelow: Float {
+        get { metadata[Self.flagBelowKey].flatMap(Float.init).flatMap { $0.isFinite && $0 >= 0 && $0 <= 1 ? $0 : nil }
+              ?? Prediction.lowConfidence }
+        set { metadata[Self.flagBelowKey] = "\(newValue)" }
     }
 }
 

@@ -25,14 +25,18 @@ public enum Launcher {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 
-    /// The model to serve: `--model`, else `model.safetensors` here, else the `fast` model
-    /// trained once into the data directory (trained now if it is not there yet).
+    /// The model to serve: `--model`, else `model.safetensors` here, else the shipped reader,
+    /// else the `fast` model trained once into the data directory (trained now if it is not there yet).
     public static func findModel(_ options: Options, mnist: (train: Dataset, test: Dataset),
                                  say: (String) -> Void) throws(AppError) -> (TrainedModel, String) {
         if let path = options.model { return (try TrainedModel.load(from: path), path) }
         if FileManager.default.fileExists(atPath: TrainedModel.defaultPath) {
             say("Using \(TrainedModel.defaultPath) from the working directory.")
             return (try TrainedModel.load(from: TrainedModel.defaultPath), TrainedModel.defaultPath)
+        }
+        if let shipped = ShippedReader.path {
+            say("No model given and no \(TrainedModel.defaultPath) here: using the shipped reader (\(shipped)).")
+            return (try TrainedModel.load(from: shipped), shipped)
         }
         let models = URL(fileURLWithPath: options.dataDirectory).appendingPathComponent("models")
         let path = models.appendingPathComponent("fast.safetensors").path

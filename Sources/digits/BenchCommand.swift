@@ -32,7 +32,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Also write the JSON report to this file.")
     var saveJSON: String?
 
-    @Option(help: "Run only these parts, comma-separated: peak, gemm, epochs, presets, inference, cnn.")
+    @Option(help: "Run only these parts, comma-separated: peak, gemm, epochs, presets, inference, cnn, reader.")
     var only: String?
 
     func validate() throws {
@@ -70,7 +70,7 @@ struct Bench: ParsableCommand {
         var set = Set<Benchmark.Options.Section>()
         for name in only.split(separator: ",") {
             guard let section = Benchmark.Options.Section(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
-                throw ValidationError("--only takes peak, gemm, epochs, presets, inference, cnn; got \(name)")
+                throw ValidationError("--only takes peak, gemm, epochs, presets, inference, cnn, reader; got \(name)")
             }
             set.insert(section)
         }

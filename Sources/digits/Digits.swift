@@ -12,7 +12,7 @@ struct Digits: ParsableCommand {
             and saves it to model.safetensors. Then `digits eval` and `digits predict --index 0`.
             """,
         subcommands: [Train.self, Eval.self, Predict.self, Show.self, Export.self, PresetsCommand.self, Bench.self,
-                      Serve.self, Finetune.self, Web.self],
+                      Serve.self, Finetune.self, Web.self, Calibrate.self, Check.self],
         defaultSubcommand: nil
     )
 

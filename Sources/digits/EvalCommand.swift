@@ -9,7 +9,7 @@ import Foundation
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Measure a saved model on the test images.")
 
-    @OptionGroup var model: ModelOptions
+    @OptionGroup var modelOptions: ModelOptions
     @OptionGroup(title: "Data") var data: DataOptions
 
     @Option(help: ArgumentHelp("Draw the confusion matrix into this PNG (and print it as a table).", valueName: "path"))
@@ -17,6 +17,9 @@ struct Eval: ParsableCommand {
 
     @Option(help: ArgumentHelp("Write every misclassified test digit as a PNG into this directory.", valueName: "dir"))
     var misclassified: String?
+
+    @Flag(help: "Also print the expected calibration error (15 bins) and the reliability table: how often the readings of each certainty are right.")
+    var calibration = false
 
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
@@ -26,6 +29,9 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
+        let (path, note) = modelOptions.resolved
+        let model = (path: path, note: note)
+        if let note { Console.err(note + "\n") }
         do throws(AppError) {
             let trained = try TrainedModel.load(from: model.path)
             let test = try data.source.load(sampleShape: trained.model.inputShape).test
@@ -34,6 +40,7 @@ struct Eval: ParsableCommand {
             try e.checkFinite(modelPath: model.path)
             let reporter = Reporter(style: json ? .jsonLines : .text)
             Console.out(reporter.evaluation(e, modelPath: model.path))
+            if calibration { printCalibration(trained, test) }
             if let confusion {
                 let matrix = e.confusionMatrix(labels: test.labels, classes: test.classes)
                 try write(ConfusionMatrixPicture.render(matrix, title: "Confusion matrix"), to: confusion)
@@ -47,6 +54,23 @@ struct Eval: ParsableCommand {
         } catch {
             Console.err("error: \(error.description)\n")
             throw ExitCode.failure
+        }
+    }
+
+    /// The ECE line and, in text, the reliability table.
+    private func printCalibration(_ trained: TrainedModel, _ test: Dataset) {
+        let r = trained.calibrationReport(on: test)
+        let t = trained.temperature
+        if json {
+            Console.out(#"{"calibration":{"temperature":\#(t),"ece":\#(r.ece),"bins":15}}"#)
+            return
+        }
+        Console.out(String(format: "Expected calibration error: %.2f %% (15 bins, temperature %@)", r.ece * 100,
+                           trained.metadata[TrainedModel.temperatureKey] ?? "1, not calibrated"))
+        Console.out("  certainty      readings  mean certainty  right")
+        for bin in r.bins where bin.count > 0 {
+            Console.out(String(format: "  %3.0f-%3.0f %%  %10d  %12.2f %%  %6.2f %%", bin.lower * 100, bin.upper * 100, bin.count,
+                               bin.meanConfidence * 100, bin.accuracy * 100))
         }
     }
 

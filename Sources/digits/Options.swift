@@ -33,8 +33,11 @@ struct DataOptions: ParsableArguments {
 
 /// The model file to read.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .customLong("model"), help: ArgumentHelp("The model file to read.", valueName: "path"))
-    var path: String = TrainedModel.defaultPath
+    @Option(name: .customLong("model"), help: ArgumentHelp("The model file to read (default: model.safetensors here, else the shipped reader).", valueName: "path"))
+    var given: String?
+
+    /// `--model`, else `model.safetensors` here, else the shipped reader (`note` says so).
+    var resolved: (path: String, note: String?) { ShippedReader.resolve(given: given) }
 }
 
 // MARK: - Argument values

@@ -13,7 +13,7 @@ struct Predict: ParsableCommand {
             cropped to the ink, scaled into 20×20 and centred by its centre of mass in 28×28.
             """)
 
-    @OptionGroup var model: ModelOptions
+    @OptionGroup var modelOptions: ModelOptions
     @OptionGroup(title: "Data") var data: DataOptions
 
     @Argument(help: ArgumentHelp("Images to read: a photo, a scan or a drawing of one digit each.", valueName: "file"))
@@ -36,23 +36,25 @@ struct Predict: ParsableCommand {
     }
 
     func run() throws {
+        let (path, note) = modelOptions.resolved
+        if let note { Console.err(note + "\n") }
         let trained: TrainedModel
-        do { trained = try TrainedModel.load(from: model.path) } catch {
+        do { trained = try TrainedModel.load(from: path) } catch {
             Console.err("error: \(error.description)\n")
             throw ExitCode.failure
         }
         if let index {
-            try predictTestImage(index, trained)
+            try predictTestImage(index, trained, path)
         } else {
-            try predictFiles(trained)
+            try predictFiles(trained, path)
         }
     }
 
     // MARK: - Image files
 
-    private func predictFiles(_ trained: TrainedModel) throws {
+    private func predictFiles(_ trained: TrainedModel, _ path: String) throws {
         let reporter = Reporter(style: json ? .jsonLines : .text)
-        do { try trained.checkReadsDigits(modelPath: model.path) } catch {
+        do { try trained.checkReadsDigits(modelPath: path) } catch {
             Console.err("error: \(error.description)\n")
             throw ExitCode.failure
         }
@@ -67,12 +69,12 @@ struct Predict: ParsableCommand {
         var failures = 0
         for (n, file) in files.enumerated() {
             do throws(AppError) {
-                let reading = try trained.reading(imageAt: URL(fileURLWithPath: file), modelPath: model.path)
+                let reading = try trained.reading(imageAt: URL(fileURLWithPath: file), modelPath: path)
                 var saved: String?
                 if let outputDirectory, let image = Image(digit28: reading.prepared) {
-                    let path = outputDirectory == "/" ? "/" + names[n] : outputDirectory + "/" + names[n]
-                    do { try ImageIO.writePNG(image, to: URL(fileURLWithPath: path)) } catch { throw AppError(error.description) }
-                    saved = path
+                    let out = outputDirectory == "/" ? "/" + names[n] : outputDirectory + "/" + names[n]
+                    do { try ImageIO.writePNG(image, to: URL(fileURLWithPath: out)) } catch { throw AppError(error.description) }
+                    saved = out
                 }
                 if !json && n > 0 { Console.out("") }
                 reporter.prediction(reading.prediction, file: file, pixels: reading.prepared, warnings: reading.warnings,
@@ -104,17 +106,17 @@ struct Predict: ParsableCommand {
 
     // MARK: - A test image
 
-    private func predictTestImage(_ index: Int, _ trained: TrainedModel) throws {
+    private func predictTestImage(_ index: Int, _ trained: TrainedModel, _ path: String) throws {
         do throws(AppError) {
             let test = try data.source.load(sampleShape: trained.model.inputShape).test
-            try trained.check(fits: test, modelPath: model.path, dataName: "the test set of \(data.source.description)")
+            try trained.check(fits: test, modelPath: path, dataName: "the test set of \(data.source.description)")
             guard index < test.count else {
                 throw AppError("--index \(index) is out of range: the test set has \(Format.thousands(test.count)) images (0 to \(test.count - 1))")
             }
             let size = test.sampleSize
             let pixels = Array(test.features[(index * size)..<((index + 1) * size)])
             let label = Int(test.labels[index])
-            let p = try trained.checkedPredict(pixels, modelPath: model.path)
+            let p = try trained.checkedPredict(pixels, modelPath: path)
             Reporter(style: json ? .jsonLines : .text).prediction(p, index: index, label: label, pixels: pixels)
                 .forEach(Console.out)
         } catch {

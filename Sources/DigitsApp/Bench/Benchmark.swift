@@ -27,7 +27,7 @@ public enum Benchmark {
 
         /// The parts of the benchmark.
         public enum Section: String, Sendable, CaseIterable {
-            case peak, gemm, epochs, presets, inference, cnn
+            case peak, gemm, epochs, presets, inference, cnn, reader
         }
 
         public init(threads: Int? = nil, repeats: Int = 5, epochRepeats: Int = 2, batchOne: Bool = true,
@@ -71,6 +71,9 @@ public enum Benchmark {
             report.gemm.append(row)
             log("GEMM \(row.name): \(fixed(row.gflops, 1)) GFLOP/s (\(fixed(row.percentOfPeak, 0))% of peak), two threads \(fixed(row.gflopsTwoThreads, 1))")
         }
+
+        // MARK: The shipped reader (issue 14: ReaderBenchmark.swift)
+        if options.runs(.reader) { log(try ReaderBenchmark.run()) }
 
         // MARK: Training
         guard options.runs(.epochs) || options.runs(.presets) || options.runs(.cnn) || options.runs(.inference) else {

@@ -1,0 +1,71 @@
+import ArgumentParser
+import DigitsApp
+import DigitsCore
+import Foundation
+
+/// `digits calibrate`: fits a model's temperature on held-out training images and stores it in
+/// the model file, so that the certainty `predict`, `serve` and `eval` show matches how often
+/// the reading is right.
+struct Calibrate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Fit a model's temperature on held-out training images (not the test set) and store it in the model file.",
+        discussion: """
+            Use the images the model was not trained on: `digits train --validation N` holds out the \
+            last N training images, and `--validation N` here fits on the same N. The temperature \
+            divides the scores before the softmax; it never changes which digit is read.
+            """)
+
+    @Option(help: ArgumentHelp("The model file to calibrate.", valueName: "path"))
+    var model: String = TrainedModel.defaultPath
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Fit on the last N training images (those `digits train --validation N` held out).", valueName: "n"))
+    var validation: Int = 5000
+
+    @Option(help: ArgumentHelp("Where to save the calibrated model (default: overwrite --model).", valueName: "path"))
+    var save: String?
+
+    @Flag(help: "Also tune the certainty below which a reading is flagged, on the held-out images drawn as photos, form fields, marker and slant, and on generated non-digits.")
+    var flag = false
+
+    @OptionGroup(title: "Data") var data: DataOptions
+
+    func validate() throws {
+        guard validation > 0 else { throw ValidationError("--validation must be at least 1") }
+    }
+
+    func run() throws {
+        do throws(AppError) {
+            var trained = try TrainedModel.load(from: model)
+            guard trained.outputsLogits else {
+                throw AppError("model \(model) ends in a softmax or sigmoid: only a model whose outputs are scores can be calibrated")
+            }
+            let train = try data.source.load(sampleShape: trained.model.inputShape).train
+            try trained.check(fits: train, modelPath: model, dataName: "the training set of \(data.source.description)")
+            guard validation < train.count else {
+                throw AppError("--validation \(validation) is not less than the \(train.count) training images")
+            }
+            let s = train.sampleSize, cut = train.count - validation
+            let heldOut = Dataset(sampleShape: train.sampleShape, features: Array(train.features[(cut * s)...]),
+                                  labels: Array(train.labels[cut...]), classes: train.classes)
+            trained.temperature = 1
+            let eceBefore = trained.calibrationReport(on: heldOut).ece
+            let fit = trained.calibrate(on: heldOut)
+            let eceAfter = trained.calibrationReport(on: heldOut).ece
+            trained.metadata["calibrated_on"] = "the last \(validation) training images of \(data.source.description)"
+            Console.out(String(format: "Temperature %.4f, fitted on the last %d training images: NLL %.4f -> %.4f, ECE %.2f %% -> %.2f %%.",
+                               fit.temperature, validation, fit.nllBefore, fit.nllAfter, eceBefore * 100, eceAfter * 100))
+            if flag {
+                let tuned = try RealisticChecks.tuneFlagThreshold(trained, digits: heldOut, seed: 14)
+                trained.flagBelow = tuned.threshold
+                Console.out(String(format: "Flag below %.2f certainty, tuned on validation pictures: %.1f %% of drawn validation digits flagged, %.1f %% of generated non-digits.",
+                                   tuned.threshold, tuned.digitsFlagged * 100, tuned.nonDigitsFlagged * 100))
+            }
+            let out = save ?? model
+            try trained.save(to: out)
+            Console.out("Saved to \(out).")
+        } catch {
+            Console.err("error: \(error.description)\n")
+            throw ExitCode.failure
+        }
+    }
+}
