@@ -282,6 +282,10 @@ export class Digits {
         p.values.set(file.tensor(stored, p.shape));
       }
       this.call('digits_model_check_finite', [model.handle], (r) => r === 0);
+      // A calibrated file's temperature (digits calibrate): readings divide the scores by it.
+      if (file.metadata.temperature !== undefined) {
+        this.call('digits_model_set_temperature', [model.handle, Number(file.metadata.temperature)]);
+      }
     } catch (e) {
       model.free();
       throw new Error(e.message.startsWith(name) ? e.message : `${name}: ${e.message}`);

@@ -88,6 +88,29 @@ test('reads all 10,000 test digits as digits does', async () => {
   model.free();
 });
 
+test('reads with the shipped reader\'s calibration temperature, as digits does', async () => {
+  // The shipped reader is calibrated (its file's `temperature`): the page must divide its
+  // scores by it as native reading does, or the certainty shown would differ.
+  const reader = join(root, 'Sources/DigitsApp/Resources/reader/reader.safetensors');
+  const readerSite = join(work, 'reader-site');
+  digits('web', '--out', readerSite, '--model', reader, '--reference-count', '300');
+  const bytes = readFileSync(join(readerSite, 'model.safetensors'));
+  const d = await load();
+  const model = d.loadModel(bytes);
+  assert.ok(Number(model.metadata.temperature) > 1, 'the shipped reader should be calibrated');
+  const reference = JSON.parse(readFileSync(join(readerSite, 'reference.json'), 'utf8'));
+  const p = model.readBatch(mnist.test.images.subarray(0, 784 * 300), 300);
+  for (let i = 0; i < 300; i++) assertSameReading(p.subarray(i * 10, i * 10 + 10), reference.probabilities[i], `reader, test digit ${i}`);
+  model.free();
+  // A temperature that native loading refuses is refused here too.
+  const header = JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString('utf8'));
+  header.__metadata__.temperature = '-1';
+  const json = Buffer.from(JSON.stringify(header));
+  const bad = Buffer.concat([Buffer.alloc(8), json, bytes.subarray(8 + Number(bytes.readBigUInt64LE(0)))]);
+  bad.writeBigUInt64LE(BigInt(json.length), 0);
+  assert.throws(() => d.loadModel(bad, 'bad.safetensors'), /temperature/);
+});
+
 test('the allocator keeps every block intact through random allocations and frees', async () => {
   // A fresh instance: this fills and frees a few hundred MB.
   const { instance } = await WebAssembly.instantiate(readFileSync(join(site, 'assets', 'digits.wasm')), {});

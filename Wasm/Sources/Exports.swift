@@ -66,6 +66,9 @@ final class ModelBox {
     let single: Tensor
     /// The outputs of every layer for the last `digits_read`, kept so the page can show them.
     var layerOutputs: [Tensor]
+    /// The model file's calibration temperature: scores are divided by it before the softmax
+    /// (1 unless the file was calibrated, as `digits calibrate` does).
+    var temperature: Float = 1
 
     init(model: Sequential, transform: InputTransform) {
         self.model = model

@@ -161,6 +161,18 @@ func sizeProblem(_ shape: [Int], _ specs: [LayerSpec]) -> String? {
     return total <= Limits.weights ? nil : "\(total) weights, more than \(Limits.weights)"
 }
 
+/// Sets the calibration temperature the model file gives (its `temperature`); refuses a value
+/// that is not a number in (0, 1000], as native loading does. Returns 0, or -1 on a refusal.
+@_cdecl("digits_model_set_temperature")
+public func digits_model_set_temperature(_ handle: Int32, _ temperature: Float) -> Int32 {
+    guard let box = models[handle] else { return fail("no model \(handle)") }
+    guard temperature.isFinite, temperature > 0, temperature <= 1000 else {
+        return fail("temperature \(temperature) is not a number in (0, 1000]")
+    }
+    box.temperature = temperature
+    return 0
+}
+
 @_cdecl("digits_model_free")
 public func digits_model_free(_ handle: Int32) { models.remove(handle) }
 
@@ -288,7 +300,8 @@ public func digits_read_batch(_ handle: Int32, _ pixels: UnsafePointer<UInt8>?, 
         h = model.forward(x, training: false)
     }
     for b in 0..<Int(count) {
-        Probabilities.of(h.data + b * k, k, last: model.layers.last?.spec, into: probabilities + b * k)
+        Probabilities.of(h.data + b * k, k, last: model.layers.last?.spec, temperature: box.temperature,
+                         into: probabilities + b * k)
     }
     return Int32(argmax(probabilities, k))
 }
@@ -311,15 +324,20 @@ public func digits_layer_output_size(_ handle: Int32, _ layer: Int32) -> Int32 {
 /// (DigitsApp's `TrainedModel.probabilities`, which this module cannot import): softmax of raw
 /// scores; a softmax layer's output as it is; sigmoid outputs normalised to sum to 1.
 enum Probabilities {
-    static func of(_ out: UnsafePointer<Float>, _ k: Int, last: LayerSpec?, into p: UnsafeMutablePointer<Float>) {
+    static func of(_ out: UnsafePointer<Float>, _ k: Int, last: LayerSpec?, temperature: Float = 1,
+                   into p: UnsafeMutablePointer<Float>) {
         if case .softmax? = last {
             for i in 0..<k { p[i] = out[i] }
         } else if case .activation(.sigmoid)? = last {
             var sum: Float = 0
             for i in 0..<k { sum += out[i] }
             for i in 0..<k { p[i] = out[i] / max(sum, .leastNormalMagnitude) }
-        } else {
+        } else if temperature == 1 {
             Softmax.row(out, p, k)
+        } else {
+            // Calibrated: softmax of the scores divided by the temperature (p holds them first).
+            for i in 0..<k { p[i] = out[i] / temperature }
+            Softmax.row(UnsafePointer(p), p, k)
         }
     }
 }
