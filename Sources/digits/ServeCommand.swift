@@ -7,7 +7,7 @@ import Foundation
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve Digits Studio: draw a digit and watch the network read it, train it, teach it your handwriting.",
-        discussion: "With no --model and no model.safetensors here, trains the `fast` preset once into the data directory.")
+        discussion: "With no --model and no model.safetensors here, serves the shipped reader (or, in a build without it, trains the `fast` preset once into the data directory).")
 
     @Option(help: ArgumentHelp("The model to serve (default: model.safetensors here, else one trained into the data directory).", valueName: "path"))
     var model: String?

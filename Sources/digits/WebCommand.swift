@@ -15,7 +15,7 @@ struct Web: ParsableCommand {
         abstract: "Write a static web studio that reads and trains in the browser (WebAssembly), no server needed.",
         discussion: """
             DIR gets the studio's page (index.html, assets/), the module (assets/digits.wasm) and its JavaScript, \
-            the model (--model, else model.safetensors here, else the `fast` preset trained once), the presets the page can \
+            the model (--model, else model.safetensors here, else the shipped reader), the presets the page can \
             train, MNIST, and reference.json: this machine's readings of the first test digits, which \
             the page (and Tests/wasm) compare with the module's. Serve it with `cd DIR && python3 -m http.server`.
             """)
@@ -23,7 +23,7 @@ struct Web: ParsableCommand {
     @Option(help: ArgumentHelp("Where to write the site.", valueName: "dir"))
     var out: String
 
-    @Option(help: ArgumentHelp("The model to put in the site (default: model.safetensors here, else the `fast` preset trained now).", valueName: "path"))
+    @Option(help: ArgumentHelp("The model to put in the site (default: model.safetensors here, else the shipped reader).", valueName: "path"))
     var model: String?
 
     @Option(help: ArgumentHelp("The folder holding digits.wasm, digits.js and digits-worker.js (default: the repository's Wasm/).", valueName: "dir"))
@@ -100,13 +100,18 @@ struct Web: ParsableCommand {
         // The model.
         let modelPath = outDir.appendingPathComponent("model.safetensors").path
         let trained: TrainedModel
-        if let source = model ?? (FileManager.default.fileExists(atPath: TrainedModel.defaultPath) ? TrainedModel.defaultPath : nil) {
+        let (source, note) = ShippedReader.resolve(given: model)
+        let modelName: String
+        if FileManager.default.fileExists(atPath: source) || model != nil {
+            if let note { Console.out(note) }
             trained = try TrainedModel.load(from: source)
             try copy(URL(fileURLWithPath: source), to: URL(fileURLWithPath: modelPath))
+            modelName = source
         } else {
-            Console.out("No --model and no \(TrainedModel.defaultPath) here: training the `fast` preset once (about 10 s).")
+            Console.out("No --model, no \(TrainedModel.defaultPath) here and no shipped reader in this build: training the `fast` preset once (about 10 s).")
             trained = try Web.trainFast()
             try trained.save(to: modelPath)
+            modelName = "fast, trained now"
         }
 
         // Native readings of the first test digits, for the page and the tests to compare with.
@@ -117,7 +122,7 @@ struct Web: ParsableCommand {
         try writeJSON(["presets": try Web.trainable.map { name throws(AppError) in try Web.presetJSON(name) }],
                       to: outDir.appendingPathComponent("presets.json"))
 
-        Console.out("Wrote the studio to \(outDir.path) (model \(model ?? (FileManager.default.fileExists(atPath: TrainedModel.defaultPath) ? TrainedModel.defaultPath : "fast, trained now"))).")
+        Console.out("Wrote the studio to \(outDir.path) (model \(modelName)).")
         Console.out("Serve it with: cd \(out) && python3 -m http.server 8000   (then open http://localhost:8000)")
     }
 
