@@ -90,7 +90,7 @@ if [[ -z "${SKIP_CNN:-}" ]]; then
     fi
 
     # Time to 99%: the preset over seeds 1-5 (training seconds and test accuracy of each), then
-    # torch_fastest.py (the fastest published recipe, five runs on two threads), one after the other.
+    # torch_fastest.py (the fastest published recipe, five runs on two threads and five on one).
     echo "== time to 99%: ${FAST_PRESET:-fast}, seeds 1-5, against torch_fastest.py"
     for seed in 1 2 3 4 5; do
         line=$("$DIGITS" train --preset "${FAST_PRESET:-fast}" --seed "$seed" --json --no-progress \
@@ -102,7 +102,11 @@ print(f"seed {sys.argv[1]} {d.get('train_seconds', '?')} {d.get('test_accuracy',
 PYEOF
     done
     if [[ -n "$HAVE_TORCH" && -f "$PEERS/torch_fastest.py" ]]; then
-        timeout 900 "$PY" "$PEERS/torch_fastest.py" "$DATA" --threads 2 --runs 5 | tee "$OUT/torch-fastest.txt" || true
+        # Two threads (the recipe's setting), then one: on a busy machine PyTorch's two threads
+        # can be many times slower than one. The ratio takes the better median.
+        for threads in 2 1; do
+            timeout 900 "$PY" "$PEERS/torch_fastest.py" "$DATA" --threads "$threads" --runs 5 | tee -a "$OUT/torch-fastest.txt" || true
+        done
     fi
 fi
 
@@ -164,16 +168,17 @@ if os.path.exists(seeds_path):
     fastest = os.path.join(out, "torch-fastest.txt")
     if os.path.exists(fastest):
         for line in open(fastest):
-            m = re.match(r"median train ([0-9.]+) s, mean accuracy ([0-9.]+)%", line)
-            if m: peer_median, peer_acc = float(m.group(1)), float(m.group(2))
+            m = re.match(r"median train ([0-9.]+) s, mean accuracy ([0-9.]+)% over \d+ runs \((\d+) threads\)", line)
+            if m and (peer_median is None or float(m.group(1)) < peer_median):
+                peer_median, peer_acc, peer_threads = float(m.group(1)), float(m.group(2)), m.group(3)
     if len(runs) == 5:
         times = sorted(t for _, t, _ in runs)
         mean_acc = sum(a for _, _, a in runs) / 5 * 100
         print("time to 99%: " + ", ".join(f"seed {s} {a * 100:.2f}% in {t:.2f} s" for s, t, a in runs)
               + f"; mean {mean_acc:.2f}% (target 99.0%: {'met' if mean_acc >= 99.0 else 'NOT met'})")
         if peer_median:
-            print(f"    torch_fastest.py: median {peer_median:.2f} s, mean accuracy {peer_acc:.2f}% (5 runs, 2 threads)")
-        ratio("time to 99%: torch_fastest.py median / Digits median training", peer_median, times[2], 3)
+            print(f"    torch_fastest.py: median {peer_median:.2f} s, mean accuracy {peer_acc:.2f}% (5 runs, {peer_threads} thread(s), the better of 1 and 2)")
+        ratio("time to 99%: torch_fastest.py best median / Digits median training", peer_median, times[2], 3)
 g = full["gemm"]
 if g:
     print(f"GEMM on the training shapes: {min(x['percent_of_peak'] for x in g):.0f}% to {max(x['percent_of_peak'] for x in g):.0f}% "
