@@ -45,6 +45,36 @@ import Testing
         #expect(conv.weight.grad.array == dWTraining)
     }
 
+    @Test("Conv2D training that rebuilds its patches in backward (past keptPatchValues) gives the same bits as keeping them",
+          arguments: [(3, 1, 1), (5, 1, 0), (3, 2, 1)])
+    func patchesRebuiltInTraining(shape: (k: Int, stride: Int, padding: Int)) {
+        var rng = RandomSource(seed: 8)
+        let x = randomTensor([11, 3, 10, 10], &rng)
+        var results: [(y: [Float], dx: [Float], dW: [Float], db: [Float])] = []
+        for kept in [Int.max, 0] {
+            var init_ = RandomSource(seed: 5)
+            let conv = Conv2D(3, 8, kernelSize: shape.k, stride: shape.stride, padding: shape.padding,
+                              biasInitializer: .uniform(low: -0.5, high: 0.5), rng: &init_)
+            conv.chunkValues = 2_000                    // several chunks a slice
+            conv.keptPatchValues = kept
+            var dyRNG = RandomSource(seed: 9)
+            // Two steps, so that a second batch reuses the buffers the first one sized.
+            var last: (y: [Float], dx: [Float], dW: [Float], db: [Float]) = ([], [], [], [])
+            for _ in 0..<2 {
+                let y = conv.forward(x, training: true)
+                let dy = randomTensor(y.shape, &dyRNG)
+                let dx = conv.backward(dy)
+                last = (y.array, dx?.array ?? [], conv.weight.grad.array, conv.bias!.grad.array)
+            }
+            results.append(last)
+        }
+        #expect(results[0].y == results[1].y)
+        #expect(results[0].dx == results[1].dx)
+        #expect(results[0].dW == results[1].dW)
+        #expect(results[0].db == results[1].db)
+        #expect(!results[0].dW.allSatisfy { $0 == 0 })
+    }
+
     /// The first of the window's values, in reading order, that equals its maximum.
     static func referencePool(_ x: Tensor, _ dy: Tensor) -> (y: [Float], dx: [Float]) {
         let b = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3], oh = h / 2, ow = w / 2

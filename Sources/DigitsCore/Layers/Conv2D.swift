@@ -16,8 +16,10 @@
 /// The batch is cut into `groups` fixed slices that run in parallel (`Parallel.forEach`); each
 /// slice goes through its samples a chunk at a time, so that the chunk's patch matrix (about
 /// half a megabyte) is still in cache when the multiply reads it. In training the patches are
-/// kept for backward, chunk after chunk; after an inference forward, backward builds them
-/// again. Each slice sums its own weight gradient, and the
+/// kept for backward, chunk after chunk, when the whole batch's patch matrix holds at most
+/// `keptPatchValues` values; otherwise (a large layer or batch) and after an inference forward,
+/// backward builds each chunk's patches again, which costs a copy of the input but no memory
+/// that grows with the batch. Each slice sums its own weight gradient, and the
 /// slices' sums are added in order: the result does not depend on the thread count.
 /// Every buffer is sized on the first batch and reused after.
 public final class Conv2D: Layer {
@@ -39,6 +41,10 @@ public final class Conv2D: Layer {
     /// About how many values a chunk's patch matrix holds: 128 Ki floats (512 KiB) unless set.
     /// It changes the speed, and the rounding of the weight gradient's sum, nothing else.
     public var chunkValues = 1 << 17
+    /// The most patch values training keeps from forward for backward: 4 Mi floats (16 MiB)
+    /// unless set. A larger patch matrix is rebuilt in backward, a chunk at a time. It changes
+    /// the speed and the memory, not the results.
+    public var keptPatchValues = 1 << 22
 
     private var x: Tensor?                     // the last input, (B, inC, H, W)
     private var inH = 0, inW = 0, outH = 0, outW = 0, batch = 0
@@ -46,8 +52,8 @@ public final class Conv2D: Layer {
     private let dx = Tensor(shape: [0])        // (B, inC, H, W)
     /// Per slice: a chunk's patches, (inC·k·k, chunk·HW), outside training.
     private let cols: [Tensor]
-    /// In training: every chunk's patches, chunk after chunk (inC·k·k · B·HW values), kept for
-    /// backward.
+    /// In training, when they fit in `keptPatchValues`: every chunk's patches, chunk after chunk
+    /// (inC·k·k · B·HW values), kept for backward.
     private let batchCols = Tensor(shape: [0])
     /// Whether `batchCols` holds the patches of the last input.
     private var colsKept = false
@@ -157,17 +163,18 @@ public final class Conv2D: Layer {
         let hw = outH * outW, kk = patchSize, outC = outChannels
         y.reshape(to: [batch, outC, outH, outW])
         let most = min(chunkSamples, batch) * hw
+        let keep = training && kk * batch * hw <= keptPatchValues
         for g in 0..<Conv2D.groups {
-            if !training { cols[g].reshape(rows: kk, columns: most) }
+            if !keep { cols[g].reshape(rows: kk, columns: most) }
             product[g].reshape(rows: outC, columns: most)
         }
-        colsKept = training
-        if training { batchCols.reshape(rows: kk, columns: batch * hw) }
+        colsKept = keep
+        if keep { batchCols.reshape(rows: kk, columns: batch * hw) }
         let w = weight.value.data, biasData = bias?.value.data, yData = y.data, xData = x.data
         let kept = batchCols.data
         forEachChunk { g, first, count in
             let n = count * hw, p = product[g].data
-            let c = training ? kept + kk * first * hw : cols[g].data
+            let c = keep ? kept + kk * first * hw : cols[g].data
             im2col(xData, first: first, count: count, into: c)
             // product (outC, n) = W (outC, kk) · cols (kk, n)
             GEMM.multiply(m: outC, n: n, k: kk, a: w, lda: kk, b: c, ldb: n, c: p, ldc: n, denseA: true)

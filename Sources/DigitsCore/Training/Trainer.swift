@@ -83,6 +83,11 @@ public final class Trainer {
 
     /// The largest number of samples that go through the network at once.
     private let chunk: Int
+    /// Samples per forward when evaluating between intervals: the training chunk, at least 128.
+    /// The layers' buffers grow to the largest batch they see, so evaluating in chunks no larger
+    /// than training's keeps a network's memory at what training needs (a convolutional network
+    /// evaluated 1,000 images at a time held several hundred megabytes more).
+    private var evaluationChunk: Int { max(chunk, 128) }
     private let x = Tensor(shape: [0])                      // (chunk, sample…): a gathered chunk
     private let labels: UnsafeMutablePointer<Int32>        // chunk labels
     private let losses: UnsafeMutablePointer<Float>         // chunk per-sample losses
@@ -222,11 +227,11 @@ public final class Trainer {
                                        trainLoss: metrics.meanLoss, trainAccuracy: metrics.accuracy,
                                        seconds: intervalSeconds, learningRate: lr)
                 if let validation {
-                    let e = Evaluator.evaluate(model, loss: loss, on: validation, transform: transform)
+                    let e = Evaluator.evaluate(model, loss: loss, on: validation, transform: transform, chunk: evaluationChunk)
                     r.validationLoss = e.loss; r.validationAccuracy = e.accuracy
                 }
                 if let test {
-                    let e = Evaluator.evaluate(model, loss: loss, on: test, transform: transform)
+                    let e = Evaluator.evaluate(model, loss: loss, on: test, transform: transform, chunk: evaluationChunk)
                     r.testLoss = e.loss; r.testAccuracy = e.accuracy
                 }
                 reports.append(r)
