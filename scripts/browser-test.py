@@ -13,14 +13,10 @@ With --screenshots DIR, saves the page at laptop and phone sizes.
 """
 import argparse, os, re, shutil, struct, subprocess, sys, tempfile, time
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.action_chains import ActionChains
-from selenium.webdriver.common.actions.action_builder import ActionBuilder
-from selenium.webdriver.common.actions.pointer_input import PointerInput
-from selenium.webdriver.common.actions import interaction
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
+
+from studio_page import browser, draw_seven, final_reading, panel_shot, ready, shoot, sideways, wait_text
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODEL = os.path.join(ROOT, "Tests/DigitsAppTests/Fixtures/best-model.safetensors")
@@ -42,88 +38,27 @@ def start_server(digits, data_dir):
     sys.exit("the server did not print its URL")
 
 
-def browser(width, height):
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for arg in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                f"--window-size={width},{height}", "--hide-scrollbars"]:
-        options.add_argument(arg)
-    service = Service(shutil.which("chromedriver") or "/usr/bin/chromedriver")
-    return webdriver.Chrome(service=service, options=options)
-
-
-def draw_seven(driver, kind="pen"):
-    """A 7 drawn with a pen (pointer events): the top bar, then the slanted stem, one stroke."""
-    pad = driver.find_element(By.ID, "pad")
-    size = pad.size["width"]
-    # Offsets from the pad's centre, in fractions of its side.
-    path = [(-0.25, -0.3), (0.0, -0.3), (0.25, -0.3), (0.18, -0.1), (0.1, 0.1), (0.03, 0.3)]
-    actions = ActionBuilder(driver, mouse=PointerInput(interaction.POINTER_PEN, "pen"), duration=15)
-    p = actions.pointer_action
-    p.move_to(pad, int(path[0][0] * size), int(path[0][1] * size)).pointer_down()
-    for (ax, ay), (bx, by) in zip(path, path[1:]):
-        for t in (0.25, 0.5, 0.75, 1.0):
-            p.move_to(pad, int((ax + (bx - ax) * t) * size), int((ay + (by - ay) * t) * size), pressure=0.5)
-    p.pointer_up()
-    actions.perform()
-
-
-def wait_text(driver, element_id, predicate, seconds=15):
-    WebDriverWait(driver, seconds).until(lambda d: predicate(d.find_element(By.ID, element_id).text))
-    return driver.find_element(By.ID, element_id).text
-
-
-def shoot(driver, directory, name, width, height):
-    os.makedirs(directory, exist_ok=True)
-    driver.set_window_size(width, height)
-    driver.execute_script("window.scrollTo(0, 0)")
-    path = os.path.join(directory, f"studio-{name}.png")
-    driver.save_screenshot(path)
-    print("screenshot:", path)
-    # The rest of the page, one window at a time.
-    total = driver.execute_script("return document.documentElement.scrollHeight")
-    for i, y in enumerate(range(height, min(total, 4 * height), height - 60)):
-        driver.execute_script(f"window.scrollTo(0, {y})")
-        time.sleep(0.2)
-        driver.save_screenshot(os.path.join(directory, f"studio-{name}-{i + 2}.png"))
-    driver.execute_script("window.scrollTo(0, 0)")
-
-
 def tour(driver, directory):
     """The other panels, for looking at: training, teaching, the test set."""
-    def panel_shot(tab, name):
-        driver.find_element(By.ID, f"tab-{tab}").click()
-        driver.execute_script(f"document.getElementById('tab-{tab}').scrollIntoView()")
-        time.sleep(0.3)
-        driver.save_screenshot(os.path.join(directory, f"studio-{name}.png"))
-        print("screenshot:", name)
-
     driver.find_element(By.ID, "tab-train").click()
     driver.execute_script("document.getElementById('preset').value = 'mlp'")
     driver.find_element(By.ID, "epochs").send_keys("3")
     driver.find_element(By.ID, "train-start").click()
-    wait_text(driver, "train-status", lambda t: t.startswith("Done") or "rror" in t, seconds=120)
-    panel_shot("train", "train")
+    wait_text(driver, "train-status", r"^Done|rror", 120)
+    panel_shot(driver, directory, "train", "studio-train")
     # Teach: store two more examples of what was drawn, then teach.
     for d in ("7", "7"):
         driver.find_element(By.CSS_SELECTOR, f"#correct-buttons button[data-digit='{d}']").click()
         time.sleep(0.3)
     driver.find_element(By.ID, "tab-teach").click()
     driver.find_element(By.ID, "teach").click()
-    wait_text(driver, "teach-status", lambda t: t.startswith("Done") or "rror" in t, seconds=120)
-    panel_shot("teach", "teach")
+    wait_text(driver, "teach-status", r"^Done|rror", 120)
+    panel_shot(driver, directory, "teach", "studio-teach")
     driver.find_element(By.ID, "tab-test").click()
     WebDriverWait(driver, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#confusion button"))
     driver.find_elements(By.CSS_SELECTOR, "#confusion button")[4 * 10 + 9].click()
     time.sleep(1)
-    panel_shot("test", "test")
-
-
-def final_reading(driver):
-    """The digit of the reading made when the pen was lifted (it carries the layer outputs)."""
-    WebDriverWait(driver, 20).until(
-        lambda d: d.find_element(By.ID, "digit").get_attribute("data-final") == "yes")
-    return driver.find_element(By.ID, "digit").text
+    panel_shot(driver, directory, "test", "studio-test")
 
 
 def server_reads_the_same(driver):
@@ -174,11 +109,10 @@ def main():
             driver = browser(width, height)
             try:
                 driver.get(url)
-                wait_text(driver, "model-line", lambda t: "parameters" in t)
+                ready(driver)
                 draw_seven(driver)
-                digit = final_reading(driver)
+                digit, source = final_reading(driver)
                 certainty = driver.find_element(By.ID, "certainty").text
-                source = driver.find_element(By.ID, "digit").get_attribute("data-source")
                 print(f"{name}: read {digit} ({source}), {certainty}; {driver.find_element(By.ID, 'reading-model').text}")
                 if digit != "7":
                     failures.append(f"{name}: the drawn 7 was read as {digit}")
@@ -204,31 +138,31 @@ def main():
                 if name == "laptop":
                     # Say it was a 1 (to check the correction path), then see it stored.
                     driver.find_element(By.CSS_SELECTOR, "#correct-buttons button[data-digit='1']").click()
-                    note = wait_text(driver, "correct-note", lambda t: "Kept as example" in t)
+                    note = wait_text(driver, "correct-note", r"Kept as example")
                     print(f"{name}: {note}")
                     labels = idx_labels(os.path.join(data_dir, "examples", "labels-idx1-ubyte"))
                     if labels != [1]:
                         failures.append(f"stored labels are {labels}, expected [1]")
                     # A picked picture (a photo of a 4) is read the same way.
                     driver.find_element(By.ID, "file").send_keys(os.path.join(ROOT, "docs", "photo-of-a-4.jpg"))
-                    wait_text(driver, "digit", lambda t: t == "4")
+                    wait_text(driver, "digit", r"^4$")
                     print(f"{name}: the photo of a 4 read as 4")
                     # Escape clears the pad (keyboard).
                     driver.find_element(By.TAG_NAME, "body").send_keys("\ue00c")
-                    wait_text(driver, "digit", lambda t: t == "?")
+                    wait_text(driver, "digit", r"^\?$")
                     draw_seven(driver)
-                    if final_reading(driver) != "7":
+                    if final_reading(driver)[0] != "7":
                         failures.append("after Esc and a new 7, the reading is not 7")
                 if name == "phone":
                     for tab in ("inside", "train", "teach", "test"):
                         driver.find_element(By.ID, f"tab-{tab}").click()
                         time.sleep(0.3)
-                        wide = driver.execute_script("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+                        wide = sideways(driver)
                         if wide > 0:
                             failures.append(f"phone: the {tab} panel scrolls {wide} px sideways")
                     driver.find_element(By.ID, "tab-inside").click()
                 if args.screenshots:
-                    shoot(driver, args.screenshots, name, width, height)
+                    shoot(driver, args.screenshots, f"studio-{name}", width, height)
                     if name == "laptop":
                         tour(driver, args.screenshots)
             finally:
@@ -239,10 +173,9 @@ def main():
             driver.execute_cdp_cmd("Network.enable", {})
             driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/digits.js", "*/digits.wasm"]})
             driver.get(url)
-            wait_text(driver, "model-line", lambda t: "parameters" in t)
+            ready(driver)
             draw_seven(driver)
-            digit = final_reading(driver)
-            source = driver.find_element(By.ID, "digit").get_attribute("data-source")
+            digit, source = final_reading(driver)
             print(f"without the module: read {digit} ({source})")
             if digit != "7" or source != "server":
                 failures.append(f"without the module the 7 was read as {digit} by the {source}")

@@ -33,13 +33,11 @@ import tempfile
 import threading
 import time
 
-from selenium import webdriver
-from selenium.webdriver.common.actions import interaction
-from selenium.webdriver.common.actions.action_builder import ActionBuilder
-from selenium.webdriver.common.actions.pointer_input import PointerInput
 from selenium.webdriver.common.by import By
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from studio_page import browser, draw_seven, final_reading, panel_shot, ready, shoot, sideways, wait_text  # noqa: E402
 
 
 def serve(directory):
@@ -54,71 +52,6 @@ def serve(directory):
     return server
 
 
-def browser(width, height, downloads):
-    options = webdriver.ChromeOptions()
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                 f"--window-size={width},{height}", "--hide-scrollbars"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    # The system's chromedriver (Debian's chromium-driver): nothing is downloaded.
-    service = webdriver.ChromeService(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
-    driver = webdriver.Chrome(options=options, service=service)
-    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": downloads})
-    return driver
-
-
-def wait_text(driver, element_id, pattern, timeout):
-    """The text of `element_id` once it matches `pattern` (a regex)."""
-    deadline = time.time() + timeout
-    text = ""
-    while time.time() < deadline:
-        text = driver.find_element(By.ID, element_id).get_attribute("textContent")
-        if re.search(pattern, text):
-            return text
-        time.sleep(0.1)
-    logs = "\n".join(str(e) for e in driver.get_log("browser"))
-    raise SystemExit(f"timed out waiting for #{element_id} to match {pattern!r}; it says {text!r}\n{logs}")
-
-
-def draw_seven(driver):
-    """A 7 drawn with a pen (pointer events): the top bar, then the slanted stem, one stroke."""
-    pad = driver.find_element(By.ID, "pad")
-    size = pad.size["width"]
-    path = [(-0.25, -0.3), (0.0, -0.3), (0.25, -0.3), (0.18, -0.1), (0.1, 0.1), (0.03, 0.3)]
-    actions = ActionBuilder(driver, mouse=PointerInput(interaction.POINTER_PEN, "pen"), duration=15)
-    p = actions.pointer_action
-    p.move_to(pad, int(path[0][0] * size), int(path[0][1] * size)).pointer_down()
-    for (ax, ay), (bx, by) in zip(path, path[1:]):
-        for t in (0.25, 0.5, 0.75, 1.0):
-            p.move_to(pad, int((ax + (bx - ax) * t) * size), int((ay + (by - ay) * t) * size), pressure=0.5)
-    p.pointer_up()
-    actions.perform()
-
-
-def final_reading(driver):
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        digit = driver.find_element(By.ID, "digit")
-        if digit.get_attribute("data-final") == "yes":
-            return digit.text, digit.get_attribute("data-source")
-        time.sleep(0.1)
-    raise SystemExit(f"no reading after the pen was lifted: {driver.find_element(By.ID, 'certainty').text} "
-                     f"{driver.find_element(By.ID, 'warning').text}")
-
-
-def ready(driver):
-    wait_text(driver, "model-line", r"parameters|needs", 90)
-    line = driver.find_element(By.ID, "model-line").text
-    if "parameters" not in line:
-        raise SystemExit(f"the page did not start: {line}")
-    return line
-
-
-def sideways(driver):
-    """How many pixels the page scrolls sideways (0 when it fits)."""
-    return driver.execute_script("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
-
-
 def train(driver, preset, epochs, count, timeout):
     driver.find_element(By.ID, "tab-train").click()
     driver.execute_script(f"const p = document.getElementById('preset'); p.value = '{preset}'; p.dispatchEvent(new Event('change')); "
@@ -131,31 +64,6 @@ def train(driver, preset, epochs, count, timeout):
     if not status.startswith("Done") or not run or run["preset"] != preset:
         raise SystemExit(f"training {preset} in the browser failed: {status}")
     return run
-
-
-def shoot(driver, directory, name, width, height):
-    os.makedirs(directory, exist_ok=True)
-    driver.set_window_size(width, height)
-    time.sleep(0.3)
-    driver.execute_script("window.scrollTo(0, 0)")
-    path = os.path.join(directory, f"static-{name}.png")
-    driver.save_screenshot(path)
-    print("screenshot:", path)
-    total = driver.execute_script("return document.documentElement.scrollHeight")
-    for i, y in enumerate(range(height, min(total, 4 * height), height - 60)):
-        driver.execute_script(f"window.scrollTo(0, {y})")
-        time.sleep(0.2)
-        driver.save_screenshot(os.path.join(directory, f"static-{name}-{i + 2}.png"))
-    driver.execute_script("window.scrollTo(0, 0)")
-
-
-def panel_shot(driver, directory, tab):
-    os.makedirs(directory, exist_ok=True)
-    driver.execute_script(f"document.getElementById('tab-{tab}').scrollIntoView()")
-    time.sleep(0.3)
-    path = os.path.join(directory, f"static-{tab}.png")
-    driver.save_screenshot(path)
-    print("screenshot:", path)
 
 
 def main():
@@ -266,7 +174,7 @@ def main():
         if cnn["testAccuracy"] < 0.9:
             failures.append(f"the CNN trained in the browser reaches only {cnn['testAccuracy']}")
         if args.screenshots:
-            panel_shot(driver, args.screenshots, "train")
+            panel_shot(driver, args.screenshots, "train", "static-train")
         # The CNN trained here, downloaded, scores the same natively.
         driver.find_element(By.ID, "download-model").click()
         model_file = os.path.join(work, "fast.safetensors")
@@ -289,13 +197,13 @@ def main():
         driver.find_element(By.ID, "teach").click()
         print(wait_text(driver, "teach-status", r"^Done|rror|no examples", 300))
         if args.screenshots:
-            panel_shot(driver, args.screenshots, "teach")
+            panel_shot(driver, args.screenshots, "teach", "static-teach")
         driver.find_element(By.ID, "tab-test").click()
         print(wait_text(driver, "confusion-note", r"of 10,000", 300))
         if sideways(driver) > 0:
             failures.append(f"at 1280 px the page scrolls {sideways(driver)} px sideways")
         if args.screenshots:
-            shoot(driver, args.screenshots, "laptop", 1280, 800)
+            shoot(driver, args.screenshots, "static-laptop", 1280, 800)
 
         # 6. A phone.
         driver.set_window_size(390, 844)
@@ -318,7 +226,7 @@ def main():
                 failures.append(f"at 390 px the {tab} panel scrolls {sideways(driver)} px sideways")
         driver.find_element(By.ID, "tab-inside").click()
         if args.screenshots:
-            shoot(driver, args.screenshots, "phone", 390, 844)
+            shoot(driver, args.screenshots, "static-phone", 390, 844)
         severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE" and "favicon" not in e["message"]]
         if severe:
             failures.append(f"errors in the console: {severe}")

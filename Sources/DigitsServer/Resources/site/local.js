@@ -107,6 +107,9 @@ export function examplesCSV(examples) {
 
 // MARK: - The backend
 
+/// The name the site's own model (the file `digits web` put beside the page) goes by.
+const SITE_MODEL = "model.safetensors";
+
 const number = (x) => (x === undefined || x === null || x === "" || !Number.isFinite(Number(x)) ? null : Number(x));
 
 export class LocalBackend {
@@ -115,9 +118,9 @@ export class LocalBackend {
   static async start(worker, { reader }) {
     const b = new LocalBackend(worker, reader);
     const url = new URL("model.safetensors", document.baseURI).href;
-    const m = await worker.call("loadModel", { name: "model", url });
-    b.known.set("model", { name: "model", preset: m.metadata.preset ?? null, testAccuracy: number(m.metadata.test_accuracy) });
-    b.use("model");
+    const m = await worker.call("loadModel", { name: SITE_MODEL, url });
+    b.known.set(SITE_MODEL, { name: SITE_MODEL, preset: m.metadata.preset ?? null, testAccuracy: number(m.metadata.test_accuracy) });
+    b.use(SITE_MODEL);
     const response = await fetch("presets.json");
     if (!response.ok) throw new Error(`presets.json: HTTP ${response.status}`);
     b.presetList = (await response.json()).presets;
@@ -439,7 +442,7 @@ export class LocalBackend {
     })]);
     const n = reference.count;
     const start = performance.now();
-    const { probabilities } = await this.worker.call("readBatch", { name: "model", pixels: test.images.slice(0, n * 784), count: n });
+    const { probabilities } = await this.worker.call("readBatch", { name: SITE_MODEL, pixels: test.images.slice(0, n * 784), count: n });
     const ms = performance.now() - start;
     const top = (p) => { let a = 0; for (let j = 1; j < 10; j++) if (p[j] > p[a]) a = j; let b = a ? 0 : 1; for (let j = 0; j < 10; j++) if (j !== a && p[j] > p[b]) b = j; return [a, p[a] - p[b]]; };
     let same = 0, agree = 0, maxDiff = 0;
