@@ -28,6 +28,7 @@ struct Calibrate: ParsableCommand {
     var flag = false
 
     @OptionGroup(title: "Data") var data: DataOptions
+    @OptionGroup(title: "Reading (stored in the model file)") var reading: ReadingOptions
 
     func validate() throws {
         guard validation > 0 else { throw ValidationError("--validation must be at least 1") }
@@ -36,6 +37,10 @@ struct Calibrate: ParsableCommand {
     func run() throws {
         do throws(AppError) {
             var trained = try TrainedModel.load(from: model)
+            reading.apply(to: &trained)
+            if let tta = trained.testTimeAugmentation {
+                Console.out("Test-time augmentation: \(tta.summary), stored in the model file; the temperature is fitted on the averaged readings.")
+            }
             guard trained.outputsLogits else {
                 throw AppError("model \(model) ends in a softmax or sigmoid: only a model whose outputs are scores can be calibrated")
             }
