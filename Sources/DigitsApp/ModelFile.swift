@@ -59,12 +59,18 @@ public struct TrainedModel {
     /// augmentation (`views`), the mean of the probabilities of every view, read in one batch.
     /// A sample shorter than the input is padded with zeros, a longer one cut.
     public func probabilities(for sample: [UInt8]) -> [Float] {
+        read(sample).probabilities
+    }
+
+    /// `probabilities(for:)`, and whether every view read the same digit.
+    func read(_ sample: [UInt8]) -> (probabilities: [Float], viewsAgree: Bool) {
         let inputs = Self.count(model.inputShape) ?? 0
         var bytes = sample
         if bytes.count != inputs { bytes = Array(sample.prefix(inputs)) + [UInt8](repeating: 0, count: max(0, inputs - sample.count)) }
         return bytes.withUnsafeBufferPointer { b in
-            guard let base = b.baseAddress else { return [Float](repeating: .nan, count: outputCount ?? 0) }
-            return probabilities(base, samples: 1, views: views)
+            guard let base = b.baseAddress else { return ([Float](repeating: .nan, count: outputCount ?? 0), true) }
+            let r = read(base, samples: 1, views: views)
+            return (r.probabilities, r.viewsAgree.first ?? true)
         }
     }
 }

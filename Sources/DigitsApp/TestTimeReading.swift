@@ -128,17 +128,30 @@ extension TrainedModel {
     /// input) read in `views`, averaged over the views: (samples, classes) row by row. All
     /// views of all samples go through the network in one batch.
     public func probabilities(_ src: UnsafePointer<UInt8>, samples: Int, views tta: TestTimeAugmentation) -> [Float] {
+        read(src, samples: samples, views: tta).probabilities
+    }
+
+    /// `probabilities(_:samples:views:)`, and for each sample whether every view read the same
+    /// digit (its highest class).
+    func read(_ src: UnsafePointer<UInt8>, samples: Int, views tta: TestTimeAugmentation)
+        -> (probabilities: [Float], viewsAgree: [Bool]) {
         let classes = outputCount ?? 0
         var out = [Float](repeating: 0, count: samples * classes)
-        guard samples > 0, classes > 0 else { return out }
+        var agree = [Bool](repeating: true, count: samples)
+        guard samples > 0, classes > 0 else { return (out, agree) }
         let x = Tensor(shape: [0])
         tta.expand(src, samples: samples, sampleShape: model.inputShape, transform: inputTransform, into: x)
         let y = model(x)
-        var perView = [Float](repeating: 0, count: samples * tta.count * classes)
+        let v = tta.count
+        var perView = [Float](repeating: 0, count: samples * v * classes)
         perView.withUnsafeMutableBufferPointer { p in
-            for r in 0..<(samples * tta.count) {
+            for r in 0..<(samples * v) {
                 let row = probabilitiesFromScores(y.data + r * classes, count: classes)
                 for j in 0..<classes { p[r * classes + j] = row[j] }
+            }
+            for b in 0..<samples {
+                let first = argmax(p.baseAddress! + b * v * classes, classes)
+                agree[b] = (1..<max(v, 1)).allSatisfy { argmax(p.baseAddress! + (b * v + $0) * classes, classes) == first }
             }
         }
         perView.withUnsafeBufferPointer { p in
@@ -146,7 +159,7 @@ extension TrainedModel {
                 tta.average(p.baseAddress!, samples: samples, classes: classes, into: o.baseAddress!)
             }
         }
-        return out
+        return (out, agree)
     }
 
     /// The averaged probabilities for every sample of `data` read in `views`, `chunk` views at

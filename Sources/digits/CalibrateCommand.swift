@@ -60,7 +60,22 @@ struct Calibrate: ParsableCommand {
             Console.out(String(format: "Temperature %.4f, fitted on the last %d training images: NLL %.4f -> %.4f, ECE %.2f %% -> %.2f %%.",
                                fit.temperature, validation, fit.nllBefore, fit.nllAfter, eceBefore * 100, eceAfter * 100))
             if flag {
-                let tuned = try RealisticChecks.tuneFlagThreshold(trained, digits: heldOut, seed: 14)
+                trained.flagsDisagreement = false
+                var tuned = try RealisticChecks.tuneFlagThreshold(trained, digits: heldOut, seed: 14)
+                if trained.testTimeAugmentation != nil {
+                    // Also flagging readings whose views disagree: kept when it flags more of the
+                    // validation non-digits within the same budget of validation digits.
+                    var disagreeing = trained
+                    disagreeing.flagsDisagreement = true
+                    let both = try RealisticChecks.tuneFlagThreshold(disagreeing, digits: heldOut, flagDisagreement: true, seed: 14)
+                    Console.out(String(format: "Flagging readings whose views disagree too: below %.2f certainty, %.1f %% of drawn validation digits flagged, %.1f %% of generated non-digits (%@).",
+                                       both.threshold, both.digitsFlagged * 100, both.nonDigitsFlagged * 100,
+                                       both.nonDigitsFlagged > tuned.nonDigitsFlagged ? "kept" : "not kept: no more non-digits flagged"))
+                    if both.nonDigitsFlagged > tuned.nonDigitsFlagged {
+                        tuned = both
+                        trained.flagsDisagreement = true
+                    }
+                }
                 trained.flagBelow = tuned.threshold
                 Console.out(String(format: "Flag below %.2f certainty, tuned on validation pictures: %.1f %% of drawn validation digits flagged, %.1f %% of generated non-digits.",
                                    tuned.threshold, tuned.digitsFlagged * 100, tuned.nonDigitsFlagged * 100))

@@ -57,6 +57,35 @@ struct TestTimeReadingTests {
         #expect(abs(p.reduce(0, +) - 1) < 1e-5)
     }
 
+    @Test("viewsAgree says whether every view read the same digit; flagging disagreement needs the file's say and views")
+    func agreement() throws {
+        var model = try Self.model()
+        let views = TestTimeAugmentation(views: [.identity, .init(shiftX: 3, rotation: 20)])
+        var seen = Set<Bool>()
+        var rng = RandomSource(seed: 11)
+        for _ in 0..<40 {
+            let sample = (0..<784).map { _ in UInt8(rng.nextUnit() < 0.2 ? 255 : 0) }
+            let digits = views.views.map { view -> Int in
+                var one = model
+                one.testTimeAugmentation = TestTimeAugmentation(views: [view])
+                return one.predict(sample).digit
+            }
+            model.testTimeAugmentation = views
+            let p = model.predict(sample)
+            #expect(p.viewsAgree == (digits[0] == digits[1]))
+            seen.insert(p.viewsAgree)
+            model.testTimeAugmentation = nil
+            #expect(model.predict(sample).viewsAgree, "one view always agrees with itself")
+        }
+        #expect(seen == [true, false], "both cases were exercised")
+        model.flagsDisagreement = true
+        #expect(!model.flagsDisagreement, "no views, nothing to disagree")
+        model.testTimeAugmentation = views
+        #expect(model.flagsDisagreement)
+        model.flagsDisagreement = false
+        #expect(model.metadata[TrainedModel.flagDisagreementKey] == nil)
+    }
+
     @Test("The option round-trips through the model file; --tta and --no-tta override it")
     func roundTrip() throws {
         let dir = try makeTemporaryDirectory()
