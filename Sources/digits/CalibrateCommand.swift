@@ -27,11 +27,15 @@ struct Calibrate: ParsableCommand {
     @Flag(help: "Also tune the certainty below which a reading is flagged, on the held-out images drawn as photos, form fields, marker and slant, and on generated non-digits.")
     var flag = false
 
+    @Option(name: .customLong("flag-budget"), parsing: .unconditional, help: ArgumentHelp("With --flag: the most of the drawn validation digits that may be flagged, in percent; the threshold is the highest that stays within it.", valueName: "percent"))
+    var flagBudget: Double = 2
+
     @OptionGroup(title: "Data") var data: DataOptions
     @OptionGroup(title: "Reading (stored in the model file)") var reading: ReadingOptions
 
     func validate() throws {
         guard validation > 0 else { throw ValidationError("--validation must be at least 1") }
+        guard flagBudget.isFinite, (0...100).contains(flagBudget) else { throw ValidationError("--flag-budget must be a percentage from 0 to 100") }
     }
 
     func run() throws {
@@ -61,17 +65,20 @@ struct Calibrate: ParsableCommand {
                                fit.temperature, validation, fit.nllBefore, fit.nllAfter, eceBefore * 100, eceAfter * 100))
             if flag {
                 trained.flagsDisagreement = false
-                var tuned = try RealisticChecks.tuneFlagThreshold(trained, digits: heldOut, seed: 14)
+                let budget = flagBudget / 100
+                var tuned = try RealisticChecks.tuneFlagThreshold(trained, digits: heldOut, maximumDigitsFlagged: budget, seed: 14)
                 if trained.testTimeAugmentation != nil {
                     // Also flagging readings whose views disagree: kept when it flags more of the
                     // validation non-digits within the same budget of validation digits.
                     var disagreeing = trained
                     disagreeing.flagsDisagreement = true
-                    let both = try RealisticChecks.tuneFlagThreshold(disagreeing, digits: heldOut, flagDisagreement: true, seed: 14)
+                    let both = try RealisticChecks.tuneFlagThreshold(disagreeing, digits: heldOut, maximumDigitsFlagged: budget,
+                                                                      flagDisagreement: true, seed: 14)
+                    let better = both.digitsFlagged <= budget && both.nonDigitsFlagged > tuned.nonDigitsFlagged
                     Console.out(String(format: "Flagging readings whose views disagree too: below %.2f certainty, %.1f %% of drawn validation digits flagged, %.1f %% of generated non-digits (%@).",
                                        both.threshold, both.digitsFlagged * 100, both.nonDigitsFlagged * 100,
-                                       both.nonDigitsFlagged > tuned.nonDigitsFlagged ? "kept" : "not kept: no more non-digits flagged"))
-                    if both.nonDigitsFlagged > tuned.nonDigitsFlagged {
+                                       better ? "kept" : both.digitsFlagged > budget ? "not kept: over the budget of digits" : "not kept: no more non-digits flagged"))
+                    if better {
                         tuned = both
                         trained.flagsDisagreement = true
                     }

@@ -184,6 +184,10 @@ struct TestTimeReadingTests {
             let r = try DigitsCommand.run(["eval", "--model", path, "--data", dir.path] + bad)
             #expect(r.status != 0 && r.stdout.isEmpty && r.stderr.split(separator: "\n").count <= 3, "\(bad): \(r.stderr)")
         }
+        for budget in ["-1", "101", "nan"] {
+            let r = try DigitsCommand.run(["calibrate", "--model", path, "--data", dir.path, "--flag", "--flag-budget", budget])
+            #expect(r.status != 0 && r.stderr.contains("--flag-budget"), "\(budget): \(r.stderr)")
+        }
         // A file with a hostile option: one error line, exit status 1.
         model.metadata[TrainedModel.testTimeAugmentationKey] = "0,0,0,1;nan"
         try model.save(to: path)
