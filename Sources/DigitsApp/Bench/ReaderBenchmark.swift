@@ -42,18 +42,21 @@ public enum ReaderBenchmark {
             otherNetwork.append(milliseconds(ContinuousClock.now - start))
         }
         let photos = try RealisticChecks.makeSet(.penPhoto, count: min(n, 50), seed: 1, mnistTest: test, committed: nil)
-        var whole: [Double] = []
+        var whole: [Double] = [], otherWhole: [Double] = []
         for photo in photos {
-            let start = ContinuousClock.now
+            var start = ContinuousClock.now
             _ = try model.reading(imageBytes: photo.bytes, name: photo.name, modelPath: path)
             whole.append(milliseconds(ContinuousClock.now - start))
+            start = ContinuousClock.now
+            _ = try other.reading(imageBytes: photo.bytes, name: photo.name, modelPath: path)
+            otherWhole.append(milliseconds(ContinuousClock.now - start))
         }
         func how(_ m: TrainedModel) -> String {
             m.testTimeAugmentation.map { "with test-time augmentation, \($0.count) views" } ?? "the image alone"
         }
-        return String(format: "reader (%@): one prepared 28×28 digit %.2f ms (median of %d, fastest %.2f); a whole photo (JPEG 112-196 px: decode, prepare, read) %.2f ms (median of %d); loading the model %.0f ms; beside it, %@: %.2f ms a prepared digit",
+        return String(format: "reader (%@): one prepared 28×28 digit %.2f ms (median of %d, fastest %.2f); a whole photo (JPEG 112-196 px: decode, prepare, read) %.2f ms (median of %d); loading the model %.0f ms; beside it, %@: %.2f ms a prepared digit, %.2f ms a whole photo",
                       how(model), median(network), network.count, network.min() ?? 0, median(whole), whole.count, milliseconds(loadTime),
-                      how(other), median(otherNetwork))
+                      how(other), median(otherNetwork), median(otherWhole))
     }
 
     static func milliseconds(_ d: Duration) -> Double {
