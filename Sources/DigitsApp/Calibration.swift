@@ -13,21 +13,32 @@ import Foundation
 public enum Calibration {
     // MARK: - Temperature
 
-    /// The mean negative log-likelihood of `labels` under softmax(logits / T).
-    /// logits: (N, classes) row by row, labels: (N).
-    public static func negativeLogLikelihood(logits: [Float], labels: [Int32], classes: Int, temperature: Float) -> Double {
-        let n = labels.count
-        guard n > 0, classes > 0, logits.count >= n * classes else { return .nan }
+    /// The mean negative log-likelihood of `labels` under softmax(logits / T), or, with `views`
+    /// rows of scores per sample (test-time augmentation), under the mean of the views'
+    /// softmax(logits / T). logits: (N · views, classes) row by row, labels: (N).
+    public static func negativeLogLikelihood(logits: [Float], labels: [Int32], classes: Int, temperature: Float,
+                                             views: Int = 1) -> Double {
+        let n = labels.count, v = max(views, 1)
+        guard n > 0, classes > 0, logits.count >= n * v * classes else { return .nan }
+        let t = Double(temperature)
         var total = 0.0
         for i in 0..<n {
-            let row = i * classes
-            var m = -Double.infinity
-            for j in 0..<classes { m = max(m, Double(logits[row + j]) / Double(temperature)) }
-            var sum = 0.0
-            for j in 0..<classes { sum += Foundation.exp(Double(logits[row + j]) / Double(temperature) - m) }
             let label = Int(labels[i])
             guard label >= 0 && label < classes else { return .nan }
-            total += -(Double(logits[row + label]) / Double(temperature) - m - Foundation.log(sum))
+            var p = 0.0
+            for k in 0..<v {
+                let row = (i * v + k) * classes
+                var m = -Double.infinity
+                for j in 0..<classes { m = max(m, Double(logits[row + j]) / t) }
+                var sum = 0.0
+                for j in 0..<classes { sum += Foundation.exp(Double(logits[row + j]) / t - m) }
+                if v == 1 {
+                    total += -(Double(logits[row + label]) / t - m - Foundation.log(sum))
+                } else {
+                    p += Foundation.exp(Double(logits[row + label]) / t - m) / sum
+                }
+            }
+            if v > 1 { total += -Foundation.log(max(p / Double(v), 1e-300)) }
         }
         return total / Double(n)
     }
@@ -35,10 +46,12 @@ public enum Calibration {
     /// The temperature in [`lowest`, `highest`] that minimises the negative log-likelihood,
     /// found by golden-section search on log T (the NLL is smooth and, in practice, has one
     /// minimum there).
-    public static func fitTemperature(logits: [Float], labels: [Int32], classes: Int,
+    /// `views` rows of scores per sample: the NLL of the views' mean probabilities.
+    public static func fitTemperature(logits: [Float], labels: [Int32], classes: Int, views: Int = 1,
                                       lowest: Float = 0.05, highest: Float = 20) -> Float {
         func nll(_ logT: Double) -> Double {
-            negativeLogLikelihood(logits: logits, labels: labels, classes: classes, temperature: Float(Foundation.exp(logT)))
+            negativeLogLikelihood(logits: logits, labels: labels, classes: classes, temperature: Float(Foundation.exp(logT)),
+                                  views: views)
         }
         var a = Foundation.log(Double(lowest)), b = Foundation.log(Double(highest))
         let g = (5.0.squareRoot() - 1) / 2
@@ -137,50 +150,50 @@ extension TrainedModel {
         }
     }
 
-    /// The raw scores for every sample of `data`: (N, classes) row by row.
-    public func logits(on data: Dataset, chunk: Int = 1000) -> [Float] {
-        let n = data.count, classes = outputCount ?? 0
-        var out = [Float](repeating: 0, count: n * classes)
+    /// The raw scores for every sample of `data` in each of `views` (the image alone by
+    /// default): (N · V, classes) row by row, sample i's views in rows i·V ..< (i + 1)·V.
+    public func logits(on data: Dataset, views tta: TestTimeAugmentation = .none, chunk: Int = 1000) -> [Float] {
+        let n = data.count, classes = outputCount ?? 0, v = tta.count, s = data.sampleSize
+        var out = [Float](repeating: 0, count: n * v * classes)
         let x = Tensor(shape: [0])
-        var indices = [Int](repeating: 0, count: max(1, min(chunk, n)))
-        var labels = [Int32](repeating: 0, count: indices.count)
+        let step = max(1, chunk / v)
         var start = 0
-        while start < n {
-            let b = min(indices.count, n - start)
-            for i in 0..<b { indices[i] = start + i }
-            indices.withUnsafeBufferPointer { idx in
-                data.gather(UnsafeBufferPointer(rebasing: idx[0..<b]), transform: inputTransform, into: x, labels: &labels)
+        data.features.withUnsafeBufferPointer { f in
+            while start < n {
+                let b = min(step, n - start)
+                tta.expand(f.baseAddress! + start * s, samples: b, sampleShape: data.sampleShape, transform: inputTransform, into: x)
+                let y = model.forward(x, training: false)
+                for i in 0..<(b * v * classes) { out[start * v * classes + i] = y.data[i] }
+                start += b
             }
-            let y = model.forward(x, training: false)
-            for i in 0..<(b * classes) { out[start * classes + i] = y.data[i] }
-            start += b
         }
         return out
     }
 
-    /// Fits the temperature on `data` (held-out images, not the test set), stores it, and
-    /// returns it with the NLL before and after.
+    /// Fits the temperature on `data` (held-out images, not the test set), read in the model's
+    /// `views`, stores it, and returns it with the NLL before and after.
     @discardableResult
     public mutating func calibrate(on data: Dataset) -> (temperature: Float, nllBefore: Double, nllAfter: Double) {
-        let classes = outputCount ?? 10
-        let z = logits(on: data)
-        let t = Calibration.fitTemperature(logits: z, labels: data.labels, classes: classes)
-        let before = Calibration.negativeLogLikelihood(logits: z, labels: data.labels, classes: classes, temperature: 1)
-        let after = Calibration.negativeLogLikelihood(logits: z, labels: data.labels, classes: classes, temperature: t)
+        let classes = outputCount ?? 10, v = views.count
+        let z = logits(on: data, views: views)
+        let t = Calibration.fitTemperature(logits: z, labels: data.labels, classes: classes, views: v)
+        let before = Calibration.negativeLogLikelihood(logits: z, labels: data.labels, classes: classes, temperature: 1, views: v)
+        let after = Calibration.negativeLogLikelihood(logits: z, labels: data.labels, classes: classes, temperature: t, views: v)
         temperature = t
         return (t, before, after)
     }
 
-    /// The calibrated confidence of each reading of `data` and whether it was right, and the ECE.
+    /// The calibrated confidence of each reading of `data` (in the model's `views`) and whether
+    /// it was right, and the ECE.
     public func calibrationReport(on data: Dataset, bins: Int = 15) -> (ece: Double, bins: [Calibration.Bin], accuracy: Double) {
         let classes = outputCount ?? 10
-        let z = logits(on: data)
+        let probabilities = probabilities(on: data, views: views)
         var confidences = [Float](), correct = [Bool]()
         confidences.reserveCapacity(data.count); correct.reserveCapacity(data.count)
-        z.withUnsafeBufferPointer { zp in
+        probabilities.withUnsafeBufferPointer { pp in
             for i in 0..<data.count {
-                let p = probabilitiesFromScores(zp.baseAddress! + i * classes, count: classes)
-                let best = p.indices.max { p[$0] < p[$1] } ?? 0
+                let p = pp.baseAddress! + i * classes
+                let best = (0..<classes).max { p[$0] < p[$1] } ?? 0
                 confidences.append(p[best])
                 correct.append(best == Int(data.labels[i]))
             }

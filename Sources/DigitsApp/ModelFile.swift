@@ -41,23 +41,36 @@ public struct TrainedModel {
         let loss = loaded.metadata["loss"].flatMap(LossKind.init(rawValue:)) ?? .crossEntropy
         let trained = TrainedModel(model: loaded.model, inputTransform: loaded.inputTransform, loss: loss, metadata: loaded.metadata)
         try trained.checkTemperature(path: path)
+        try trained.checkTestTimeAugmentation(path: path)
         return trained
     }
 
-    /// Loss, accuracy and predictions on `data`.
+    /// Loss, accuracy and predictions on `data`. With test-time augmentation (`views`), each
+    /// sample is read in every view and the loss is the negative log-likelihood of the averaged
+    /// probabilities.
     public func evaluate(on data: Dataset) -> Evaluation {
-        Evaluator.evaluate(model, loss: loss.make(), on: data, transform: inputTransform)
+        if testTimeAugmentation != nil { return evaluateWithViews(on: data) }
+        return Evaluator.evaluate(model, loss: loss.make(), on: data, transform: inputTransform)
     }
 
     /// The class probabilities for one sample of bytes: softmax of the scores divided by the
     /// model's `temperature` (1 unless calibrated), or the outputs themselves when the network
-    /// ends in a softmax; sigmoid outputs are normalised to sum to 1.
+    /// ends in a softmax; sigmoid outputs are normalised to sum to 1. With test-time
+    /// augmentation (`views`), the mean of the probabilities of every view, read in one batch.
+    /// A sample shorter than the input is padded with zeros, a longer one cut.
     public func probabilities(for sample: [UInt8]) -> [Float] {
-        let x = Tensor(shape: [1] + model.inputShape)
-        for i in 0..<min(sample.count, x.count) {
-            x.data[i] = Float(sample[i]) * inputTransform.scale + inputTransform.offset
+        read(sample).probabilities
+    }
+
+    /// `probabilities(for:)`, and whether every view read the same digit.
+    func read(_ sample: [UInt8]) -> (probabilities: [Float], viewsAgree: Bool) {
+        let inputs = Self.count(model.inputShape) ?? 0
+        var bytes = sample
+        if bytes.count != inputs { bytes = Array(sample.prefix(inputs)) + [UInt8](repeating: 0, count: max(0, inputs - sample.count)) }
+        return bytes.withUnsafeBufferPointer { b in
+            guard let base = b.baseAddress else { return ([Float](repeating: .nan, count: outputCount ?? 0), true) }
+            let r = read(base, samples: 1, views: views)
+            return (r.probabilities, r.viewsAgree.first ?? true)
         }
-        let out = model(x)
-        return probabilitiesFromScores(out.data, count: out.count)
     }
 }

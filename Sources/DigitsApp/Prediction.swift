@@ -6,6 +6,8 @@ import Foundation
 public struct Prediction: Sendable, Equatable {
     /// The class probabilities, 10 of them, summing to 1.
     public var probabilities: [Float]
+    /// With test-time augmentation, whether every view read the same digit (true without).
+    public var viewsAgree: Bool = true
     /// The classes from most to least likely.
     public var ranked: [Int] { probabilities.indices.sorted { probabilities[$0] > probabilities[$1] } }
     /// The most likely digit.
@@ -26,7 +28,8 @@ public struct Prediction: Sendable, Equatable {
 extension TrainedModel {
     /// Reads one sample of bytes (0 background … 255 ink, as many as the model's input).
     public func predict(_ sample: [UInt8]) -> Prediction {
-        Prediction(probabilities: probabilities(for: sample))
+        let r = read(sample)
+        return Prediction(probabilities: r.probabilities, viewsAgree: r.viewsAgree)
     }
 
     /// Reads the digit in an image file (PNG or JPEG): prepares it as MNIST's digits were
@@ -122,7 +125,24 @@ extension TrainedModel {
         let p = try checkedPredict(digit.pixels, modelPath: modelPath)
         var warnings = digit.warnings
         if p.confidence < flagBelow { warnings.append("low certainty: the image may not hold a single clear digit") }
+        else if flagsDisagreement && !p.viewsAgree {
+            warnings.append(Self.disagreementWarning + ": the image may not hold a single clear digit")
+        }
         return Reading(prepared: digit.pixels, prediction: p, warnings: warnings)
+    }
+
+    /// The start of the warning a reading gets when its test-time augmentation views disagree.
+    public static let disagreementWarning = "views disagree"
+
+    /// The metadata key that says a reading whose test-time augmentation views read different
+    /// digits is flagged ("1"), as `digits calibrate --flag` decides on validation pictures.
+    public static let flagDisagreementKey = "flag_views_disagree"
+
+    /// Whether a reading whose views read different digits is flagged (only with test-time
+    /// augmentation, and only when the model file says so).
+    public var flagsDisagreement: Bool {
+        get { testTimeAugmentation != nil && metadata[Self.flagDisagreementKey] == "1" }
+        set { metadata[Self.flagDisagreementKey] = newValue ? "1" : nil }
     }
 
     /// The metadata key of the certainty below which a reading is flagged.

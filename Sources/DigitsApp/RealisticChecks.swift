@@ -291,24 +291,25 @@ extension RealisticChecks {
     /// digits (so that real digits are rarely doubted), and so flags as many non-digits as that
     /// allows. Returns it with both fractions at it.
     public static func tuneFlagThreshold(_ model: TrainedModel, digits: Dataset, perKind: Int = 200,
-                                         maximumDigitsFlagged: Double = 0.02,
+                                         maximumDigitsFlagged: Double = 0.02, flagDisagreement: Bool = false,
                                          seed: UInt64) throws(AppError) -> (threshold: Float, digitsFlagged: Double, nonDigitsFlagged: Double) {
-        // Each picture's certainty, or nil when preparation already flags it (or refuses it).
-        func certainties(_ samples: [Sample]) -> [Float?] {
+        // Each picture's certainty and whether its views agree, or nil when preparation already
+        // flags it (or refuses it).
+        func certainties(_ samples: [Sample]) -> [(certainty: Float, viewsAgree: Bool)?] {
             samples.map { sample in
                 guard let r = try? model.reading(imageBytes: sample.bytes, name: sample.name, modelPath: "validation"),
-                      r.warnings.allSatisfy({ $0.hasPrefix("low certainty") }) else { return nil }
-                return r.prediction.confidence
+                      r.warnings.allSatisfy({ $0.hasPrefix("low certainty") || $0.hasPrefix(TrainedModel.disagreementWarning) }) else { return nil }
+                return (r.prediction.confidence, r.prediction.viewsAgree)
             }
         }
-        var digitCertainties: [Float?] = []
+        var digitCertainties: [(certainty: Float, viewsAgree: Bool)?] = []
         for kind in drawnKinds {
             digitCertainties += certainties(try makeSet(kind, count: perKind, seed: seed, mnistTest: digits, committed: nil))
         }
         var rng = RandomSource(seed: seed)
         let nonDigitCertainties = certainties((0..<perKind).map { makeNonDigit($0, rng: &rng) })
-        func flagged(_ c: [Float?], below t: Float) -> Double {
-            Double(c.filter { $0 == nil || $0! < t }.count) / Double(max(c.count, 1))
+        func flagged(_ c: [(certainty: Float, viewsAgree: Bool)?], below t: Float) -> Double {
+            Double(c.filter { $0 == nil || $0!.certainty < t || (flagDisagreement && !$0!.viewsAgree) }.count) / Double(max(c.count, 1))
         }
         var best: (threshold: Float, digitsFlagged: Double, nonDigitsFlagged: Double) =
             (0.3, flagged(digitCertainties, below: 0.3), flagged(nonDigitCertainties, below: 0.3))

@@ -131,12 +131,20 @@ public struct Reporter: Sendable {
     // MARK: Evaluation
 
     /// A saved model's result on a test set.
-    public func evaluation(_ e: Evaluation, modelPath: String) -> String {
+    /// `views`: the number of test-time augmentation views it was read in (nil: the image
+    /// alone); `set`: "Test" or "Validation".
+    public func evaluation(_ e: Evaluation, modelPath: String, views: Int? = nil, set: String = "Test") -> String {
+        let prefix = set.lowercased()
         if style == .jsonLines {
-            return JSONLine.object(["test_accuracy": e.accuracy, "test_loss": Self.loss(e.loss), "count": e.count])
+            var fields: KeyValuePairs<String, Any?> = ["\(prefix)_accuracy": e.accuracy, "\(prefix)_loss": Self.loss(e.loss), "count": e.count]
+            if let views {
+                fields = ["\(prefix)_accuracy": e.accuracy, "\(prefix)_loss": Self.loss(e.loss), "count": e.count, "tta_views": views]
+            }
+            return JSONLine.object(fields)
         }
         let correct = Int((e.accuracy * Double(e.count)).rounded())
-        return "Test accuracy \(Format.percent(e.accuracy)) (\(Format.thousands(correct)) of \(Format.thousands(e.count)) images), loss \(String(format: "%.4f", e.loss)), model \(modelPath)"
+        let tta = views.map { ", with test-time augmentation (\($0) views averaged)" } ?? ""
+        return "\(set) accuracy \(Format.percent(e.accuracy)) (\(Format.thousands(correct)) of \(Format.thousands(e.count)) images)\(tta), loss \(String(format: "%.4f", e.loss)), model \(modelPath)"
     }
 
     // MARK: Predictions

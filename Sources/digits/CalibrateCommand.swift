@@ -27,15 +27,24 @@ struct Calibrate: ParsableCommand {
     @Flag(help: "Also tune the certainty below which a reading is flagged, on the held-out images drawn as photos, form fields, marker and slant, and on generated non-digits.")
     var flag = false
 
+    @Option(name: .customLong("flag-budget"), parsing: .unconditional, help: ArgumentHelp("With --flag: the most of the drawn validation digits that may be flagged, in percent; the threshold is the highest that stays within it.", valueName: "percent"))
+    var flagBudget: Double = 2
+
     @OptionGroup(title: "Data") var data: DataOptions
+    @OptionGroup(title: "Reading (stored in the model file)") var reading: ReadingOptions
 
     func validate() throws {
         guard validation > 0 else { throw ValidationError("--validation must be at least 1") }
+        guard flagBudget.isFinite, (0...100).contains(flagBudget) else { throw ValidationError("--flag-budget must be a percentage from 0 to 100") }
     }
 
     func run() throws {
         do throws(AppError) {
             var trained = try TrainedModel.load(from: model)
+            reading.apply(to: &trained)
+            if let tta = trained.testTimeAugmentation {
+                Console.out("Test-time augmentation: \(tta.summary), stored in the model file; the temperature is fitted on the averaged readings.")
+            }
             guard trained.outputsLogits else {
                 throw AppError("model \(model) ends in a softmax or sigmoid: only a model whose outputs are scores can be calibrated")
             }
@@ -55,7 +64,25 @@ struct Calibrate: ParsableCommand {
             Console.out(String(format: "Temperature %.4f, fitted on the last %d training images: NLL %.4f -> %.4f, ECE %.2f %% -> %.2f %%.",
                                fit.temperature, validation, fit.nllBefore, fit.nllAfter, eceBefore * 100, eceAfter * 100))
             if flag {
-                let tuned = try RealisticChecks.tuneFlagThreshold(trained, digits: heldOut, seed: 14)
+                trained.flagsDisagreement = false
+                let budget = flagBudget / 100
+                var tuned = try RealisticChecks.tuneFlagThreshold(trained, digits: heldOut, maximumDigitsFlagged: budget, seed: 14)
+                if trained.testTimeAugmentation != nil {
+                    // Also flagging readings whose views disagree: kept when it flags more of the
+                    // validation non-digits within the same budget of validation digits.
+                    var disagreeing = trained
+                    disagreeing.flagsDisagreement = true
+                    let both = try RealisticChecks.tuneFlagThreshold(disagreeing, digits: heldOut, maximumDigitsFlagged: budget,
+                                                                      flagDisagreement: true, seed: 14)
+                    let better = both.digitsFlagged <= budget && both.nonDigitsFlagged > tuned.nonDigitsFlagged
+                    Console.out(String(format: "Flagging readings whose views disagree too: below %.2f certainty, %.1f %% of drawn validation digits flagged, %.1f %% of generated non-digits (%@).",
+                                       both.threshold, both.digitsFlagged * 100, both.nonDigitsFlagged * 100,
+                                       better ? "kept" : both.digitsFlagged > budget ? "not kept: over the budget of digits" : "not kept: no more non-digits flagged"))
+                    if better {
+                        tuned = both
+                        trained.flagsDisagreement = true
+                    }
+                }
                 trained.flagBelow = tuned.threshold
                 Console.out(String(format: "Flag below %.2f certainty, tuned on validation pictures: %.1f %% of drawn validation digits flagged, %.1f %% of generated non-digits.",
                                    tuned.threshold, tuned.digitsFlagged * 100, tuned.nonDigitsFlagged * 100))

@@ -17,6 +17,7 @@ struct Check: ParsableCommand {
             """)
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup(title: "Reading") var reading: ReadingOptions
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Pictures per generated set.", valueName: "n"))
     var count: Int = 500
@@ -38,11 +39,14 @@ struct Check: ParsableCommand {
         let (path, note) = modelOptions.resolved
         if let note { Console.err(note + "\n") }
         do throws(AppError) {
-            let model = try TrainedModel.load(from: path)
+            var model = try TrainedModel.load(from: path)
+            reading.apply(to: &model)
             try model.checkReadsDigits(modelPath: path)
+            if let note = model.testTimeAugmentationNote { Console.err(note + "\n") }
             let test = try DataSource.bundled.load(sampleShape: [784]).test
             if !json {
-                Console.out("Realistic checks of \(path) (seed \(seed), flag below \(String(format: "%.0f", model.flagBelow * 100)) % certainty)")
+                Console.out("Realistic checks of \(path) (seed \(seed), flag below \(String(format: "%.0f", model.flagBelow * 100)) % certainty"
+                            + (model.testTimeAugmentation.map { ", test-time augmentation: \($0.count) views" } ?? "") + ")")
                 Console.out("  set            pictures   read right   flagged   mean certainty")
             }
             var digitsSeen = 0, digitsFlagged = 0

@@ -11,6 +11,10 @@ struct Eval: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup(title: "Data") var data: DataOptions
+    @OptionGroup(title: "Reading") var reading: ReadingOptions
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Measure on the last N training images (those `digits train --validation N` held out) instead of the test set: for choosing settings without touching the test set.", valueName: "n"))
+    var validation: Int?
 
     @Option(help: ArgumentHelp("Draw the confusion matrix into this PNG (and print it as a table).", valueName: "path"))
     var confusion: String?
@@ -25,6 +29,7 @@ struct Eval: ParsableCommand {
     var json = false
 
     func validate() throws {
+        if let validation, validation < 1 { throw ValidationError("--validation must be at least 1") }
         if let confusion { try checkExtension(confusion, option: "--confusion", ["png"]) }
     }
 
@@ -33,13 +38,25 @@ struct Eval: ParsableCommand {
         let model = (path: path, note: note)
         if let note { Console.err(note + "\n") }
         do throws(AppError) {
-            let trained = try TrainedModel.load(from: model.path)
-            let test = try data.source.load(sampleShape: trained.model.inputShape).test
-            try trained.check(fits: test, modelPath: model.path, dataName: "the test set of \(data.source.description)")
+            var trained = try TrainedModel.load(from: model.path)
+            reading.apply(to: &trained)
+            let sets = try data.source.load(sampleShape: trained.model.inputShape)
+            var test = sets.test, setName = "the test set of \(data.source.description)"
+            if let validation {
+                guard validation < sets.train.count else {
+                    throw AppError("--validation \(validation) is not less than the \(sets.train.count) training images")
+                }
+                test = sets.train.subset((sets.train.count - validation)..<sets.train.count)
+                setName = "the last \(validation) training images of \(data.source.description)"
+                if !json { Console.err("Measuring on \(setName) (the validation split), not the test set.\n") }
+            }
+            try trained.check(fits: test, modelPath: model.path, dataName: setName)
+            if let note = trained.testTimeAugmentationNote { Console.err(note + "\n") }
             let e = trained.evaluate(on: test)
             try e.checkFinite(modelPath: model.path)
             let reporter = Reporter(style: json ? .jsonLines : .text)
-            Console.out(reporter.evaluation(e, modelPath: model.path))
+            Console.out(reporter.evaluation(e, modelPath: model.path, views: trained.testTimeAugmentation?.count,
+                                            set: validation == nil ? "Test" : "Validation"))
             if calibration { printCalibration(trained, test) }
             if let confusion {
                 let matrix = e.confusionMatrix(labels: test.labels, classes: test.classes)

@@ -83,3 +83,33 @@ func checkExtension(_ path: String, option: String, _ extensions: [String]) thro
         throw ValidationError("\(option) \(path): writes \(allowed) only\(ext.isEmpty ? " (the name has no extension)" : ", not .\(ext)")")
     }
 }
+
+// MARK: - Test-time augmentation
+
+/// `--tta`, `--no-tta` and `--tta-views`: how a command reads each image (predict, eval, check).
+struct ReadingOptions: ParsableArguments {
+    @Flag(name: .customLong("tta"), inversion: .prefixedNo,
+          help: "Read each image in several views and average the probabilities (test-time augmentation): the model file's views, else the standard ones. Default: as the model file says.")
+    var tta: Bool?
+
+    @Option(name: .customLong("tta-views"), help: ArgumentHelp("Read in these views instead: `shiftX,shiftY,rotation,scale` (pixels right, pixels down, degrees, factor) separated by `;`.", valueName: "views"))
+    var views: String?
+
+    func validate() throws {
+        if views != nil && tta == false { throw ValidationError("--tta-views and --no-tta contradict each other: give one") }
+        if let views {
+            do throws(AppError) { _ = try TestTimeAugmentation(parsing: views, what: "--tta-views") } catch {
+                throw ValidationError(error.description)
+            }
+        }
+    }
+
+    /// Sets the loaded model's reading as the flags say (the file's option when none is given).
+    func apply(to trained: inout TrainedModel) {
+        if let views, let parsed = try? TestTimeAugmentation(parsing: views, what: "--tta-views") {
+            trained.testTimeAugmentation = parsed
+        } else {
+            trained.overrideTestTimeAugmentation(tta)
+        }
+    }
+}

@@ -15,6 +15,7 @@ struct Predict: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup(title: "Data") var data: DataOptions
+    @OptionGroup(title: "Reading") var reading: ReadingOptions
 
     @Argument(help: ArgumentHelp("Images to read: a photo, a scan or a drawing of one digit each.", valueName: "file"))
     var files: [String] = []
@@ -38,11 +39,13 @@ struct Predict: ParsableCommand {
     func run() throws {
         let (path, note) = modelOptions.resolved
         if let note { Console.err(note + "\n") }
-        let trained: TrainedModel
+        var trained: TrainedModel
         do { trained = try TrainedModel.load(from: path) } catch {
             Console.err("error: \(error.description)\n")
             throw ExitCode.failure
         }
+        reading.apply(to: &trained)
+        if let note = trained.testTimeAugmentationNote { Console.err(note + "\n") }
         if let index {
             try predictTestImage(index, trained, path)
         } else {

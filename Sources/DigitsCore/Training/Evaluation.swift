@@ -9,6 +9,14 @@ public struct Evaluation: Sendable {
     /// The predicted class of each sample.
     public var predictions: [Int32]
 
+    /// An evaluation with these figures (one computed outside `Evaluator`, say).
+    public init(loss: Double, accuracy: Double, count: Int, predictions: [Int32]) {
+        self.loss = loss
+        self.accuracy = accuracy
+        self.count = count
+        self.predictions = predictions
+    }
+
     /// counts[true][predicted].
     public func confusionMatrix(labels: [Int32], classes: Int) -> [[Int]] {
         var m = Array(repeating: Array(repeating: 0, count: classes), count: classes)
