@@ -44,7 +44,7 @@ public final class Conv2D: Layer {
     /// The most patch values training keeps from forward for backward: 4 Mi floats (16 MiB)
     /// unless set. A larger patch matrix is rebuilt in backward, a chunk at a time. It changes
     /// the speed and the memory, not the results.
-    public var keptPatchValues = 1 << 22
+    public var keptPatchValues = 0
 
     private var x: Tensor?                     // the last input, (B, inC, H, W)
     private var inH = 0, inW = 0, outH = 0, outW = 0, batch = 0
