@@ -41,9 +41,11 @@ public final class Conv2D: Layer {
     /// About how many values a chunk's patch matrix holds: 128 Ki floats (512 KiB) unless set.
     /// It changes the speed, and the rounding of the weight gradient's sum, nothing else.
     public var chunkValues = 1 << 17
-    /// The most patch values training keeps from forward for backward: 4 Mi floats (16 MiB)
-    /// unless set. A larger patch matrix is rebuilt in backward, a chunk at a time. It changes
-    /// the speed and the memory, not the results.
+    /// The most patch values training keeps from forward for backward: none unless set (the
+    /// patches are rebuilt in backward, a chunk at a time, in cache just before the multiply
+    /// reads them, which measured no slower than reading kept patches back from memory:
+    /// BENCHMARKS.md). A larger patch matrix is rebuilt. It changes the speed and the memory,
+    /// not the results.
     public var keptPatchValues = 0
 
     private var x: Tensor?                     // the last input, (B, inC, H, W)
