@@ -75,6 +75,37 @@ import Testing
         #expect(!results[0].dW.allSatisfy { $0 == 0 })
     }
 
+    @Test("Conv2D's direct kernel for one input channel gives the same bits as im2col and the multiply",
+          arguments: [(5, 0, 16, true), (5, 2, 7, false), (3, 1, 13, true)])
+    func directOneChannel(shape: (k: Int, padding: Int, outC: Int, bias: Bool)) {
+        var rng = RandomSource(seed: 12)
+        let x = randomTensor([9, 1, 12, 12], &rng)
+        // Keeping the patches for backward turns the direct kernel off: the im2col path.
+        var results: [(y: [Float], dx: [Float], dW: [Float])] = []
+        for kept in [0, Int.max] {
+            var init_ = RandomSource(seed: 6)
+            let conv = Conv2D(1, shape.outC, kernelSize: shape.k, padding: shape.padding, bias: shape.bias,
+                              biasInitializer: .uniform(low: -0.5, high: 0.5), rng: &init_)
+            conv.keptPatchValues = kept
+            var dyRNG = RandomSource(seed: 3)
+            let y = conv.forward(x, training: true, then: .relu)
+            let yValues = y.array
+            let dy = randomTensor(y.shape, &dyRNG)
+            let dx = conv.backward(dy, through: .relu)
+            results.append((yValues, dx?.array ?? [], conv.weight.grad.array))
+            if kept == 0 {
+                // And right, not only the same: the plain loops, then ReLU.
+                var expected = ConvLayerTests.directConvolution(x, conv).map { Float($0) }
+                for i in expected.indices { expected[i] = max(expected[i], 0) }
+                expectClose(yValues, expected, relative: 1e-4, absolute: 1e-4, "forward")
+            }
+        }
+        #expect(results[0].y == results[1].y)
+        #expect(results[0].dx == results[1].dx)
+        #expect(results[0].dW == results[1].dW)
+        #expect(!results[0].y.allSatisfy { $0 == 0 })
+    }
+
     /// The first of the window's values, in reading order, that equals its maximum.
     static func referencePool(_ x: Tensor, _ dy: Tensor) -> (y: [Float], dx: [Float]) {
         let b = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3], oh = h / 2, ow = w / 2

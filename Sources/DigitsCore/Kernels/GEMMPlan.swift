@@ -67,8 +67,12 @@ struct GEMMPlan {
     /// Whether `p` is too small, or too thin, to repay packing: fewer than three rows, four
     /// k-steps or eight columns, or fewer than `smallProduct` multiply-adds.
     @inline(__always)
-    static func isSmall(_ p: GEMMProblem) -> Bool {
-        p.m < 3 || p.k < 4 || p.n < 8 || p.m * p.n * p.k < smallProduct
+    static func isSmall(_ p: GEMMProblem) -> Bool { isSmall(m: p.m, n: p.n, k: p.k) }
+
+    /// `isSmall` for a product of these dimensions.
+    @inline(__always)
+    static func isSmall(m: Int, n: Int, k: Int) -> Bool {
+        m < 3 || k < 4 || n < 8 || m * n * k < smallProduct
     }
 
     /// Whether to compute `p` as Cᵀ = op(B)ᵀ · op(A)ᵀ: for a few rows times a transposed B (the

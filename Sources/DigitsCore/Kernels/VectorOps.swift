@@ -10,6 +10,12 @@ enum VectorOps {
     static func copy(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ count: Int) {
         var i = 0
         while i &+ 8 <= count { store8(load8(src + i), dst + i); i &+= 8 }
+        if i < count && count >= 8 {
+            // The last (count mod 8) values as one vector that overlaps the previous: the
+            // values it writes twice are the same.
+            store8(load8(src + (count &- 8)), dst + (count &- 8))
+            return
+        }
         while i < count { dst[i] = src[i]; i &+= 1 }
     }
 

@@ -41,10 +41,12 @@ public final class Conv2D: Layer {
     /// About how many values a chunk's patch matrix holds: 128 Ki floats (512 KiB) unless set.
     /// It changes the speed, and the rounding of the weight gradient's sum, nothing else.
     public var chunkValues = 1 << 17
-    /// The most patch values training keeps from forward for backward: 4 Mi floats (16 MiB)
-    /// unless set. A larger patch matrix is rebuilt in backward, a chunk at a time. It changes
-    /// the speed and the memory, not the results.
-    public var keptPatchValues = 1 << 22
+    /// The most patch values training keeps from forward for backward: none unless set (the
+    /// patches are rebuilt in backward, a chunk at a time, in cache just before the multiply
+    /// reads them, which measured no slower than reading kept patches back from memory:
+    /// BENCHMARKS.md). A larger patch matrix is rebuilt. It changes the speed and the memory,
+    /// not the results.
+    public var keptPatchValues = 0
 
     private var x: Tensor?                     // the last input, (B, inC, H, W)
     private var inH = 0, inW = 0, outH = 0, outW = 0, batch = 0
@@ -164,9 +166,14 @@ public final class Conv2D: Layer {
         y.reshape(to: [batch, outC, outH, outW])
         let most = min(chunkSamples, batch) * hw
         let keep = training && kk * batch * hw <= keptPatchValues
+        // One input channel, stride 1: the direct kernel, which needs no patches, where it gives
+        // the same bits as the multiply (see `directForward`).
+        let direct = !keep && inChannels == 1 && stride == 1 && kk <= SIMDGEMM.kc && GEMM.kernel is SIMDGEMM
         for g in 0..<Conv2D.groups {
             if !keep { cols[g].reshape(rows: kk, columns: most) }
-            product[g].reshape(rows: outC, columns: most)
+            // The direct kernel's scratch (a padded image and its flat outputs) lives in the
+            // product's buffer: at least as large as a chunk's product, which backward needs.
+            product[g].reshape(rows: 1, columns: direct ? max(outC * most, directScratch) : outC * most)
         }
         colsKept = keep
         if keep { batchCols.reshape(rows: kk, columns: batch * hw) }
@@ -174,6 +181,10 @@ public final class Conv2D: Layer {
         let kept = batchCols.data
         forEachChunk { g, first, count in
             let n = count * hw, p = product[g].data
+            if direct && !GEMMPlan.isSmall(m: outC, n: n, k: kk) {
+                directForward(xData, first: first, count: count, scratch: p, into: yData, activation: activation)
+                return
+            }
             let c = keep ? kept + kk * first * hw : cols[g].data
             im2col(xData, first: first, count: count, into: c)
             // product (outC, n) = W (outC, kk) · cols (kk, n)
@@ -264,6 +275,129 @@ public final class Conv2D: Layer {
             }
         }
         return needDx ? dx : nil
+    }
+
+    // MARK: - The direct kernel of a one-channel layer
+
+    /// Outputs computed a block at a time: 16 positions (two vectors) of four channels, eight
+    /// accumulators (three vectors, twelve, leave too few of AVX2's sixteen registers: one spills).
+    private static let directBlock = 16
+
+    /// The direct kernel's scratch, in values: a sample's padded image, (outH + k − 1) rows of
+    /// Wp = outW + k − 1 (its zero border the padding, and zeros after it for the last block's
+    /// reads), and its outputs at every padded position of the first outH rows, channel after
+    /// channel.
+    private var directScratch: Int {
+        let wp = outW + kernelSize - 1, t = directPositions
+        return outChannels * t + t + (kernelSize - 1) * wp + kernelSize
+    }
+
+    /// Padded positions computed a sample, outH·Wp rounded up to whole blocks.
+    private var directPositions: Int {
+        let wp = outW + kernelSize - 1, b = Conv2D.directBlock
+        return (outH * wp + b - 1) / b * b
+    }
+
+    /// y[first ..< first+count] (count, outC, outH, outW) = f(W ⋆ x + bias) for one input channel
+    /// and stride 1, without patches: output (oy, ox) of channel o is Σ over q = (ky, kx), in
+    /// order, of W[o, q] · P[(oy + ky)·Wp + ox + kx], P the zero-padded image, Wp its width. Over
+    /// the padded image's flat positions t = oy·Wp + ox each term is a run of P at offset
+    /// ky·Wp + kx, so 16 positions of 4 channels are 8 vectors of multiply-adds (the columns
+    /// ox ≥ outW are computed and dropped).
+    ///
+    /// The same bits as im2col and `GEMM.multiply`: each output is the same multiply-adds in the
+    /// same order from zero (one k-block: k·k ≤ `SIMDGEMM.kc`), the padding the same +0s, and the
+    /// bias and activation applied as forward applies them. Used only where `SIMDGEMM` would take
+    /// its blocked path (its direct path for small products sums in another order).
+    private func directForward(_ x: UnsafePointer<Float>, first: Int, count: Int, scratch: UnsafeMutablePointer<Float>,
+                               into y: UnsafeMutablePointer<Float>, activation: Activation?) {
+        let k = kernelSize, kk = k * k, p = padding, outC = outChannels, outW = self.outW, outH = self.outH
+        let inH = self.inH, inW = self.inW, hw = outH * outW
+        let wp = outW + k - 1, positions = directPositions, block = Conv2D.directBlock
+        let z = scratch, image = scratch + outC * positions
+        let imageSize = positions + (k - 1) * wp + k
+        let w = UnsafePointer(weight.value.data), biasData = bias?.value.data
+        image.update(repeating: 0, count: imageSize)
+        for b in first..<(first + count) {
+            // The sample inside its zero border.
+            let plane = x + b * inH * inW
+            for r in 0..<inH { VectorOps.copy(plane + r * inW, image + (r + p) * wp + p, inW) }
+            var t0 = 0
+            while t0 < positions {
+                let s = UnsafePointer(image + t0)
+                var o = 0
+                while o + 4 <= outC {
+                    let w0 = w + o * kk, w1 = w0 + kk, w2 = w1 + kk, w3 = w2 + kk
+                    var a00 = SIMD8<Float>(), a01 = SIMD8<Float>()
+                    var a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
+                    var a20 = SIMD8<Float>(), a21 = SIMD8<Float>()
+                    var a30 = SIMD8<Float>(), a31 = SIMD8<Float>()
+                    var q = 0
+                    for ky in 0..<k {
+                        for kx in 0..<k {
+                            let at = s + (ky * wp + kx)
+                            let x0 = load8(at), x1 = load8(at + 8)
+                            var c = SIMD8<Float>(repeating: w0[q])
+                            a00 = madd(a00, c, x0); a01 = madd(a01, c, x1)
+                            c = SIMD8<Float>(repeating: w1[q])
+                            a10 = madd(a10, c, x0); a11 = madd(a11, c, x1)
+                            c = SIMD8<Float>(repeating: w2[q])
+                            a20 = madd(a20, c, x0); a21 = madd(a21, c, x1)
+                            c = SIMD8<Float>(repeating: w3[q])
+                            a30 = madd(a30, c, x0); a31 = madd(a31, c, x1)
+                            q += 1
+                        }
+                    }
+                    let z0 = z + o * positions + t0, z1 = z0 + positions, z2 = z1 + positions, z3 = z2 + positions
+                    store8(a00, z0); store8(a01, z0 + 8)
+                    store8(a10, z1); store8(a11, z1 + 8)
+                    store8(a20, z2); store8(a21, z2 + 8)
+                    store8(a30, z3); store8(a31, z3 + 8)
+                    o += 4
+                }
+                while o < outC {
+                    let w0 = w + o * kk
+                    var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
+                    var q = 0
+                    for ky in 0..<k {
+                        for kx in 0..<k {
+                            let at = s + (ky * wp + kx)
+                            let c = SIMD8<Float>(repeating: w0[q])
+                            a0 = madd(a0, c, load8(at)); a1 = madd(a1, c, load8(at + 8))
+                            q += 1
+                        }
+                    }
+                    let z0 = z + o * positions + t0
+                    store8(a0, z0); store8(a1, z0 + 8)
+                    o += 1
+                }
+                t0 += block
+            }
+            // The valid columns of each row, + bias, activation: as forward's copy does.
+            for o in 0..<outC {
+                let dst = y + (b * outC + o) * hw, src = z + o * positions
+                let add = biasData?[o] ?? 0
+                let add8 = SIMD8<Float>(repeating: add)
+                @inline(__always) func finish(_ from: UnsafePointer<Float>, _ to: UnsafeMutablePointer<Float>) {
+                    // The activation's formula on eight values, the same as its plain loop's.
+                    var v = load8(from) + add8
+                    if let activation { v = activation(v) }
+                    store8(v, to)
+                }
+                for oy in 0..<outH {
+                    let d = dst + oy * outW, r = src + oy * wp
+                    var i = 0
+                    while i + 8 <= outW { finish(r + i, d + i); i += 8 }
+                    if i < outW && outW >= 8 {
+                        // The rest as one vector overlapping the last: the same values again.
+                        finish(r + (outW - 8), d + (outW - 8))
+                    } else if i < outW {
+                        for j in i..<outW { d[j] = r[j] + add }
+                        activation?.forward(d + i, d + i, outW - i)
+                    }
+                }
+            }
+        }
     }
 
     // MARK: - Patches

@@ -2,7 +2,9 @@
 /// windows `stride` apart (no padding; a partial window at the edge is dropped, as PyTorch does).
 ///
 /// Backward sends each output's gradient to where its maximum came from: the first value of the
-/// window (in reading order) equal to it, found again from the input rather than remembered.
+/// window (in reading order) equal to it. For 2×2 windows 2 apart, forward notes which of the four
+/// that is (so backward need not read the input again); otherwise backward finds it again from
+/// the input.
 public final class MaxPool2D: Layer {
     public let kernelSize: Int
     public let stride: Int
@@ -11,6 +13,9 @@ public final class MaxPool2D: Layer {
     private var x: Tensor?                      // the last input, (B, C, H, W)
     private let y = Tensor(shape: [0])          // (B, C, outH, outW)
     private let dx = Tensor(shape: [0])         // (B, C, H, W)
+    /// For 2×2 windows 2 apart: which value of each window (0-3, in reading order) gets its
+    /// gradient, (B, C, outH, outW).
+    private let which = Tensor(shape: [0])
 
     /// Windows of `kernelSize`², `stride` apart (the kernel size unless told).
     public init(kernelSize: Int, stride: Int? = nil) {
@@ -39,11 +44,16 @@ public final class MaxPool2D: Layer {
         let planes = x.shape[0] * x.shape[1], h = x.shape[2], w = x.shape[3], k = kernelSize, s = stride
         let oh = (h - k) / s + 1, ow = (w - k) / s + 1
         y.reshape(to: [x.shape[0], x.shape[1], oh, ow])
-        let xData = x.data, yData = y.data
+        if k == 2 && s == 2 { which.reshape(to: y.shape) }
+        let xData = x.data, yData = y.data, whichData = which.data
         // Planes are independent: slices of them run in parallel.
         Parallel.forEachSlice(planes, minimumSlice: MaxPool2D.planesPerSlice, maximumParts: 16) { slice in
             for p in slice {
-                poolPlane(xData + p * h * w, h: h, w: w, into: yData + p * oh * ow)
+                if k == 2 && s == 2 {
+                    MaxPool2D.pool2x2(xData + p * h * w, h: h, w: w, into: yData + p * oh * ow, which: whichData + p * oh * ow)
+                } else {
+                    poolPlane(xData + p * h * w, h: h, w: w, into: yData + p * oh * ow)
+                }
             }
         }
         return y
@@ -55,14 +65,14 @@ public final class MaxPool2D: Layer {
         dx.reshape(to: x.shape)
         guard computesInputGradient else { return nil }
         let planes = x.shape[0] * x.shape[1], h = x.shape[2], w = x.shape[3], oh = y.shape[2], ow = y.shape[3]
-        let xData = x.data, yData = y.data, dxData = dx.data, dyData = dy.data
+        let xData = x.data, yData = y.data, dxData = dx.data, dyData = dy.data, whichData = which.data
         let k = kernelSize, s = stride
         Parallel.forEachSlice(planes, minimumSlice: MaxPool2D.planesPerSlice, maximumParts: 16) { slice in
             for p in slice {
                 let src = xData + p * h * w, d = dxData + p * h * w
                 let top = yData + p * oh * ow, g = dyData + p * oh * ow
                 if k == 2 && s == 2 {
-                    unpool2x2(src, top: top, dy: g, h: h, w: w, into: d)
+                    MaxPool2D.unpool2x2(which: whichData + p * oh * ow, dy: g, h: h, w: w, into: d)
                     continue
                 }
                 d.update(repeating: 0, count: h * w)
@@ -85,41 +95,109 @@ public final class MaxPool2D: Layer {
         return dx
     }
 
-    /// Backward of 2×2 windows, 2 apart: every input gets its window's gradient if it is the
-    /// window's first maximum, else 0 (written with vector selects rather than branches, and
-    /// without zeroing dx first).
+    /// Forward of 2×2 windows, 2 apart, on one plane (h, w) -> (h/2, w/2): each window's
+    /// maximum, and which of its four values (in reading order: 0 top left, 1 top right, 2 bottom
+    /// left, 3 bottom right) is the first equal to it (3 when none is, as for a NaN).
     @inline(__always)
-    private func unpool2x2(_ src: UnsafePointer<Float>, top: UnsafePointer<Float>, dy: UnsafePointer<Float>,
-                           h: Int, w: Int, into d: UnsafeMutablePointer<Float>) {
+    static func pool2x2(_ src: UnsafePointer<Float>, h: Int, w: Int, into dst: UnsafeMutablePointer<Float>,
+                        which: UnsafeMutablePointer<Float>) {
         let oh = h / 2, ow = w / 2
         for oy in 0..<oh {
-            let r0 = src + 2 * oy * w, r1 = r0 + w, d0 = d + 2 * oy * w, d1 = d0 + w
-            let m = top + oy * ow, g = dy + oy * ow
+            let r0 = src + 2 * oy * w, r1 = r0 + w, out = dst + oy * ow, code = which + oy * ow
             var ox = 0
-            // Eight windows at a time, then four, then one.
+            // Eight outputs at a time from two rows of sixteen inputs.
             while ox + 8 <= ow {
                 let upper = SIMD16<Float>(lowHalf: load8(r0 + 2 * ox), highHalf: load8(r0 + 2 * ox + 8))
                 let lower = SIMD16<Float>(lowHalf: load8(r1 + 2 * ox), highHalf: load8(r1 + 2 * ox + 8))
-                let (a, b, c, e) = MaxPool2D.route(upper.evenHalf, upper.oddHalf, lower.evenHalf, lower.oddHalf,
-                                                   max: load8(m + ox), dy: load8(g + ox))
-                MaxPool2D.interleave(a, b, into: d0 + 2 * ox)
-                MaxPool2D.interleave(c, e, into: d1 + 2 * ox)
+                let m = upper.replacing(with: lower, where: lower .> upper)
+                let even = m.evenHalf, odd = m.oddHalf
+                let top = even.replacing(with: odd, where: odd .> even)
+                store8(top, out + ox)
+                store8(firstMaximum(upper.evenHalf, upper.oddHalf, lower.evenHalf, max: top), code + ox)
                 ox += 8
             }
+            // Then four (from two rows of eight), then one.
             while ox + 4 <= ow {
                 let upper = load8(r0 + 2 * ox), lower = load8(r1 + 2 * ox)
-                let (a, b, c, e) = MaxPool2D.route(upper.evenHalf, upper.oddHalf, lower.evenHalf, lower.oddHalf,
-                                                   max: SIMD4(m[ox], m[ox + 1], m[ox + 2], m[ox + 3]),
-                                                   dy: SIMD4(g[ox], g[ox + 1], g[ox + 2], g[ox + 3]))
-                MaxPool2D.interleave(a, b, into: d0 + 2 * ox)
-                MaxPool2D.interleave(c, e, into: d1 + 2 * ox)
+                let m = upper.replacing(with: lower, where: lower .> upper)
+                let even = m.evenHalf, odd = m.oddHalf
+                let top = even.replacing(with: odd, where: odd .> even)
+                let first = firstMaximum(SIMD8(lowHalf: upper.evenHalf, highHalf: upper.evenHalf),
+                                        SIMD8(lowHalf: upper.oddHalf, highHalf: upper.oddHalf),
+                                        SIMD8(lowHalf: lower.evenHalf, highHalf: lower.evenHalf),
+                                        max: SIMD8(lowHalf: top, highHalf: top))
+                UnsafeMutableRawPointer(out + ox).storeBytes(of: top, as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(code + ox).storeBytes(of: first.lowHalf, as: SIMD4<Float>.self)
                 ox += 4
             }
             while ox < ow {
-                let (a, b, c, e) = MaxPool2D.route(SIMD4(repeating: r0[2 * ox]), SIMD4(repeating: r0[2 * ox + 1]),
-                                                   SIMD4(repeating: r1[2 * ox]), SIMD4(repeating: r1[2 * ox + 1]),
-                                                   max: SIMD4(repeating: m[ox]), dy: SIMD4(repeating: g[ox]))
-                d0[2 * ox] = a[0]; d0[2 * ox + 1] = b[0]; d1[2 * ox] = c[0]; d1[2 * ox + 1] = e[0]
+                let a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], e = r1[2 * ox + 1]
+                let top = max(max(a, b), max(c, e))
+                out[ox] = top
+                code[ox] = a == top ? 0 : b == top ? 1 : c == top ? 2 : 3
+                ox += 1
+            }
+        }
+    }
+
+    /// Which of a, b, c (or else the fourth) is the first equal to `max`, as 0-3, lane by lane.
+    @inline(__always)
+    static func firstMaximum(_ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>, max: SIMD8<Float>) -> SIMD8<Float> {
+        // As bit masks, so that every select is an `and` (no branches, no generic code).
+        let isA = mask(a .== max), isB = mask(b .== max), isC = mask(c .== max)
+        let afterA = ~isA, afterB = afterA & ~isB, afterC = afterB & ~isC
+        let code = (afterA & isB & bits(1)) | (afterB & isC & bits(2)) | (afterC & bits(3))
+        return unsafeBitCast(code, to: SIMD8<Float>.self)
+    }
+
+    /// Every lane holds `value`'s bits.
+    @inline(__always)
+    static func bits(_ value: Float) -> SIMD8<UInt32> { SIMD8(repeating: value.bitPattern) }
+
+    /// All ones where the mask is true, zeros elsewhere (a mask's lanes are stored that way).
+    @inline(__always)
+    static func mask(_ m: SIMDMask<SIMD8<Int32>>) -> SIMD8<UInt32> {
+        unsafeBitCast(m, to: SIMD8<UInt32>.self)
+    }
+
+    /// Backward of 2×2 windows, 2 apart: every input gets its window's gradient if forward
+    /// noted it as the window's first maximum, else 0 (written with vector selects rather than
+    /// branches, and without zeroing dx first). Reads the notes and dy, not the input.
+    @inline(__always)
+    static func unpool2x2(which: UnsafePointer<Float>, dy: UnsafePointer<Float>, h: Int, w: Int,
+                          into d: UnsafeMutablePointer<Float>) {
+        let oh = h / 2, ow = w / 2
+        let codes = (SIMD8<Float>(repeating: 0), SIMD8<Float>(repeating: 1), SIMD8<Float>(repeating: 2),
+                     SIMD8<Float>(repeating: 3))
+        @inline(__always) func float(_ v: SIMD8<UInt32>) -> SIMD8<Float> { unsafeBitCast(v, to: SIMD8<Float>.self) }
+        for oy in 0..<oh {
+            let d0 = d + 2 * oy * w, d1 = d0 + w
+            let code = which + oy * ow, g = dy + oy * ow
+            var ox = 0
+            // Eight windows at a time, then one.
+            while ox + 8 <= ow {
+                let c = load8(code + ox), v = unsafeBitCast(load8(g + ox), to: SIMD8<UInt32>.self)
+                let a = float(v & mask(c .== codes.0)), b = float(v & mask(c .== codes.1))
+                let l = float(v & mask(c .== codes.2)), e = float(v & mask(c .== codes.3))
+                store16(interleave(a, b), d0 + 2 * ox)
+                store16(interleave(l, e), d1 + 2 * ox)
+                ox += 8
+            }
+            while ox + 4 <= ow {
+                let c4 = UnsafeRawPointer(code + ox).loadUnaligned(as: SIMD4<Float>.self)
+                let v4 = UnsafeRawPointer(g + ox).loadUnaligned(as: SIMD4<Float>.self)
+                let c = SIMD8(lowHalf: c4, highHalf: c4)
+                let v = unsafeBitCast(SIMD8(lowHalf: v4, highHalf: v4), to: SIMD8<UInt32>.self)
+                let a = float(v & mask(c .== codes.0)), b = float(v & mask(c .== codes.1))
+                let l = float(v & mask(c .== codes.2)), e = float(v & mask(c .== codes.3))
+                store8(interleave(a.lowHalf, b.lowHalf), d0 + 2 * ox)
+                store8(interleave(l.lowHalf, e.lowHalf), d1 + 2 * ox)
+                ox += 4
+            }
+            while ox < ow {
+                let c = code[ox], v = g[ox]
+                d0[2 * ox] = c == 0 ? v : 0; d0[2 * ox + 1] = c == 1 ? v : 0
+                d1[2 * ox] = c == 2 ? v : 0; d1[2 * ox + 1] = c == 3 ? v : 0
                 ox += 1
             }
             // An odd last column is in no window.
@@ -129,67 +207,35 @@ public final class MaxPool2D: Layer {
         if h % 2 == 1 { (d + (h - 1) * w).update(repeating: 0, count: w) }
     }
 
-    /// For windows whose four values (in reading order) are a, b, c, e and whose maximum is
-    /// `max`: the gradient each value gets, dy for the first equal to the maximum, 0 for the rest.
+    /// (e0, o0, e1, o1, …, e7, o7): three rounds of splitting into even and odd lanes (each
+    /// rotates the 4 bits of a lane's index right by one; three rotate it left by one).
     @inline(__always)
-    static func route(_ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>, _ e: SIMD8<Float>,
-                      max: SIMD8<Float>, dy: SIMD8<Float>) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
-        // As bit masks, so that every select is an `and` (no branches, no generic code).
-        let isA = mask(a .== max), isB = mask(b .== max), isC = mask(c .== max)
-        let g = unsafeBitCast(dy, to: SIMD8<UInt32>.self), afterA = g & ~isA, afterB = afterA & ~isB
-        @inline(__always) func float(_ v: SIMD8<UInt32>) -> SIMD8<Float> { unsafeBitCast(v, to: SIMD8<Float>.self) }
-        return (float(g & isA), float(afterA & isB), float(afterB & isC), float(afterB & ~isC))
+    static func interleave(_ even: SIMD8<Float>, _ odd: SIMD8<Float>) -> SIMD16<Float> {
+        var v = SIMD16<Float>(lowHalf: even, highHalf: odd)
+        for _ in 0..<3 { v = SIMD16(lowHalf: v.evenHalf, highHalf: v.oddHalf) }
+        return v
     }
 
-    /// The same for four windows.
+    /// (e0, o0, e1, o1, e2, o2, e3, o3), likewise in two rounds.
     @inline(__always)
-    static func route(_ a: SIMD4<Float>, _ b: SIMD4<Float>, _ c: SIMD4<Float>, _ e: SIMD4<Float>,
-                      max: SIMD4<Float>, dy: SIMD4<Float>) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
-        let wide = route(SIMD8(lowHalf: a, highHalf: a), SIMD8(lowHalf: b, highHalf: b), SIMD8(lowHalf: c, highHalf: c),
-                         SIMD8(lowHalf: e, highHalf: e), max: SIMD8(lowHalf: max, highHalf: max),
-                         dy: SIMD8(lowHalf: dy, highHalf: dy))
-        return (wide.0.lowHalf, wide.1.lowHalf, wide.2.lowHalf, wide.3.lowHalf)
+    static func interleave(_ even: SIMD4<Float>, _ odd: SIMD4<Float>) -> SIMD8<Float> {
+        var v = SIMD8<Float>(lowHalf: even, highHalf: odd)
+        for _ in 0..<2 { v = SIMD8(lowHalf: v.evenHalf, highHalf: v.oddHalf) }
+        return v
     }
 
-    /// All ones where the mask is true, zeros elsewhere (a mask's lanes are stored that way).
     @inline(__always)
-    static func mask(_ m: SIMDMask<SIMD8<Int32>>) -> SIMD8<UInt32> {
-        unsafeBitCast(m, to: SIMD8<UInt32>.self)
-    }
-
-    /// dst[2i] = even[i], dst[2i + 1] = odd[i].
-    @inline(__always)
-    static func interleave<V: SIMD>(_ even: V, _ odd: V, into dst: UnsafeMutablePointer<Float>) where V.Scalar == Float {
-        for i in 0..<V.scalarCount { dst[2 * i] = even[i]; dst[2 * i + 1] = odd[i] }
+    static func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
     }
 
     /// Planes are run in parallel in slices of at least 64 (at most 16 slices).
     static let planesPerSlice = 64
 
-    /// One plane (h, w) -> (oh, ow).
+    /// One plane (h, w) -> (oh, ow), for windows other than 2×2 two apart.
     @inline(__always)
     private func poolPlane(_ src: UnsafePointer<Float>, h: Int, w: Int, into dst: UnsafeMutablePointer<Float>) {
         let k = kernelSize, s = stride, oh = (h - k) / s + 1, ow = (w - k) / s + 1
-        if k == 2 && s == 2 {
-            // The common case: eight outputs at a time from two rows of sixteen inputs.
-            for oy in 0..<oh {
-                let r0 = src + 2 * oy * w, r1 = r0 + w, out = dst + oy * ow
-                var ox = 0
-                while ox + 8 <= ow {
-                    let a = SIMD16<Float>(lowHalf: load8(r0 + 2 * ox), highHalf: load8(r0 + 2 * ox + 8))
-                    let b = SIMD16<Float>(lowHalf: load8(r1 + 2 * ox), highHalf: load8(r1 + 2 * ox + 8))
-                    let m = a.replacing(with: b, where: b .> a)
-                    let even = m.evenHalf, odd = m.oddHalf
-                    store8(even.replacing(with: odd, where: odd .> even), out + ox)
-                    ox += 8
-                }
-                while ox < ow {
-                    out[ox] = max(max(r0[2 * ox], r0[2 * ox + 1]), max(r1[2 * ox], r1[2 * ox + 1]))
-                    ox += 1
-                }
-            }
-            return
-        }
         for oy in 0..<oh {
             for ox in 0..<ow {
                 var best = src[(oy * s) * w + ox * s]
