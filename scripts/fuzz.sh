@@ -48,9 +48,20 @@ swift_name() {
 # The linker's "Cannot export local symbol '__asan_…'" warnings are harmless and filtered out.
 quiet_link() { grep -v "Cannot export local symbol" || true; }
 build_dir=Fuzz/.build
-swift_build() {  # [--product NAME]
-    (cd Fuzz && swift build -c "$config" "$@" \
-        --sanitize fuzzer -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=address 2>&1) | quiet_link
+# swiftc runs its coverage pass after AddressSanitizer's, so the comparison tracing that
+# -sanitize=fuzzer turns on also traces the shadow-memory check of every load and store (two
+# calls per access): most of a pixel loop's time. `prepare`, whose inputs are pixels (its
+# decisions are comparisons of floats, which are not traced anyway), is built without comparison
+# tracing, in a build folder of its own (Fuzz/.build/prepare): 2-3 times the inputs a second.
+# The other targets keep it: a parser's integer comparisons with magic numbers are worth tracing.
+scratch() {  # the build folder of a short target name, relative to Fuzz/
+    if [[ "$1" == prepare ]]; then echo .build/prepare; else echo .build; fi
+}
+swift_build() {  # TARGET
+    local coverage=()
+    [[ "$1" == prepare ]] && coverage=(-Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,indirect-calls)
+    (cd Fuzz && swift build -c "$config" --product "$(swift_name "$1")" --scratch-path "$(scratch "$1")" \
+        --sanitize fuzzer -Xswiftc -sanitize=fuzzer,address "${coverage[@]}" -Xcc -fsanitize=address 2>&1) | quiet_link
     [[ ${PIPESTATUS[0]} -eq 0 ]] || { echo "fuzz.sh: build failed" >&2; exit 1; }
 }
 if [[ "$target" == all ]]; then
@@ -58,11 +69,11 @@ if [[ "$target" == all ]]; then
     # has (the `digits` command, the studio's Hummingbird and SwiftNIO) with the sanitizers.
     echo "fuzz.sh: building the Swift targets ($config, fuzzer + address sanitizer)"
     for t in "${TARGETS[@]}"; do
-        [[ "$t" == cimageio ]] || swift_build --product "$(swift_name "$t")"
+        [[ "$t" == cimageio ]] || swift_build "$t"
     done
 elif [[ "$target" != cimageio ]]; then
     echo "fuzz.sh: building $(swift_name "$target") ($config, fuzzer + address sanitizer)"
-    swift_build --product "$(swift_name "$target")"
+    swift_build "$target"
 fi
 if [[ " ${selected[*]} " == *" cimageio "* ]]; then
     mkdir -p "$build_dir"
@@ -82,7 +93,7 @@ for t in "${selected[@]}"; do
         binary="$build_dir/fuzz-cimageio" seeds=Fuzz/corpus/FuzzImage
     else
         name=$(swift_name "$t")
-        binary="$build_dir/$config/$name" seeds="Fuzz/corpus/$name"
+        binary="Fuzz/$(scratch "$t")/$config/$name" seeds="Fuzz/corpus/$name"
     fi
     work="$build_dir/corpus/$t" crashes="Fuzz/crashes/$t"
     mkdir -p "$work" "$crashes"
