@@ -67,8 +67,9 @@ public enum DigitPreparation {
         let background = InkAnalysis.fitBackground(smooth, width: width, height: height)
         let noise = background.noise
         let n = width * height
-        var detect = [Float](repeating: 0, count: n)  // smoothed, minus the background
-        var raw = [Float](repeating: 0, count: n)     // unsmoothed, minus the background
+        // Every value is written below: the arrays are not cleared first.
+        var detect = [Float](unsafeUninitializedCapacity: n) { _, initialized in initialized = n }  // smoothed, minus the background
+        var raw = [Float](unsafeUninitializedCapacity: n) { _, initialized in initialized = n }     // unsmoothed, minus the background
         let margin = max(3 * noise, 4)
         var darkMass: Float = 0, brightMass: Float = 0
         var lowest = Float.infinity, highest = -Float.infinity

@@ -16,10 +16,9 @@ enum InkAnalysis {
     static func boxBlur3(_ values: [Float], width: Int, height: Int) -> [Float] {
         let n = width * height
         guard n > 0, values.count == n else { return [Float](repeating: 0, count: values.count) }
-        var horizontal = [Float](repeating: 0, count: n)
-        var out = [Float](repeating: 0, count: n)
-        values.withUnsafeBufferPointer { v in
-            horizontal.withUnsafeMutableBufferPointer { h in
+        // Both passes write every value: the arrays are not cleared first.
+        let horizontal = [Float](unsafeUninitializedCapacity: n) { h, initialized in
+            values.withUnsafeBufferPointer { v in
                 for y in 0..<height {
                     let row = y * width
                     if width == 1 { h[row] = (0 + v[row]) / 1; continue }
@@ -31,9 +30,10 @@ enum InkAnalysis {
                     h[last] = ((0 + v[last &- 1]) + v[last]) / 2
                 }
             }
+            initialized = n
         }
-        horizontal.withUnsafeBufferPointer { h in
-            out.withUnsafeMutableBufferPointer { o in
+        return [Float](unsafeUninitializedCapacity: n) { o, initialized in
+            horizontal.withUnsafeBufferPointer { h in
                 for y in 0..<height {
                     let row = y * width
                     let up = y > 0 ? row - width : -1, down = y < height - 1 ? row + width : -1
@@ -49,8 +49,8 @@ enum InkAnalysis {
                     }
                 }
             }
+            initialized = n
         }
-        return out
     }
 
     // MARK: - Background
@@ -392,9 +392,10 @@ enum InkAnalysis {
         values.withUnsafeBufferPointer { values in
             open.withUnsafeMutableBufferPointer { open in
                 var inkCount = 0
-                for i in 0..<n where sign * values[i] > threshold {
-                    open[i] = 1
-                    inkCount &+= 1
+                for i in 0..<n {  // no branch: vectorised
+                    let ink: UInt8 = sign * values[i] > threshold ? 1 : 0
+                    open[i] = ink
+                    inkCount &+= Int(ink)
                 }
                 guard inkCount > 0, let base = UnsafeRawPointer(open.baseAddress) else { return }
                 members.reserveCapacity(inkCount)
@@ -499,14 +500,13 @@ enum InkAnalysis {
         mask.withUnsafeBufferPointer { m in
             rows.withUnsafeMutableBufferPointer { r in
                 for y in 0..<height {
-                    // How many set pixels the window x-radius...x+radius holds, slid along the row.
+                    // The OR of the row shifted by -radius...radius (0/1 bytes: the same as "any
+                    // set pixel in the window"), one shift at a time over the whole row (vectorised).
                     let line = y * width
-                    var inWindow = 0
-                    for k in 0..<min(width, radius) { inWindow += Int(m[line &+ k]) }
-                    for x in 0..<width {
-                        if x + radius < width { inWindow += Int(m[line &+ x &+ radius]) }
-                        if x - radius - 1 >= 0 { inWindow -= Int(m[line &+ x &- radius &- 1]) }
-                        r[line &+ x] = inWindow > 0 ? 1 : 0
+                    for x in 0..<width { r[line &+ x] = m[line &+ x] }
+                    for d in 1...radius where d < width {
+                        for x in 0..<(width - d) { r[line &+ x] |= m[line &+ x &+ d] }
+                        for x in d..<width { r[line &+ x] |= m[line &+ x &- d] }
                     }
                 }
             }
