@@ -138,6 +138,22 @@ enum InkAnalysis {
                             while y < y1 {
                                 let line = y &* width
                                 var lane = 0, x = x0
+                                if step == 1, let base = values.baseAddress {
+                                    // Eight equal values (a stretch of page or of ink) counted at once.
+                                    while x &+ 8 <= x1 {
+                                        let v = UnsafeRawPointer(base + (line &+ x)).loadUnaligned(as: SIMD8<Float>.self)
+                                        if v == SIMD8(repeating: v[0]) {
+                                            histogram[lane &+ binOf(v[0])] &+= 8
+                                            lane = (lane &+ 512) & 2047
+                                        } else {
+                                            for k in 0..<8 {
+                                                histogram[lane &+ binOf(v[k])] &+= 1
+                                                lane = (lane &+ 512) & 2047
+                                            }
+                                        }
+                                        x &+= 8
+                                    }
+                                }
                                 while x < x1 {
                                     histogram[lane &+ binOf(values[line &+ x])] &+= 1
                                     lane = (lane &+ 512) & 2047
@@ -384,11 +400,13 @@ enum InkAnalysis {
         var boxes: [(minX: Int, maxX: Int, minY: Int, maxY: Int)] = []
         // 1 for ink not yet given to a mark, 0 otherwise: one byte to test per neighbour.
         var open = [UInt8](repeating: 0, count: n)
-        var members: [Int] = []     // every mark's pixels, mark after mark
+        // Every mark's pixels, mark after mark, and the pixels (x, y) still to visit: each ink
+        // pixel is pushed once and kept once, so both fit from the start and never grow.
+        var members = UnsafeMutableBufferPointer<Int>(start: nil, count: 0), kept = 0
+        defer { members.deallocate() }
         var ends: [Int] = []        // where each mark's pixels end in `members`
         var masses: [Float] = []
         var frames: [Bool] = []
-        var stack: [Int] = []       // x, y of each pixel to visit
         values.withUnsafeBufferPointer { values in
             open.withUnsafeMutableBufferPointer { open in
                 var inkCount = 0
@@ -398,7 +416,10 @@ enum InkAnalysis {
                     inkCount &+= Int(ink)
                 }
                 guard inkCount > 0, let base = UnsafeRawPointer(open.baseAddress) else { return }
-                members.reserveCapacity(inkCount)
+                members = .allocate(capacity: inkCount)
+                let stack = UnsafeMutableBufferPointer<Int>.allocate(capacity: 2 * inkCount)
+                defer { stack.deallocate() }
+                var depth = 0  // entries on the stack
                 var start = 0
                 while start < n {
                     // Eight pixels at a time where none is open ink (most of a page).
@@ -412,13 +433,16 @@ enum InkAnalysis {
                     var minX = width, maxX = -1, minY = height, maxY = -1
                     open[start] = 0
                     let startY = start / width
-                    stack.append(start - startY * width)
-                    stack.append(startY)
-                    while let py = stack.popLast() {
-                        let px = stack.removeLast()
+                    stack[0] = start - startY * width
+                    stack[1] = startY
+                    depth = 2
+                    while depth > 0 {
+                        let py = stack[depth &- 1], px = stack[depth &- 2]
+                        depth &-= 2
                         let p = py &* width &+ px
                         mass += sign * values[p]
-                        members.append(p)
+                        members[kept] = p
+                        kept &+= 1
                         minX = min(minX, px); maxX = max(maxX, px); minY = min(minY, py); maxY = max(maxY, py)
                         // The 8 neighbours, row above to row below, left to right (as the plain version).
                         let x0 = px > 0 ? -1 : 0, x1 = px < width - 1 ? 1 : 0
@@ -426,13 +450,14 @@ enum InkAnalysis {
                             let line = p &+ dy &* width
                             for dx in x0...x1 where open[line &+ dx] != 0 {
                                 open[line &+ dx] = 0
-                                stack.append(px &+ dx)
-                                stack.append(py &+ dy)
+                                stack[depth] = px &+ dx
+                                stack[depth &+ 1] = py &+ dy
+                                depth &+= 2
                             }
                         }
                     }
                     masses.append(mass)
-                    ends.append(members.count)
+                    ends.append(kept)
                     boxes.append((minX, maxX, minY, maxY))
                     let left = minX == 0, right = maxX == width - 1, top = minY == 0, bottom = maxY == height - 1
                     let sides = (left ? 1 : 0) + (right ? 1 : 0) + (top ? 1 : 0) + (bottom ? 1 : 0)
@@ -451,15 +476,13 @@ enum InkAnalysis {
         var minX = width, maxX = -1, minY = height, maxY = -1
         // Every ink pixel went to a mark, so `open` is all 0 again: it becomes the mask.
         open.withUnsafeMutableBufferPointer { mask in
-            members.withUnsafeBufferPointer { members in
-                var from = 0
-                for i in masses.indices {
-                    defer { from = ends[i] }
-                    guard (!content || !frames[i]) && masses[i] >= least else { continue }
-                    minX = min(minX, boxes[i].minX); maxX = max(maxX, boxes[i].maxX)
-                    minY = min(minY, boxes[i].minY); maxY = max(maxY, boxes[i].maxY)
-                    for k in from..<ends[i] { mask[members[k]] = 1 }
-                }
+            var from = 0
+            for i in masses.indices {
+                defer { from = ends[i] }
+                guard (!content || !frames[i]) && masses[i] >= least else { continue }
+                minX = min(minX, boxes[i].minX); maxX = max(maxX, boxes[i].maxX)
+                minY = min(minY, boxes[i].minY); maxY = max(maxY, boxes[i].maxY)
+                for k in from..<ends[i] { mask[members[k]] = 1 }
             }
         }
         let box = maxX < 0 ? nil : PixelRect(x: minX, y: minY, width: maxX - minX + 1, height: maxY - minY + 1)
