@@ -2,11 +2,14 @@
 # Load test of Digits Studio's POST /api/predict on loopback, with wrk (Debian's `wrk` package).
 #
 #   scripts/load-test.sh [SECONDS] [MODEL]     (defaults: 30 s; the fast model, trained once if missing)
-#   WRK_THREADS=1 CONNECTIONS=16 scripts/load-test.sh 60
+#   WRK_THREADS=1 CONNECTIONS=4 scripts/load-test.sh 60
 #
 # 1. SECONDS of valid requests: a 280×280 RGBA PNG of an anti-aliased drawn 7, opaque white page
 #    (what the studio page's canvas sends), WRK_THREADS wrk threads (default 1: wrk shares the
-#    machine's CPUs with the server), CONNECTIONS connections (default 16); prints requests/s,
+#    machine's CPUs with the server), CONNECTIONS connections (default 4: by Little's law the mean
+#    latency is connections / rate, so 16 connections at 1,000 requests/s would already mean 16 ms
+#    on average whatever the server does; 4 keep both CPUs busy, two requests being prepared and
+#    two on their way, and mean 4 ms at 1,000/s); prints requests/s,
 #    latency percentiles, errors, the server's resident memory before, during (every 5 s) and
 #    after, and the CPU time the server and wrk used: the server's CPU time per request is what a
 #    machine of this kind can serve, wrk's is what the test itself took from the server.
@@ -17,7 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
 threads=${WRK_THREADS:-1}
-connections=${CONNECTIONS:-16}
+connections=${CONNECTIONS:-4}
 bin="$(swift build -c release --product digits --show-bin-path)/digits"
 [ -x "$bin" ] || swift build -c release --product digits
 work=$(mktemp -d)

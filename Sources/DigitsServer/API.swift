@@ -45,7 +45,7 @@ struct API: Sendable {
         let input = try await state.readingGate.run { try RequestDecoding.predict(bytes, contentType: contentType) }
         let layersWanted = input.layers || ["1", "true", "yes"].contains(request.uri.queryParameters.get("layers") ?? "")
         let reading = state.withModel { name, model in model.readingBody(prepared: input.prepared, name: name, layers: layersWanted) }
-        return Studio.json(reading)
+        return Studio.json(bytes: ReadingJSON.bytes(reading))
     }
 
     struct LayerInfo: Codable { var index: Int; var name: String; var shape: [Int]; var parameters: Int }

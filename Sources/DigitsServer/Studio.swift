@@ -76,6 +76,14 @@ public enum Studio {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: jsonLine(value))))
     }
 
+    /// A response of JSON already written as bytes (`ReadingJSON`).
+    static func json(bytes: [UInt8]) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
     /// Runs a handler, turning every refusal into a JSON error with its status.
     static func handle(_ body: () async throws -> Response) async -> Response {
         do { return try await body() } catch let error as APIError {

@@ -67,28 +67,51 @@ public enum DigitPreparation {
         let background = InkAnalysis.fitBackground(smooth, width: width, height: height)
         let noise = background.noise
         let n = width * height
-        var detect = [Float](repeating: 0, count: n)  // smoothed, ink positive
-        var raw = [Float](repeating: 0, count: n)     // unsmoothed, ink positive
+        // Every value is written below: the arrays are not cleared first.
+        var detect = [Float](unsafeUninitializedCapacity: n) { _, initialized in initialized = n }  // smoothed, minus the background
+        var raw = [Float](unsafeUninitializedCapacity: n) { _, initialized in initialized = n }     // unsmoothed, minus the background
         let margin = max(3 * noise, 4)
         var darkMass: Float = 0, brightMass: Float = 0
-        let columnTerms = background.columnTerms, rowTerms = background.rowTerms
+        var lowest = Float.infinity, highest = -Float.infinity
+        var lowest8 = SIMD8<Float>(repeating: .infinity), highest8 = SIMD8<Float>(repeating: -.infinity)
+        // The level of (x, y) is Float(a + columnTerms[x] + rowTerms[y]), summed left to right.
+        let a = background.a
+        let columnLevels = background.columnTerms.map { a + $0 }, rowTerms = background.rowTerms
         grey.withUnsafeBufferPointer { grey in
             smooth.withUnsafeBufferPointer { smooth in
                 detect.withUnsafeMutableBufferPointer { detect in
                     raw.withUnsafeMutableBufferPointer { raw in
-                        columnTerms.withUnsafeBufferPointer { columnTerms in
-                            let a = background.a
+                        columnLevels.withUnsafeBufferPointer { columnLevels in
                             for y in 0..<height {
                                 let line = y * width, rowTerm = rowTerms[y]
                                 for x in 0..<width {  // vectorised: no sum carried from pixel to pixel
                                     let i = line &+ x
-                                    let level = Float(a + columnTerms[x] + rowTerm)
+                                    let level = Float(columnLevels[x] + rowTerm)
                                     detect[i] = smooth[i] - level
                                     raw[i] = grey[i] - level
                                 }
-                                for i in line..<(line &+ width) {  // in pixel order, as the plain version sums
+                                // The masses in pixel order, as the plain version sums; eight
+                                // pixels at a time where none is beyond the margin (most of a page).
+                                var i = line
+                                let end = line &+ width
+                                while i < end {
+                                    if i &+ 8 <= end, let base = detect.baseAddress {
+                                        let v = UnsafeRawPointer(base + i).loadUnaligned(as: SIMD8<Float>.self)
+                                        lowest8.replace(with: v, where: v .< lowest8)
+                                        highest8.replace(with: v, where: v .> highest8)
+                                        if !any((v .> margin) .| (-v .> margin)) { i &+= 8; continue }
+                                        for k in i..<(i &+ 8) {
+                                            let v = detect[k]
+                                            if v > margin { brightMass += v - margin } else if -v > margin { darkMass += -v - margin }
+                                        }
+                                        i &+= 8
+                                        continue
+                                    }
                                     let v = detect[i]
+                                    lowest = v < lowest ? v : lowest
+                                    highest = v > highest ? v : highest
                                     if v > margin { brightMass += v - margin } else if -v > margin { darkMass += -v - margin }
+                                    i &+= 1
                                 }
                             }
                         }
@@ -96,20 +119,16 @@ public enum DigitPreparation {
                 }
             }
         }
-        let inkWasDark = darkMass > brightMass
-        var peak: Float = 0
-        detect.withUnsafeMutableBufferPointer { detect in
-            raw.withUnsafeMutableBufferPointer { raw in
-                if inkWasDark {
-                    for i in 0..<n {
-                        detect[i] = -detect[i]
-                        raw[i] = -raw[i]
-                    }
-                }
-                peak = detect[0]
-                for i in 1..<n where detect[i] > peak { peak = detect[i] }
-            }
+        // Ink made positive: `sign * v` (exact) instead of a negated copy; the strongest mark is
+        // the largest `sign * v`, that is -lowest when the ink was dark. (Which of 0 and -0 is
+        // kept can differ from the plain version's; a peak of 0 is refused as blank either way.)
+        for k in 0..<8 {
+            lowest = lowest8[k] < lowest ? lowest8[k] : lowest
+            highest = highest8[k] > highest ? highest8[k] : highest
         }
+        let inkWasDark = darkMass > brightMass
+        let sign: Float = inkWasDark ? -1 : 1
+        let peak = inkWasDark ? -lowest : highest
 
         // A blank page: nothing stands out of the noise.
         let required = max(20, 6 * noise)
@@ -120,7 +139,7 @@ public enum DigitPreparation {
 
         // 4. The marks that carry real ink, and their bounding box.
         let threshold = max(0.35 * peak, 4 * noise)
-        let (keep, inkBox) = InkAnalysis.inkMaskAndBox(detect, width: width, height: height, threshold: threshold)
+        let (keep, inkBox) = InkAnalysis.inkMaskAndBox(detect, width: width, height: height, threshold: threshold, sign: sign)
         guard let bounds = inkBox else {
             throw ImageError(file: source, kind: .blank, detail: "no connected ink")
         }
@@ -131,7 +150,7 @@ public enum DigitPreparation {
             raw.withUnsafeBufferPointer { raw in
                 for y in bounds.y..<bounds.maxY {
                     for i in (y * width + bounds.x)..<(y * width + bounds.maxX) where keep[i] != 0 {
-                        marked.append(Double(raw[i]))
+                        marked.append(Double(sign * raw[i]))
                     }
                 }
             }
@@ -161,7 +180,7 @@ public enum DigitPreparation {
                     for y in 0..<bounds.height {
                         let from = (bounds.y + y) * width + bounds.x, to = y * bounds.width
                         for x in 0..<bounds.width where near[to &+ x] != 0 {
-                            crop[to &+ x] = ((raw[from &+ x] - floor) / (inkLevel - floor)).clamped(to: 0...1)
+                            crop[to &+ x] = ((sign * raw[from &+ x] - floor) / (inkLevel - floor)).clamped(to: 0...1)
                         }
                     }
                 }
@@ -284,14 +303,34 @@ public enum DigitPreparation {
                 switch channels {
                 case 1, 2:
                     for p in 0..<n { luma[p] = Float(samples[p &* channels]) }
-                default:
-                    for p in 0..<n {
-                        let i = p &* channels
-                        luma[p] = 0.299 * Float(samples[i]) + 0.587 * Float(samples[i &+ 1]) + 0.114 * Float(samples[i &+ 2])
+                    if channels == 2 {
+                        for p in 0..<n { leastAlpha = min(leastAlpha, samples[p &* 2 &+ 1]) }
                     }
-                }
-                if image.hasAlpha {
-                    for p in 0..<n { leastAlpha = min(leastAlpha, samples[p &* channels &+ channels &- 1]) }
+                case 3:
+                    // A pixel equal to the one before (most of a page or a canvas) has its luma.
+                    var last: (UInt8, UInt8, UInt8)? = nil, value: Float = 0
+                    for p in 0..<n {
+                        let i = p &* 3
+                        let r = samples[i], g = samples[i &+ 1], b = samples[i &+ 2]
+                        if let l = last, l == (r, g, b) { luma[p] = value; continue }
+                        value = 0.299 * Float(r) + 0.587 * Float(g) + 0.114 * Float(b)
+                        last = (r, g, b)
+                        luma[p] = value
+                    }
+                default:
+                    // RGBA, a pixel as one 32-bit word: equal to the one before, the same luma and alpha.
+                    guard let base = UnsafeRawPointer(samples.baseAddress) else { return }
+                    var last: UInt32 = 0, value: Float = 0, first = true
+                    for p in 0..<n {
+                        let word = base.loadUnaligned(fromByteOffset: p &* 4, as: UInt32.self)
+                        if word == last && !first { luma[p] = value; continue }
+                        first = false
+                        last = word
+                        let i = p &* 4
+                        value = 0.299 * Float(samples[i]) + 0.587 * Float(samples[i &+ 1]) + 0.114 * Float(samples[i &+ 2])
+                        leastAlpha = min(leastAlpha, samples[i &+ 3])
+                        luma[p] = value
+                    }
                 }
             }
         }

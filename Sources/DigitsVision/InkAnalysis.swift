@@ -16,10 +16,9 @@ enum InkAnalysis {
     static func boxBlur3(_ values: [Float], width: Int, height: Int) -> [Float] {
         let n = width * height
         guard n > 0, values.count == n else { return [Float](repeating: 0, count: values.count) }
-        var horizontal = [Float](repeating: 0, count: n)
-        var out = [Float](repeating: 0, count: n)
-        values.withUnsafeBufferPointer { v in
-            horizontal.withUnsafeMutableBufferPointer { h in
+        // Both passes write every value: the arrays are not cleared first.
+        let horizontal = [Float](unsafeUninitializedCapacity: n) { h, initialized in
+            values.withUnsafeBufferPointer { v in
                 for y in 0..<height {
                     let row = y * width
                     if width == 1 { h[row] = (0 + v[row]) / 1; continue }
@@ -31,9 +30,10 @@ enum InkAnalysis {
                     h[last] = ((0 + v[last &- 1]) + v[last]) / 2
                 }
             }
+            initialized = n
         }
-        horizontal.withUnsafeBufferPointer { h in
-            out.withUnsafeMutableBufferPointer { o in
+        return [Float](unsafeUninitializedCapacity: n) { o, initialized in
+            horizontal.withUnsafeBufferPointer { h in
                 for y in 0..<height {
                     let row = y * width
                     let up = y > 0 ? row - width : -1, down = y < height - 1 ? row + width : -1
@@ -49,8 +49,8 @@ enum InkAnalysis {
                     }
                 }
             }
+            initialized = n
         }
-        return out
     }
 
     // MARK: - Background
@@ -95,31 +95,80 @@ enum InkAnalysis {
                     for column in 0..<columns {
                         let x0 = column * width / columns, x1 = (column + 1) * width / columns
                         let step = max(1, Int((Double((x1 - x0) * (y1 - y0)) / 400).squareRoot()))
-                        // Median of the block from a histogram of half grey levels, counted in
-                        // four interleaved histograms (a page's pixels all fall in one bin, and
-                        // one counter would make each count wait for the one before).
-                        histogram.update(repeating: 0)
+                        // ⌊2v⌋ toward zero, clamped to 0...511, as `min(511, max(0, Int(2v)))`.
+                        @inline(__always) func binOf(_ v: Float) -> Int {
+                            let t = v * 2
+                            return t >= 511 ? 511 : t >= 0 ? Int(t) : 0
+                        }
+                        // Every step-th row and column of the block. First their range: a block
+                        // whose samples all fall in one bin (blank page) has its median there.
+                        var lowest = Float.infinity, highest = -Float.infinity
                         var samples = 0
                         var y = y0
-                        while y < y1 {  // every step-th row and column of the block
+                        while y < y1 {
                             let line = y &* width
-                            var lane = 0, x = x0
-                            while x < x1 {
-                                // ⌊2v⌋ toward zero, clamped to 0...511, as `min(511, max(0, Int(2v)))`.
-                                let t = values[line &+ x] * 2
-                                histogram[lane &+ (t >= 511 ? 511 : t >= 0 ? Int(t) : 0)] &+= 1
-                                lane = (lane &+ 512) & 2047
-                                x &+= step
+                            if step == 1 {
+                                let (low, high) = range(values, from: line &+ x0, to: line &+ x1)
+                                lowest = min(lowest, low)
+                                highest = max(highest, high)
+                            } else {
+                                var x = x0
+                                while x < x1 {
+                                    let v = values[line &+ x]
+                                    lowest = v < lowest ? v : lowest
+                                    highest = v > highest ? v : highest
+                                    x &+= step
+                                }
                             }
                             samples += (x1 - x0 + step - 1) / step
                             y &+= step
                         }
                         guard samples > 0 else { continue }
-                        func count(_ bin: Int) -> Int { histogram[bin] + histogram[bin &+ 512] + histogram[bin &+ 1024] + histogram[bin &+ 1536] }
-                        var seen = 0, bin = 0
-                        while bin < 511 && seen + count(bin) <= samples / 2 {
-                            seen += count(bin)
-                            bin += 1
+                        let first = binOf(lowest), last = binOf(highest)
+                        var bin = first
+                        if first != last {
+                            // The median from a histogram of half grey levels, counted in four
+                            // interleaved histograms (a page's pixels all fall in one bin, and one
+                            // counter would make each count wait for the one before). Only bins
+                            // first...last are counted, cleared and read.
+                            for lane in stride(from: 0, to: 2048, by: 512) {
+                                for b in (lane &+ first)...(lane &+ last) { histogram[b] = 0 }
+                            }
+                            y = y0
+                            while y < y1 {
+                                let line = y &* width
+                                var lane = 0, x = x0
+                                if step == 1, let base = values.baseAddress {
+                                    // Eight equal values (a stretch of page or of ink) counted at once.
+                                    while x &+ 8 <= x1 {
+                                        let v = UnsafeRawPointer(base + (line &+ x)).loadUnaligned(as: SIMD8<Float>.self)
+                                        if v == SIMD8(repeating: v[0]) {
+                                            histogram[lane &+ binOf(v[0])] &+= 8
+                                            lane = (lane &+ 512) & 2047
+                                        } else {
+                                            for k in 0..<8 {
+                                                histogram[lane &+ binOf(v[k])] &+= 1
+                                                lane = (lane &+ 512) & 2047
+                                            }
+                                        }
+                                        x &+= 8
+                                    }
+                                }
+                                while x < x1 {
+                                    histogram[lane &+ binOf(values[line &+ x])] &+= 1
+                                    lane = (lane &+ 512) & 2047
+                                    x &+= step
+                                }
+                                y &+= step
+                            }
+                            // Bins below `first` are empty: the plain version's search from bin 0
+                            // passes them with nothing seen.
+                            func count(_ bin: Int) -> Int { histogram[bin] + histogram[bin &+ 512] + histogram[bin &+ 1024] + histogram[bin &+ 1536] }
+                            var seen = 0
+                            while bin < 511 && seen + count(bin) <= samples / 2 {
+                                seen += count(bin)
+                                bin += 1
+                            }
                         }
                         us.append((Double(x0 + x1) / 2) / Double(width) - 0.5)
                         vs.append((Double(y0 + y1) / 2) / Double(height) - 0.5)
@@ -176,6 +225,33 @@ enum InkAnalysis {
         return cost(lad) < cost(page) ? lad : page
     }
 
+    /// The smallest and largest of `values[from..<to]` (at least one value), eight at a time.
+    @inline(__always)
+    static func range(_ values: UnsafeBufferPointer<Float>, from: Int, to: Int) -> (Float, Float) {
+        guard let base = values.baseAddress, to > from else { return (.infinity, -.infinity) }
+        var i = from
+        var low = values[i], high = values[i]
+        if to - from >= 8 {
+            var lows = UnsafeRawPointer(base + i).loadUnaligned(as: SIMD8<Float>.self), highs = lows
+            i &+= 8
+            while i &+ 8 <= to {
+                let v = UnsafeRawPointer(base + i).loadUnaligned(as: SIMD8<Float>.self)
+                lows.replace(with: v, where: v .< lows)
+                highs.replace(with: v, where: v .> highs)
+                i &+= 8
+            }
+            low = lows.min()
+            high = highs.max()
+        }
+        while i < to {
+            let v = values[i]
+            low = v < low ? v : low
+            high = v > high ? v : high
+            i &+= 1
+        }
+        return (low, high)
+    }
+
     /// The standard deviation of the noise, estimated from differences between pixels
     /// `distance` apart (far enough apart that smoothing does not correlate them): their median
     /// absolute value is 0.6745·√2 σ for Gaussian noise, and strokes, whose insides are flat,
@@ -197,8 +273,15 @@ enum InkAnalysis {
             forEachDifference(values, width: width, height: height, distance: distance, step: step) { differences.append($0) }
             median = quantile(differences, 0.5)
         } else {
+            // Differences of exactly 0 (most of a page) are counted apart and added at the end.
             var histogram = Histogram()
-            histogram.countAll { add in forEachDifference(values, width: width, height: height, distance: distance, step: step, add) }
+            var zeros = 0
+            histogram.countAll { add in
+                forEachDifference(values, width: width, height: height, distance: distance, step: step) { d in
+                    if d == 0 { zeros &+= 1 } else { add(d) }
+                }
+            }
+            histogram.add(0, times: zeros)
             median = histogram.quantile(0.5, of: total)
         }
         return Float(median / (0.6745 * 2.0.squareRoot()))
@@ -239,6 +322,12 @@ enum InkAnalysis {
         static func add(_ v: Double, to bins: UnsafeMutableBufferPointer<Int>) {
             let t = (v - low) * binsPerLevel
             bins[t >= Double(count) ? count &- 1 : t >= 0 ? Int(t) : 0] &+= 1
+        }
+
+        /// Counts `v` `times` times.
+        mutating func add(_ v: Double, times: Int) {
+            let t = (v - Self.low) * Self.binsPerLevel
+            bins[t >= Double(Self.count) ? Self.count &- 1 : t >= 0 ? Int(t) : 0] &+= times
         }
 
         /// Counts every value `fill` passes to the function it is given.
@@ -302,40 +391,73 @@ enum InkAnalysis {
 
     /// `inkMask` and the smallest rectangle holding its set pixels (the union of the kept marks'
     /// boxes, which the search finds anyway: the same as `boundingBox(of:)`); `nil` when none is kept.
-    static func inkMaskAndBox(_ values: [Float], width: Int, height: Int, threshold: Float) -> (mask: [UInt8], box: PixelRect?) {
+    /// The ink is `sign * values` (`sign` 1 or -1: dark ink on a light page need not be negated
+    /// first; the product is exact).
+    static func inkMaskAndBox(_ values: [Float], width: Int, height: Int, threshold: Float,
+                              sign: Float = 1) -> (mask: [UInt8], box: PixelRect?) {
         let n = width * height
         guard n > 0, values.count == n else { return ([UInt8](repeating: 0, count: values.count), nil) }
         var boxes: [(minX: Int, maxX: Int, minY: Int, maxY: Int)] = []
-        var label = [Int32](repeating: -1, count: n)
+        // 1 for ink not yet given to a mark, 0 otherwise: one byte to test per neighbour.
+        var open = [UInt8](repeating: 0, count: n)
+        // Every mark's pixels, mark after mark, and the pixels (x, y) still to visit: each ink
+        // pixel is pushed once and kept once, so both fit from the start and never grow.
+        var members = UnsafeMutableBufferPointer<Int>(start: nil, count: 0), kept = 0
+        defer { members.deallocate() }
+        var ends: [Int] = []        // where each mark's pixels end in `members`
         var masses: [Float] = []
         var frames: [Bool] = []
-        var stack: [Int] = []
         values.withUnsafeBufferPointer { values in
-            label.withUnsafeMutableBufferPointer { label in
-                for start in 0..<n where values[start] > threshold && label[start] < 0 {
-                    let id = Int32(masses.count)
+            open.withUnsafeMutableBufferPointer { open in
+                var inkCount = 0
+                for i in 0..<n {  // no branch: vectorised
+                    let ink: UInt8 = sign * values[i] > threshold ? 1 : 0
+                    open[i] = ink
+                    inkCount &+= Int(ink)
+                }
+                guard inkCount > 0, let base = UnsafeRawPointer(open.baseAddress) else { return }
+                members = .allocate(capacity: inkCount)
+                let stack = UnsafeMutableBufferPointer<Int>.allocate(capacity: 2 * inkCount)
+                defer { stack.deallocate() }
+                var depth = 0  // entries on the stack
+                var start = 0
+                while start < n {
+                    // Eight pixels at a time where none is open ink (most of a page).
+                    if start &+ 8 <= n && base.loadUnaligned(fromByteOffset: start, as: UInt64.self) == 0 {
+                        start &+= 8
+                        continue
+                    }
+                    defer { start &+= 1 }
+                    guard open[start] != 0 else { continue }
                     var mass: Float = 0
                     var minX = width, maxX = -1, minY = height, maxY = -1
-                    label[start] = id
-                    stack.append(start)
-                    while let p = stack.popLast() {
-                        mass += values[p]
-                        let py = p / width, px = p - py * width
+                    open[start] = 0
+                    let startY = start / width
+                    stack[0] = start - startY * width
+                    stack[1] = startY
+                    depth = 2
+                    while depth > 0 {
+                        let py = stack[depth &- 1], px = stack[depth &- 2]
+                        depth &-= 2
+                        let p = py &* width &+ px
+                        mass += sign * values[p]
+                        members[kept] = p
+                        kept &+= 1
                         minX = min(minX, px); maxX = max(maxX, px); minY = min(minY, py); maxY = max(maxY, py)
                         // The 8 neighbours, row above to row below, left to right (as the plain version).
                         let x0 = px > 0 ? -1 : 0, x1 = px < width - 1 ? 1 : 0
                         for dy in (py > 0 ? -1 : 0)...(py < height - 1 ? 1 : 0) {
-                            let line = p + dy * width
-                            for dx in x0...x1 {
-                                let q = line + dx
-                                if label[q] < 0 && values[q] > threshold {
-                                    label[q] = id
-                                    stack.append(q)
-                                }
+                            let line = p &+ dy &* width
+                            for dx in x0...x1 where open[line &+ dx] != 0 {
+                                open[line &+ dx] = 0
+                                stack[depth] = px &+ dx
+                                stack[depth &+ 1] = py &+ dy
+                                depth &+= 2
                             }
                         }
                     }
                     masses.append(mass)
+                    ends.append(kept)
                     boxes.append((minX, maxX, minY, maxY))
                     let left = minX == 0, right = maxX == width - 1, top = minY == 0, bottom = maxY == height - 1
                     let sides = (left ? 1 : 0) + (right ? 1 : 0) + (top ? 1 : 0) + (bottom ? 1 : 0)
@@ -351,22 +473,20 @@ enum InkAnalysis {
             if let s = strongest { if masses[i] > s { strongest = masses[i] } } else { strongest = masses[i] }
         }
         let least = 0.08 * (strongest ?? 0)
-        let kept = masses.indices.map { i -> UInt8 in (!content || !frames[i]) && masses[i] >= least ? 1 : 0 }
         var minX = width, maxX = -1, minY = height, maxY = -1
-        for i in masses.indices where kept[i] != 0 {
-            minX = min(minX, boxes[i].minX); maxX = max(maxX, boxes[i].maxX)
-            minY = min(minY, boxes[i].minY); maxY = max(maxY, boxes[i].maxY)
-        }
-        let box = maxX < 0 ? nil : PixelRect(x: minX, y: minY, width: maxX - minX + 1, height: maxY - minY + 1)
-        var mask = [UInt8](repeating: 0, count: n)
-        label.withUnsafeBufferPointer { label in
-            kept.withUnsafeBufferPointer { kept in
-                mask.withUnsafeMutableBufferPointer { mask in
-                    for i in 0..<n where label[i] >= 0 { mask[i] = kept[Int(label[i])] }
-                }
+        // Every ink pixel went to a mark, so `open` is all 0 again: it becomes the mask.
+        open.withUnsafeMutableBufferPointer { mask in
+            var from = 0
+            for i in masses.indices {
+                defer { from = ends[i] }
+                guard (!content || !frames[i]) && masses[i] >= least else { continue }
+                minX = min(minX, boxes[i].minX); maxX = max(maxX, boxes[i].maxX)
+                minY = min(minY, boxes[i].minY); maxY = max(maxY, boxes[i].maxY)
+                for k in from..<ends[i] { mask[members[k]] = 1 }
             }
         }
-        return (mask, box)
+        let box = maxX < 0 ? nil : PixelRect(x: minX, y: minY, width: maxX - minX + 1, height: maxY - minY + 1)
+        return (open, box)
     }
 
     /// The smallest rectangle holding every set pixel of a 0/1 mask; `nil` when none is set.
@@ -403,14 +523,13 @@ enum InkAnalysis {
         mask.withUnsafeBufferPointer { m in
             rows.withUnsafeMutableBufferPointer { r in
                 for y in 0..<height {
-                    // How many set pixels the window x-radius...x+radius holds, slid along the row.
+                    // The OR of the row shifted by -radius...radius (0/1 bytes: the same as "any
+                    // set pixel in the window"), one shift at a time over the whole row (vectorised).
                     let line = y * width
-                    var inWindow = 0
-                    for k in 0..<min(width, radius) { inWindow += Int(m[line &+ k]) }
-                    for x in 0..<width {
-                        if x + radius < width { inWindow += Int(m[line &+ x &+ radius]) }
-                        if x - radius - 1 >= 0 { inWindow -= Int(m[line &+ x &- radius &- 1]) }
-                        r[line &+ x] = inWindow > 0 ? 1 : 0
+                    for x in 0..<width { r[line &+ x] = m[line &+ x] }
+                    for d in 1...radius where d < width {
+                        for x in 0..<(width - d) { r[line &+ x] |= m[line &+ x &+ d] }
+                        for x in d..<width { r[line &+ x] |= m[line &+ x &- d] }
                     }
                 }
             }

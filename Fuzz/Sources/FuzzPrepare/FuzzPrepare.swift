@@ -13,8 +13,8 @@ import FuzzSupport
 // disagreement reproduces from the input alone), is prepared by ReferencePreparation (the plain
 // version) too, and the two must agree bit for bit. Checking every input made the plain version
 // three quarters of the run time.
-let maximumArea = 1 << 12
-let checkEvery: UInt64 = 8
+let maximumArea = 1 << 11
+let checkEvery: UInt64 = 16
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzPrepare(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
