@@ -80,6 +80,8 @@ public final class Trainer {
     /// The generator the augmentation draws from in `trainStep`.
     public var augmentationRNG: RandomSource
     private var rng: RandomSource
+    /// The augmentation `trainStep` applies: the plan's, or its annealing's in the last epochs.
+    private var augmentation: Augmentation?
 
     /// The largest number of samples that go through the network at once.
     private let chunk: Int
@@ -103,6 +105,9 @@ public final class Trainer {
         case .steps(let s, let r) where s < 1 || r < 1: throw .invalidPlan("steps must be at least 1")
         default: break
         }
+        if let annealing = plan.annealing, annealing.epochs < 1 {
+            throw .invalidPlan("augmentation annealing needs at least 1 epoch")
+        }
         self.model = model
         self.loss = loss
         self.plan = plan
@@ -110,6 +115,7 @@ public final class Trainer {
         self.optimizer = plan.optimizer.make(l2: plan.l2)
         self.rng = rng
         self.augmentationRNG = rng
+        self.augmentation = plan.augmentation
         self.chunk = min(plan.maxChunk, plan.batchSize)
         self.labels = .allocate(capacity: chunk)
         self.losses = .allocate(capacity: chunk)
@@ -152,7 +158,7 @@ public final class Trainer {
 
     /// The samples `picked` of `data` into `x` and `labels`, augmented when the plan says so.
     private func gather(_ picked: UnsafeBufferPointer<Int>, of data: Dataset) {
-        if let augmentation = plan.augmentation {
+        if let augmentation {
             augmentation.gather(from: data, picked, transform: transform, into: x, labels: labels, rng: &augmentationRNG)
         } else {
             data.gather(picked, transform: transform, into: x, labels: labels)
@@ -201,13 +207,16 @@ public final class Trainer {
         } else {
             sampler = BatchSampler(count: data.count, batchSize: plan.batchSize, batching: plan.batching, rng: rng.fork())
             // Drawn after the sampler's, so that turning augmentation on leaves the batch order alone.
-            augmentationRNG = plan.augmentation == nil ? rng : rng.fork()
+            augmentationRNG = plan.augmentation == nil && plan.annealing?.augmentation == nil ? rng : rng.fork()
             completedSteps = 0
             reports = []
             metrics = Metrics()
             intervalSecondsBefore = 0
         }
         totalSteps = total
+        // Steps from `lightFrom` on use the annealing's augmentation (a function of the step
+        // alone, so a resumed run switches where an uninterrupted one does).
+        let lightFrom = plan.annealing.map { $0.firstStep(totalSteps: total, stepsPerEpoch: stepsPerEpoch) } ?? total
         intervalStart = Stopwatch()
         let indices = UnsafeMutablePointer<Int>.allocate(capacity: min(plan.batchSize, data.count))
         defer { indices.deallocate() }
@@ -216,6 +225,7 @@ public final class Trainer {
         for s in completedSteps..<total {
             let b = sampler?.next(into: indices) ?? 0
             lr = plan.schedule.rate(base: plan.learningRate, step: s, totalSteps: total)
+            augmentation = s < lightFrom ? plan.augmentation : plan.annealing?.augmentation
             try trainStep(UnsafeBufferPointer(start: indices, count: b), of: data, learningRate: lr, metrics: &metrics)
             completedSteps = s + 1
 

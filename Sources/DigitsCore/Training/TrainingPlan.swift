@@ -36,10 +36,13 @@ public struct TrainingPlan: Sendable, Equatable {
     public var maxChunk: Int
     /// Random distortions applied to every training sample as its batch is gathered, or nil.
     public var augmentation: Augmentation?
+    /// Lighter distortions (or none) for the run's last epochs, or nil: `augmentation` throughout.
+    public var annealing: AugmentationAnnealing?
 
     public init(batchSize: Int, batching: Batching = .shuffled, length: TrainingLength,
                 optimizer: OptimizerKind, learningRate: Float, schedule: LearningRateSchedule = .constant,
-                l2: Float = 0, reduction: Reduction = .mean, maxChunk: Int = 1024, augmentation: Augmentation? = nil) {
+                l2: Float = 0, reduction: Reduction = .mean, maxChunk: Int = 1024, augmentation: Augmentation? = nil,
+                annealing: AugmentationAnnealing? = nil) {
         self.batchSize = batchSize
         self.batching = batching
         self.length = length
@@ -50,5 +53,6 @@ public struct TrainingPlan: Sendable, Equatable {
         self.reduction = reduction
         self.maxChunk = maxChunk
         self.augmentation = augmentation
+        self.annealing = annealing
     }
 }
