@@ -152,7 +152,7 @@ extension TrainedModel {
 
     /// The raw scores for every sample of `data` in each of `views` (the image alone by
     /// default): (N · V, classes) row by row, sample i's views in rows i·V ..< (i + 1)·V.
-    public func logits(on data: Dataset, views tta: TestTimeAugmentation = .none, chunk: Int = 1000) -> [Float] {
+    public func logits(on data: Dataset, views tta: TestTimeAugmentation = .none, chunk: Int = 128) -> [Float] {
         let n = data.count, classes = outputCount ?? 0, v = tta.count, s = data.sampleSize
         var out = [Float](repeating: 0, count: n * v * classes)
         let x = Tensor(shape: [0])

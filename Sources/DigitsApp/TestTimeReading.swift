@@ -164,7 +164,7 @@ extension TrainedModel {
 
     /// The averaged probabilities for every sample of `data` read in `views`, `chunk` views at
     /// a time: (N, classes) row by row.
-    public func probabilities(on data: Dataset, views tta: TestTimeAugmentation, chunk: Int = 1000) -> [Float] {
+    public func probabilities(on data: Dataset, views tta: TestTimeAugmentation, chunk: Int = 128) -> [Float] {
         let classes = outputCount ?? 0, s = data.sampleSize
         let step = max(1, chunk / tta.count)
         var out = [Float]()
