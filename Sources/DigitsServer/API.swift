@@ -101,4 +101,10 @@ struct API: Sendable {
         try state.select(name)
         return Studio.json(ModelList(current: state.modelName, models: state.modelList()))
     }
+
+    func delete(_ request: Request) async throws -> Response {
+        let name = try RequestDecoding.modelName(try await body(request))
+        try state.delete(name)
+        return Studio.json(ModelList(current: state.modelName, models: state.modelList()))
+    }
 }

@@ -32,6 +32,7 @@ public enum Studio {
         router.get("/api/model/file") { _, _ in Studio.modelFile(state: state) }
         router.get("/api/models") { _, _ in await Studio.handle { api.models() } }
         router.post("/api/models/select") { request, _ in await Studio.handle { try await api.select(request) } }
+        router.post("/api/models/delete") { request, _ in await Studio.handle { try await api.delete(request) } }
 
         // MARK: Training
         router.get("/api/presets") { _, _ in await Studio.handle { api.presets() } }

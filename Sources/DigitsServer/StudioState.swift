@@ -64,12 +64,45 @@ public final class StudioState: @unchecked Sendable {
 
     // MARK: - Models
 
+    /// Adds the models saved in the data directory since the last look, and drops those whose file
+    /// has gone (the model in use stays: it is in memory).
     private func rescanModels() {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: modelsDirectory.path)) ?? []
         for f in files where f.hasSuffix(".safetensors") {
             let name = Self.stem(f)
             if Names.isValid(name) { known[name] = modelsDirectory.appendingPathComponent(f).path }
         }
+        for (name, path) in known where name != currentName && isInDataDirectory(path) && !FileManager.default.fileExists(atPath: path) {
+            known[name] = nil
+        }
+    }
+
+    /// Whether `path` is a model file of the data directory (not the one given at launch).
+    private func isInDataDirectory(_ path: String) -> Bool {
+        URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL.path == modelsDirectory.standardizedFileURL.path
+    }
+
+    /// Deletes the model called `name`: its file in the data directory. The model in use, the
+    /// model a training job is writing and the file given at launch are refused (409).
+    func delete(_ name: String) throws(APIError) {
+        _ = try Names.checked(name, what: "the model name")
+        lock.lock(); defer { lock.unlock() }
+        rescanModels()
+        guard let path = known[name] else { throw .notFound("no model named '\(name)'") }
+        guard name != currentName else { throw .conflict("'\(name)' is the model in use: choose another one before deleting it") }
+        if let job, job.name == name { throw .conflict("\(job.kind) '\(name)' is running: stop it first or wait for it to finish") }
+        guard isInDataDirectory(path) else {
+            throw .conflict("'\(name)' is the file given at launch (\(path)), not a model of the studio's data directory: it is not deleted")
+        }
+        do { try FileManager.default.removeItem(atPath: path) } catch {
+            throw APIError(.internalServerError, "cannot delete \(path): \(error.localizedDescription)")
+        }
+        known[name] = nil
+    }
+
+    /// Whether the model called `name` could be deleted now (the page shows a button for it).
+    private func isDeletable(_ name: String, path: String) -> Bool {
+        name != currentName && job?.name != name && isInDataDirectory(path)
     }
 
     /// The name of the model in use.
@@ -86,7 +119,8 @@ public final class StudioState: @unchecked Sendable {
         lock.withLock {
             rescanModels()
             return known.keys.sorted().map { name in
-                ModelInfo(name: name, current: name == currentName, file: known[name] ?? "")
+                let path = known[name] ?? ""
+                return ModelInfo(name: name, current: name == currentName, file: path, deletable: isDeletable(name, path: path))
             }
         }
     }
@@ -184,4 +218,6 @@ struct ModelInfo: Codable {
     var name: String
     var current: Bool
     var file: String
+    /// Whether `POST /api/models/delete` would delete it now.
+    var deletable: Bool
 }

@@ -177,6 +177,60 @@ struct RouteTests {
         #expect(state.modelName == "other")
     }
 
+    @Test("POST /api/models/delete deletes a saved model; the model in use, the launch file and unknown or bad names are refused")
+    func deleteModel() async throws {
+        let state = try Support.state()
+        let launchFile = state.modelName   // "small", the file given at launch: beside the data directory, not in it
+        let saved = try Support.smallModel(in: state.modelsDirectory)
+        let otherPath = state.modelsDirectory.appendingPathComponent("other.safetensors").path
+        try FileManager.default.moveItem(atPath: saved, toPath: otherPath)
+        @Sendable func delete(_ name: String) -> ByteBuffer { Support.body("{\"name\":\"\(name)\"}") }
+        try await Support.app(state).test(.router) { client in
+            try await client.execute(uri: "/api/models", method: .get) { r in
+                let models = Support.json(r.body)["models"] as? [[String: Any]] ?? []
+                let deletable = Dictionary(uniqueKeysWithValues: models.compactMap { m in
+                    (m["name"] as? String).map { ($0, m["deletable"] as? Bool) } })
+                #expect(deletable == ["other": true, launchFile: false])
+            }
+            // The model in use: 409, and its file stays.
+            try await client.execute(uri: "/api/models/delete", method: .post, headers: Support.jsonHeaders, body: delete(launchFile)) { r in
+                #expect(r.status == .conflict)
+                #expect((Support.json(r.body)["error"] as? String)?.contains("in use") == true)
+            }
+            try await client.execute(uri: "/api/models/delete", method: .post, headers: Support.jsonHeaders, body: delete("other")) { r in
+                #expect(r.status == .ok)
+                let names = (Support.json(r.body)["models"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+                #expect(names == [launchFile])
+            }
+            #expect(!FileManager.default.fileExists(atPath: otherPath))
+            try await client.execute(uri: "/api/models/delete", method: .post, headers: Support.jsonHeaders, body: delete("other")) { r in
+                #expect(r.status == .notFound)
+            }
+            for name in ["../../etc/passwd", "/etc/passwd", "..", ".hidden", "a/b", ""] {
+                try await client.execute(uri: "/api/models/delete", method: .post, headers: Support.jsonHeaders, body: delete(name)) { r in
+                    #expect(r.status == .badRequest, "\(name)")
+                }
+            }
+        }
+        #expect(state.modelName == launchFile)
+    }
+
+    @Test("A model whose file was given at launch is not deleted, even when another model is in use")
+    func deleteLaunchFile() async throws {
+        let state = try Support.state()
+        let launchFile = state.modelName
+        let saved = try Support.smallModel(in: state.modelsDirectory)
+        try FileManager.default.moveItem(atPath: saved, toPath: state.modelsDirectory.appendingPathComponent("other.safetensors").path)
+        try state.select("other")
+        try await Support.app(state).test(.router) { client in
+            try await client.execute(uri: "/api/models/delete", method: .post, headers: Support.jsonHeaders,
+                                     body: Support.body("{\"name\":\"\(launchFile)\"}")) { r in
+                #expect(r.status == .conflict)
+                #expect((Support.json(r.body)["error"] as? String)?.contains("given at launch") == true)
+            }
+        }
+    }
+
     // MARK: - Training
 
     @Test("POST /api/train trains, refuses a second run with 409, streams its events, and the new model is used")

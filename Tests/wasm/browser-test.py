@@ -16,7 +16,7 @@ behind it, and in the page:
      epoch on the first N digits (default 10,000); prints both timings; downloads the CNN and has
      `digits eval --model` score it the same;
   5. teaches the model the example (fine-tuning in the browser) and opens the test set; after a
-     reload the models trained here are still listed (IndexedDB);
+     reload the models trained here are still listed (IndexedDB), and one deleted stays deleted;
   6. at 390 px wide (a phone), checks that nothing scrolls sideways.
 With --screenshots DIR, saves the page at 1280×800 and 390×844. Exits 1 on any failure.
 """
@@ -50,6 +50,12 @@ def serve(directory):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=directory))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+def model_names(driver):
+    """The names in the model list (each entry's first button; the second, if any, deletes it)."""
+    return driver.execute_script(
+        "return [...document.querySelectorAll('#models .model > button:first-child')].map((b) => b.textContent)")
 
 
 def train(driver, preset, epochs, count, timeout):
@@ -212,11 +218,28 @@ def main():
         # The models trained here are kept in the browser's storage, across the reload.
         driver.find_element(By.ID, "tab-train").click()
         wait_text(driver, "models", r"fast-mine", 30)
-        kept = [b.text for b in driver.find_elements(By.CSS_SELECTOR, "#models button")]
+        kept = model_names(driver)
         print(f"after a reload the page lists the models {kept}")
         for name in ("mlp", "fast", "fast-mine"):
             if name not in kept:
                 failures.append(f"after a reload the model {name} trained here is gone")
+        # Deleting one: gone from the list and, after another reload, from the browser's storage;
+        # the site's own model (in use after a reload) has no delete button.
+        if driver.find_elements(By.CSS_SELECTOR, '#models button.delete[aria-label="Delete model.safetensors"]'):
+            failures.append("the site's own model, in use, can be deleted")
+        driver.find_element(By.CSS_SELECTOR, '#models button.delete[aria-label="Delete mlp"]').click()
+        driver.switch_to.alert.accept()
+        deadline = time.time() + 10
+        while "mlp" in model_names(driver) and time.time() < deadline:
+            time.sleep(0.1)
+        driver.refresh()
+        ready(driver)
+        driver.find_element(By.ID, "tab-train").click()
+        wait_text(driver, "models", r"fast-mine", 30)
+        after = model_names(driver)
+        print(f"after deleting mlp and a reload the page lists {after}")
+        if "mlp" in after or "fast" not in after:
+            failures.append(f"deleting the model mlp left {after}")
         draw_seven(driver)
         digit, source = final_reading(driver)
         for tab in ("inside", "train", "teach", "test"):

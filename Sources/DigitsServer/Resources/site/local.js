@@ -73,6 +73,12 @@ class ExampleStore {
     try { await this.transaction("readwrite", (s) => s.put(record), "models"); return true; } catch { return false; }
   }
 
+  /// Forgets a model kept here.
+  async forgetModel(name) {
+    if (await this.db === null) return;
+    await this.transaction("readwrite", (s) => s.delete(name), "models");
+  }
+
   async all() {
     if (await this.db === null) return this.memory.slice();
     const records = await this.transaction("readonly", (s) => s.getAll());
@@ -208,7 +214,21 @@ export class LocalBackend {
   }
 
   async models() {
-    return { current: this.current, models: [...this.known.keys()].sort().map((name) => ({ name, current: name === this.current })) };
+    return { current: this.current, models: [...this.known.keys()].sort().map((name) => ({
+      name, current: name === this.current, deletable: name !== this.current && name !== SITE_MODEL })) };
+  }
+
+  /// Deletes model `name` from this browser (its storage and the worker); the site's own model and
+  /// the model in use are refused, as `digits serve` refuses its launch file and the model in use.
+  async remove(name) {
+    if (!this.known.has(name)) throw new Error(`no model named '${name}'`);
+    if (name === SITE_MODEL) throw new Error(`${name} is the site's own model: it is not deleted`);
+    if (name === this.current) throw new Error(`'${name}' is the model in use: choose another one before deleting it`);
+    await this.store.forgetModel(name);
+    await this.worker.call("freeModel", { name });
+    this.known.delete(name);
+    this.predictions.delete(name);
+    return this.models();
   }
 
   async select(name) {

@@ -26,6 +26,7 @@ const serverBackend = {
   model: () => api("/api/model"),
   models: () => api("/api/models"),
   select: (name) => postJSON("/api/models/select", { name }),
+  remove: (name) => postJSON("/api/models/delete", { name }),
   presets: () => api("/api/presets"),
   train: (body) => postJSON("/api/train", body),
   stop: () => api("/api/train/stop", { method: "POST" }),
@@ -561,14 +562,29 @@ async function loadModels() {
   const host = $("models");
   host.innerHTML = "";
   for (const m of list.models) {
+    const item = document.createElement("span");
+    item.className = "model"; item.setAttribute("role", "listitem");
     const b = document.createElement("button");
-    b.type = "button"; b.textContent = m.name; b.setAttribute("role", "listitem");
+    b.type = "button"; b.textContent = m.name;
     b.setAttribute("aria-pressed", String(m.current));
     b.addEventListener("click", async () => {
       try { await backend.select(m.name); refreshModel(); }
       catch (error) { $("train-status").textContent = error.message; }
     });
-    host.append(b);
+    item.append(b);
+    // A model can be deleted unless it is in use (or is the file the studio was started with).
+    if (m.deletable) {
+      const x = document.createElement("button");
+      x.type = "button"; x.className = "delete"; x.textContent = "×";
+      x.title = `Delete ${m.name}`; x.setAttribute("aria-label", x.title);
+      x.addEventListener("click", async () => {
+        if (!confirm(`Delete the model ${m.name}? This cannot be undone.`)) return;
+        try { await backend.remove(m.name); loadModels(); }
+        catch (error) { $("train-status").textContent = error.message; }
+      });
+      item.append(x);
+    }
+    host.append(item);
   }
 }
 async function refreshModel() {
