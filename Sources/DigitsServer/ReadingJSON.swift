@@ -5,8 +5,9 @@ import NIOCore
 
 /// `/api/predict`'s answer written straight into bytes: the same text `jsonLine` makes of a
 /// `ReadingBody` (keys sorted, absent optionals left out, numbers as `JSONEncoder` writes them),
-/// without `JSONEncoder`'s boxing of 784 integers one by one, which took a seventh of the server's
-/// time per reading. `ReadingJSONTests` checks the two agree byte for byte.
+/// without `JSONEncoder`'s boxing of 784 integers one by one (its share of the server's time is in
+/// BENCHMARKS.md, "Digits Studio under load: the CPU per reading halved"). `ReadingJSONTests`
+/// checks the two agree byte for byte.
 enum ReadingJSON {
     /// `body` as one line of JSON.
     static func bytes(_ body: ReadingBody) -> [UInt8] {

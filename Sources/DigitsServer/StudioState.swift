@@ -23,6 +23,8 @@ public final class StudioState: @unchecked Sendable {
     /// Every model that can be chosen: name → file.
     private var known: [String: String]
     private var job: (name: String, kind: String, stop: StopFlag)?
+    /// The model file given at launch (resolved): never deleted, wherever it is.
+    private let launchFile: String
     private var testEvaluation: (name: String, predictions: [Int32])?
 
     /// A state serving `model` (read from `modelPath`, named after its file).
@@ -34,6 +36,7 @@ public final class StudioState: @unchecked Sendable {
             examples = try ExampleStore(directory: dataDirectory.appendingPathComponent("examples"))
         } catch let e as AppStoreError { throw AppError(e.description) } catch { throw AppError("cannot create \(dataDirectory.path): \(error)") }
         try Self.checkShape(model, name: modelPath)
+        launchFile = Self.resolved(modelPath)
         let name = Self.stem(modelPath)
         currentName = Names.isValid(name) ? name : "model"
         current = model
@@ -77,9 +80,14 @@ public final class StudioState: @unchecked Sendable {
         }
     }
 
-    /// Whether `path` is a model file of the data directory (not the one given at launch).
+    /// Whether `path` is a model file of the data directory.
     private func isInDataDirectory(_ path: String) -> Bool {
         URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL.path == modelsDirectory.standardizedFileURL.path
+    }
+
+    /// `path` absolute, with `.`, `..` and symbolic links resolved.
+    private static func resolved(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
     }
 
     /// Deletes the model called `name`: its file in the data directory. The model in use, the
@@ -91,7 +99,7 @@ public final class StudioState: @unchecked Sendable {
         guard let path = known[name] else { throw .notFound("no model named '\(name)'") }
         guard name != currentName else { throw .conflict("'\(name)' is the model in use: choose another one before deleting it") }
         if let job, job.name == name { throw .conflict("\(job.kind) '\(name)' is running: stop it first or wait for it to finish") }
-        guard isInDataDirectory(path) else {
+        guard isInDataDirectory(path), Self.resolved(path) != launchFile else {
             throw .conflict("'\(name)' is the file given at launch (\(path)), not a model of the studio's data directory: it is not deleted")
         }
         do { try FileManager.default.removeItem(atPath: path) } catch {
@@ -102,7 +110,7 @@ public final class StudioState: @unchecked Sendable {
 
     /// Whether the model called `name` could be deleted now (the page shows a button for it).
     private func isDeletable(_ name: String, path: String) -> Bool {
-        name != currentName && job?.name != name && isInDataDirectory(path)
+        name != currentName && job?.name != name && isInDataDirectory(path) && Self.resolved(path) != launchFile
     }
 
     /// The name of the model in use.

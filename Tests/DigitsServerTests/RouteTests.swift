@@ -231,6 +231,22 @@ struct RouteTests {
         }
     }
 
+    @Test("The launch file is not deleted when it lies in the data directory either")
+    func deleteLaunchFileInDataDirectory() async throws {
+        let directory = Support.temporaryDirectory()
+        let data = directory.appendingPathComponent("data")
+        let models = data.appendingPathComponent("models")
+        try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
+        let launch = try Support.smallModel(in: models)   // digits serve --model data/models/small.safetensors
+        let state = try StudioState(dataDirectory: data, model: TrainedModel.load(from: launch), modelPath: launch, mnist: Support.mnist)
+        let other = try Support.smallModel(in: directory)
+        try FileManager.default.moveItem(atPath: other, toPath: models.appendingPathComponent("other.safetensors").path)
+        try state.select("other")
+        #expect(state.modelList().first { $0.name == "small" }?.deletable == false)
+        #expect(throws: APIError.self) { try state.delete("small") }
+        #expect(FileManager.default.fileExists(atPath: launch))
+    }
+
     // MARK: - Training
 
     @Test("POST /api/train trains, refuses a second run with 409, streams its events, and the new model is used")
