@@ -317,17 +317,22 @@ enum InkAnalysis {
         static let count = Int(1024 * binsPerLevel)
         var bins = [Int](repeating: 0, count: Histogram.count)
 
-        /// Counts `v` in bin ⌊(v − low)·8⌋ clamped to the bins (for a bin index t ≥ 0, truncation is ⌊t⌋).
+        /// The bin of `v`: ⌊(v − low)·8⌋ clamped to the bins (for a bin index t ≥ 0, truncation is ⌊t⌋).
+        @inline(__always)
+        static func bin(of v: Double) -> Int {
+            let t = (v - low) * binsPerLevel
+            return t >= Double(count) ? count &- 1 : t >= 0 ? Int(t) : 0
+        }
+
+        /// Counts `v` in its bin.
         @inline(__always)
         static func add(_ v: Double, to bins: UnsafeMutableBufferPointer<Int>) {
-            let t = (v - low) * binsPerLevel
-            bins[t >= Double(count) ? count &- 1 : t >= 0 ? Int(t) : 0] &+= 1
+            bins[bin(of: v)] &+= 1
         }
 
         /// Counts `v` `times` times.
         mutating func add(_ v: Double, times: Int) {
-            let t = (v - Self.low) * Self.binsPerLevel
-            bins[t >= Double(Self.count) ? Self.count &- 1 : t >= 0 ? Int(t) : 0] &+= times
+            bins[Self.bin(of: v)] &+= times
         }
 
         /// Counts every value `fill` passes to the function it is given.
