@@ -52,7 +52,8 @@ build_dir=Fuzz/.build
 # -sanitize=fuzzer turns on also traces the shadow-memory check of every load and store (two
 # calls per access): most of a pixel loop's time. `prepare`, whose inputs are pixels (its
 # decisions are comparisons of floats, which are not traced anyway), is built without comparison
-# tracing, in a build folder of its own (Fuzz/.build/prepare): 2-3 times the inputs a second.
+# tracing, in a build folder of its own (Fuzz/.build/prepare), for more inputs a second
+# (BENCHMARKS.md, "Fuzzing").
 # The other targets keep it: a parser's integer comparisons with magic numbers are worth tracing.
 scratch() {  # the build folder of a short target name, relative to Fuzz/
     if [[ "$1" == prepare ]]; then echo .build/prepare; else echo .build; fi

@@ -121,8 +121,9 @@ int cimageio_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels,
     // Our own pixel limit is the one that counts; libpng's default (1,000,000 per side) is lifted.
     png_set_user_limits(png, 0x7fffffff, 0x7fffffff);
 #if defined(PNG_IGNORE_ADLER32) && defined(PNG_SET_OPTION_SUPPORTED)
-    // zlib's Adler-32 of the inflated data is not checked (it was a third of the decoding time of
-    // a drawing): every chunk's CRC-32, which covers the compressed bytes, still is.
+    // zlib's Adler-32 of the inflated data is not checked (its cost is in BENCHMARKS.md, "Digits
+    // Studio under load: the CPU per reading halved"): every chunk's CRC-32, which covers the
+    // compressed bytes, still is.
     png_set_option(png, PNG_IGNORE_ADLER32, PNG_OPTION_ON);
 #endif
     png_set_read_fn(png, &reader, read_from_memory);

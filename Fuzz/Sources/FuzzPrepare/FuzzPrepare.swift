@@ -11,8 +11,8 @@ import FuzzSupport
 // Every input is prepared by DigitPreparation (the fast version the server and the command use);
 // one in `checkEvery` of them, chosen by a hash of the input's bytes (so that a crash or a
 // disagreement reproduces from the input alone), is prepared by ReferencePreparation (the plain
-// version) too, and the two must agree bit for bit. Checking every input made the plain version
-// three quarters of the run time.
+// version) too, and the two must agree bit for bit. (Checking every input made the plain version
+// most of the run time: BENCHMARKS.md, "Fuzzing".)
 let maximumArea = 1 << 11
 let checkEvery: UInt64 = 16
 
