@@ -67,6 +67,14 @@ let package = Package(
             dependencies: ["DigitsCore", .target(name: "COpenBLAS", condition: .when(traits: ["OpenBLAS"]))]
         ),
 
+        // The AVX-512 matrix-multiply kernel, chosen at run time (cpuid) by DigitsAVX512: each of
+        // its functions is compiled for AVX-512 by a target attribute, the rest for the baseline,
+        // so one x86-64-v3 binary runs everywhere. Optimised in debug builds too (as the core).
+        .target(name: "CDigitsAVX512", cSettings: [.unsafeFlags(["-O2"])]),
+        // Hands the AVX-512 kernel to DigitsCore (`AVX512.install()`), which imports only the
+        // standard library and cannot hold it.
+        .target(name: "DigitsAVX512", dependencies: ["DigitsCore", "CDigitsAVX512"]),
+
         // Model files: safetensors reading and writing, the architecture as JSON, atomic writes.
         .target(name: "DigitsModelFile", dependencies: ["DigitsCore"]),
 
@@ -87,7 +95,7 @@ let package = Package(
         // reading photographed digits.
         .target(
             name: "DigitsApp",
-            dependencies: ["DigitsCore", "DigitsModelFile", "DigitsData", "DigitsVision", "DigitsBLAS"],
+            dependencies: ["DigitsCore", "DigitsModelFile", "DigitsData", "DigitsVision", "DigitsBLAS", "DigitsAVX512"],
             // The shipped reader (issue 14), its card and the font check pictures.
             resources: [.copy("Resources/reader")]
         ),
@@ -98,6 +106,7 @@ let package = Package(
             dependencies: [
                 "DigitsApp", "DigitsCore", "DigitsData", "DigitsVision", "DigitsServer",
                 "DigitsModelFile",  // `digits web` writes presets' architectures as model files do
+                "DigitsAVX512",     // installed at start-up where the processor has AVX-512
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -126,7 +135,7 @@ let package = Package(
         ),
 
         .testTarget(name: "DigitsVisionTests", dependencies: ["DigitsVision"]),
-        .testTarget(name: "DigitsCoreTests", dependencies: ["DigitsCore", "DigitsModelFile", "DigitsBLAS"]),
+        .testTarget(name: "DigitsCoreTests", dependencies: ["DigitsCore", "DigitsModelFile", "DigitsBLAS", "DigitsAVX512"]),
         .testTarget(name: "DigitsModelFileTests", dependencies: ["DigitsModelFile", "DigitsCore"]),
         .testTarget(name: "DigitsDataTests", dependencies: ["DigitsData"]),
         // The app tests also run the built `digits` executable, so they depend on it.
