@@ -32,6 +32,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "DigitsCore", targets: ["DigitsCore"]),
+        // `AVX512.install()`: the AVX-512 multiply for a program that uses DigitsCore (same results).
+        .library(name: "DigitsAVX512", targets: ["DigitsAVX512"]),
         .library(name: "DigitsModelFile", targets: ["DigitsModelFile"]),
         .library(name: "DigitsData", targets: ["DigitsData"]),
         .library(name: "DigitsVision", targets: ["DigitsVision"]),
@@ -95,7 +97,7 @@ let package = Package(
         // reading photographed digits.
         .target(
             name: "DigitsApp",
-            dependencies: ["DigitsCore", "DigitsModelFile", "DigitsData", "DigitsVision", "DigitsBLAS", "DigitsAVX512"],
+            dependencies: ["DigitsCore", "DigitsModelFile", "DigitsData", "DigitsVision", "DigitsBLAS"],
             // The shipped reader (issue 14), its card and the font check pictures.
             resources: [.copy("Resources/reader")]
         ),
