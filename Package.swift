@@ -27,6 +27,19 @@ let simdSettings: [SwiftSetting] = {
     return settings
 }()
 
+// The AVX-512 kernels (Sources/DigitsAVX512Kernels) are the one module compiled for x86-64-v4;
+// DigitsAVX512 calls them only where cpuid finds AVX-512. Not built for other processors or with
+// DIGITS_PORTABLE=1.
+let avx512Kernels: (define: [SwiftSetting], compile: [SwiftSetting]) = {
+    #if arch(x86_64)
+    if Context.environment["DIGITS_PORTABLE"] == nil {
+        let define: [SwiftSetting] = [.define("DIGITS_AVX512_KERNELS")]
+        return (define, define + [.unsafeFlags(["-Xcc", "-march=x86-64-v4"]), .unsafeFlags(["-O"], .when(configuration: .debug))])
+    }
+    #endif
+    return ([], [])
+}()
+
 let package = Package(
     name: "Digits",
     platforms: [.macOS(.v13)],
@@ -69,13 +82,15 @@ let package = Package(
             dependencies: ["DigitsCore", .target(name: "COpenBLAS", condition: .when(traits: ["OpenBLAS"]))]
         ),
 
-        // The AVX-512 matrix-multiply kernel, chosen at run time (cpuid) by DigitsAVX512: each of
-        // its functions is compiled for AVX-512 by a target attribute, the rest for the baseline,
-        // so one x86-64-v3 binary runs everywhere. Optimised in debug builds too (as the core).
-        .target(name: "CDigitsAVX512", cSettings: [.unsafeFlags(["-O2"])]),
-        // Hands the AVX-512 kernel to DigitsCore (`AVX512.install()`), which imports only the
-        // standard library and cannot hold it.
-        .target(name: "DigitsAVX512", dependencies: ["DigitsCore", "CDigitsAVX512"]),
+        // The AVX-512 matrix-multiply kernel, in Swift, compiled for x86-64-v4 (above); it imports
+        // only the standard library. CDigitsAVX512 is the cpuid check Swift cannot make.
+        .target(name: "DigitsAVX512Kernels", swiftSettings: avx512Kernels.compile),
+        .target(name: "CDigitsAVX512"),
+        // Hands the AVX-512 kernel to DigitsCore (`AVX512.install()`) where the processor has it:
+        // one x86-64-v3 binary runs everywhere. The core imports only the standard library and
+        // cannot hold it.
+        .target(name: "DigitsAVX512", dependencies: ["DigitsCore", "CDigitsAVX512", "DigitsAVX512Kernels"],
+                swiftSettings: avx512Kernels.define),
 
         // Model files: safetensors reading and writing, the architecture as JSON, atomic writes.
         .target(name: "DigitsModelFile", dependencies: ["DigitsCore"]),

@@ -1,6 +1,6 @@
 import DigitsCore
 
-/// The plain reference for `digits_avx512_tiles`: the same sums, one value at a time, each the
+/// The plain reference for `avx512WideTiles` (DigitsAVX512Kernels): the same sums, one value at a time, each the
 /// chain acc = fma(a, b, acc) over the k-steps in order, as `WideTileKernel` specifies. Tests
 /// check the AVX-512 kernel against it bit for bit, and run the core's wide-tile path with it
 /// on machines without AVX-512.

@@ -1,6 +1,5 @@
 @testable import DigitsCore
 import DigitsAVX512
-import CDigitsAVX512
 import Testing
 
 /// The wide register tiles (`WideTileKernel`): the core's multiply with them gives the same bits
