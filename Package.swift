@@ -27,11 +27,26 @@ let simdSettings: [SwiftSetting] = {
     return settings
 }()
 
+// The AVX-512 kernels (Sources/DigitsAVX512Kernels) are the one module compiled for x86-64-v4;
+// DigitsAVX512 calls them only where cpuid finds AVX-512. Not built for other processors or with
+// DIGITS_PORTABLE=1.
+let avx512Kernels: (define: [SwiftSetting], compile: [SwiftSetting]) = {
+    #if arch(x86_64)
+    if Context.environment["DIGITS_PORTABLE"] == nil {
+        let define: [SwiftSetting] = [.define("DIGITS_AVX512_KERNELS")]
+        return (define, define + [.unsafeFlags(["-Xcc", "-march=x86-64-v4"]), .unsafeFlags(["-O"], .when(configuration: .debug))])
+    }
+    #endif
+    return ([], [])
+}()
+
 let package = Package(
     name: "Digits",
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "DigitsCore", targets: ["DigitsCore"]),
+        // `AVX512.install()`: the AVX-512 multiply for a program that uses DigitsCore (same results).
+        .library(name: "DigitsAVX512", targets: ["DigitsAVX512"]),
         .library(name: "DigitsModelFile", targets: ["DigitsModelFile"]),
         .library(name: "DigitsData", targets: ["DigitsData"]),
         .library(name: "DigitsVision", targets: ["DigitsVision"]),
@@ -67,6 +82,16 @@ let package = Package(
             dependencies: ["DigitsCore", .target(name: "COpenBLAS", condition: .when(traits: ["OpenBLAS"]))]
         ),
 
+        // The AVX-512 matrix-multiply kernel, in Swift, compiled for x86-64-v4 (above); it imports
+        // only the standard library. CDigitsAVX512 is the cpuid check Swift cannot make.
+        .target(name: "DigitsAVX512Kernels", swiftSettings: avx512Kernels.compile),
+        .target(name: "CDigitsAVX512"),
+        // Hands the AVX-512 kernel to DigitsCore (`AVX512.install()`) where the processor has it:
+        // one x86-64-v3 binary runs everywhere. The core imports only the standard library and
+        // cannot hold it.
+        .target(name: "DigitsAVX512", dependencies: ["DigitsCore", "CDigitsAVX512", "DigitsAVX512Kernels"],
+                swiftSettings: avx512Kernels.define),
+
         // Model files: safetensors reading and writing, the architecture as JSON, atomic writes.
         .target(name: "DigitsModelFile", dependencies: ["DigitsCore"]),
 
@@ -98,6 +123,7 @@ let package = Package(
             dependencies: [
                 "DigitsApp", "DigitsCore", "DigitsData", "DigitsVision", "DigitsServer",
                 "DigitsModelFile",  // `digits web` writes presets' architectures as model files do
+                "DigitsAVX512",     // installed at start-up where the processor has AVX-512
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -126,7 +152,7 @@ let package = Package(
         ),
 
         .testTarget(name: "DigitsVisionTests", dependencies: ["DigitsVision"]),
-        .testTarget(name: "DigitsCoreTests", dependencies: ["DigitsCore", "DigitsModelFile", "DigitsBLAS"]),
+        .testTarget(name: "DigitsCoreTests", dependencies: ["DigitsCore", "DigitsModelFile", "DigitsBLAS", "DigitsAVX512"]),
         .testTarget(name: "DigitsModelFileTests", dependencies: ["DigitsModelFile", "DigitsCore"]),
         .testTarget(name: "DigitsDataTests", dependencies: ["DigitsData"]),
         // The app tests also run the built `digits` executable, so they depend on it.

@@ -55,7 +55,8 @@ public enum Benchmark {
         if options.runs(.peak) || options.runs(.gemm) {
         report.fmaPeak = FMAPeak.measure(threads: 1, repeats: options.repeats * 10, iterations: 500_000)
         report.fmaPeakTwoThreads = FMAPeak.measure(threads: 2, repeats: options.repeats * 10, iterations: 500_000)
-        log("FMA peak: \(fixed(report.fmaPeak, 1)) GFLOP/s on one thread, \(fixed(report.fmaPeakTwoThreads, 1)) on two")
+        report.fmaLanes = FMAPeak.lanes
+        log("FMA peak (\(report.fmaLanes)-lane vectors): \(fixed(report.fmaPeak, 1)) GFLOP/s on one thread, \(fixed(report.fmaPeakTwoThreads, 1)) on two")
 
         }
 
@@ -283,6 +284,9 @@ public struct BenchReport: Sendable, Codable {
     public var kernel: String
     public var fmaPeak = 0.0
     public var fmaPeakTwoThreads = 0.0
+    /// The vector width, in Float lanes, the peak was measured at: the widest the matrix
+    /// multiply uses (16 with the AVX-512 tiles, else 8).
+    public var fmaLanes = 8
     public var gemm: [GEMMShape] = []
     public var epochs: [EpochTiming] = []
     public var presets: [PresetTiming] = []
@@ -309,7 +313,8 @@ public struct BenchReport: Sendable, Codable {
         lines.append("machine         \(machine)")
         lines.append("kernel          \(kernel) (used for training and inference below)")
         if fmaPeak > 0 {
-            lines.append("FMA peak        \(fixed(fmaPeak, 1)) GFLOP/s one thread, \(fixed(fmaPeakTwoThreads, 1)) two threads")
+            lines.append("FMA peak        \(fixed(fmaPeak, 1)) GFLOP/s one thread, \(fixed(fmaPeakTwoThreads, 1)) two threads"
+                         + " (\(fmaLanes)-lane vectors, as the multiply uses)")
         }
         if !gemm.isEmpty {
         lines.append("")

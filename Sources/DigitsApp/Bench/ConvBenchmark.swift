@@ -43,6 +43,7 @@ extension Benchmark {
         if report.fmaPeak == 0 {
             report.fmaPeak = FMAPeak.measure(threads: 1, repeats: options.repeats * 10, iterations: 500_000)
             report.fmaPeakTwoThreads = FMAPeak.measure(threads: 2, repeats: options.repeats * 10, iterations: 500_000)
+            report.fmaLanes = FMAPeak.lanes
         }
         report.convPercentOfPeak = 100 * report.convGFLOPS / (kernel.threads > 1 ? report.fmaPeakTwoThreads : report.fmaPeak)
 

@@ -6,17 +6,23 @@
 public enum FMAPeak {
     /// GFLOP/s (an FMA counts as 2 flops) of `threads` threads running the loop at once, the best
     /// of `repeats` runs of `iterations` loop turns each.
-    public static func measure(threads: Int = 1, repeats: Int = 5, iterations: Int = 4_000_000) -> Double {
+    ///
+    /// With `wide` (the default) and a `wideLoop` set, the loop is that one, at the width of the
+    /// kernels in use (`lanes`), so that shares of this peak stay honest; otherwise the core's
+    /// own 8-lane loop.
+    public static func measure(threads: Int = 1, repeats: Int = 5, iterations: Int = 4_000_000, wide: Bool = true) -> Double {
         var best = 0.0
-        let flopsPerThread = Double(iterations) * Double(accumulators * SIMD8<Float>.scalarCount * 2)
+        let wideLoop = wide ? self.wideLoop : nil
+        let width = wideLoop == nil ? SIMD8<Float>.scalarCount : wideLanes
+        let flopsPerThread = Double(iterations) * Double(accumulators * width * 2)
         for _ in 0..<repeats {
             let start = Stopwatch()
             if threads <= 1 {
-                sink(loop(iterations))
+                sink(wideLoop.map { $0(iterations) } ?? loop(iterations))
             } else {
-                var count = iterations
+                var job = PeakJob(iterations: iterations, wideLoop: wideLoop)
                 let pool = WorkerPool.shared(threads: threads - 1)
-                withUnsafePointer(to: &count) { pool.run(parts: threads, context: UnsafeRawPointer($0), peakPart) }
+                withUnsafePointer(to: &job) { pool.run(parts: threads, context: UnsafeRawPointer($0), peakPart) }
             }
             let seconds = start.elapsedSeconds
             best = max(best, flopsPerThread * Double(threads) / seconds / 1e9)
@@ -26,6 +32,16 @@ public enum FMAPeak {
 
     /// Independent dependency chains: enough to cover the FMA latency on both FMA pipes.
     static let accumulators = 12
+
+    /// The same loop at a wider vector width (`wideLanes` lanes, `accumulators` chains), set by
+    /// the edge module that sets `SIMDGEMM.defaultWideTiles` (DigitsAVX512), or nil.
+    nonisolated(unsafe) public static var wideLoop: (@convention(c) (Int) -> Float)?
+    /// The lanes of `wideLoop`'s vectors.
+    nonisolated(unsafe) public static var wideLanes = 16
+
+    /// The vector width `measure` uses by default, in Float lanes: 8, or `wideLanes` with a
+    /// `wideLoop`.
+    public static var lanes: Int { wideLoop == nil ? SIMD8<Float>.scalarCount : wideLanes }
 
     /// `iterations` turns of 12 independent 8-lane FMAs.
     @inline(never)
@@ -48,8 +64,15 @@ public enum FMAPeak {
     }
 }
 
-/// One thread's share of a two-thread peak measurement: the loop, `context` iterations long.
+/// A peak measurement's loop, as handed to each thread.
+private struct PeakJob {
+    var iterations: Int
+    var wideLoop: (@convention(c) (Int) -> Float)?
+}
+
+/// One thread's share of a two-thread peak measurement: the loop, `iterations` long.
 private func peakPart(_ context: UnsafeRawPointer, _ part: Int) {
-    FMAPeak.sink(FMAPeak.loop(context.assumingMemoryBound(to: Int.self).pointee))
+    let job = context.assumingMemoryBound(to: PeakJob.self).pointee
+    FMAPeak.sink(job.wideLoop.map { $0(job.iterations) } ?? FMAPeak.loop(job.iterations))
 }
 #endif

@@ -19,6 +19,8 @@ struct GEMMPlan {
     var splitsRows: Bool
     /// How many whole panels (of `mr` rows or `nr` columns) the parts share out.
     var panels: Int
+    /// The kernel for wide register tiles, if any (`SIMDGEMM.wideTiles`).
+    var wideTiles: WideTileKernel? = nil
 
     /// The plan for `problem` on `threads` threads, splitting only products of at least
     /// `minFlopsPerThread` flops a part.

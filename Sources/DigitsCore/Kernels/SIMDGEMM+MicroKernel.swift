@@ -49,7 +49,24 @@ extension SIMDGEMM {
         } else {
             for q in 0..<count { step(b + Int(indices[q]) &* bStride) }
         }
+        finishTile(c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51,
+                   c: c, ldc: ldc, transposedC: transposedC, rows: rows, cols: cols,
+                   alpha: alpha, beta: beta, bias: bias, activation: activation, tile: tile)
+    }
 
+    /// Stores a finished `mr × nr` tile of sums (row r in `cr0`, `cr1`): C[:rows, :cols] =
+    /// alpha · acc + beta · C (C not read when beta is 0), then bias and activation when given;
+    /// transposed when `transposedC`. Shared by `microKernel` and the wide tiles, so both round
+    /// alike.
+    @inline(__always)
+    static func finishTile(_ c00: SIMD8<Float>, _ c01: SIMD8<Float>, _ c10: SIMD8<Float>, _ c11: SIMD8<Float>,
+                           _ c20: SIMD8<Float>, _ c21: SIMD8<Float>, _ c30: SIMD8<Float>, _ c31: SIMD8<Float>,
+                           _ c40: SIMD8<Float>, _ c41: SIMD8<Float>, _ c50: SIMD8<Float>, _ c51: SIMD8<Float>,
+                           c: UnsafeMutablePointer<Float>, ldc: Int, transposedC: Bool, rows: Int, cols: Int,
+                           alpha: Float, beta: Float, bias: UnsafePointer<Float>?, activation: Activation?,
+                           tile: UnsafeMutablePointer<Float>) {
+        var c00 = c00, c01 = c01, c10 = c10, c11 = c11, c20 = c20, c21 = c21
+        var c30 = c30, c31 = c31, c40 = c40, c41 = c41, c50 = c50, c51 = c51
         if transposedC && rows == mr && cols == nr {
             // C is stored transposed: column j of the tile is a run of six values of C's row j.
             // Transposed in registers (two 8 × 8 transposes, rows 6 and 7 zero), then stored as

@@ -73,12 +73,19 @@ public final class SIMDGEMM: GEMMKernel {
     ///   - minFlopsPerThread: the smallest share worth handing to another thread. The default,
     ///     `defaultMinFlopsPerThread`, splits every product of a 784-256-128-10 network at batch
     ///     64 but the last layer's (chosen by measurement: BENCHMARKS.md, "Measurements behind choices in the code").
-    public init(threads: Int = 1, minFlopsPerThread: Int = SIMDGEMM.defaultMinFlopsPerThread) {
+    ///   - wideTiles: a kernel for wider register tiles (AVX-512), or nil for the core's own
+    ///     (the same results either way; see `WideTileKernel`).
+    public init(threads: Int = 1, minFlopsPerThread: Int = SIMDGEMM.defaultMinFlopsPerThread,
+                wideTiles: WideTileKernel? = SIMDGEMM.defaultWideTiles) {
         self.threads = max(1, threads)
         self.minFlopsPerThread = minFlopsPerThread
+        self.wideTiles = wideTiles
     }
 
-    public var name: String { threads == 1 ? "simd" : "simd×\(threads)" }
+    /// The wide-tile kernel this multiply uses for whole column panels, or nil.
+    public let wideTiles: WideTileKernel?
+
+    public var name: String { (threads == 1 ? "simd" : "simd×\(threads)") + (wideTiles == nil ? "" : "+wide") }
 
     /// The kernel on the number of threads that pays on this machine: `DIGITS_THREADS` if set;
     /// otherwise 2 when the machine has two logical CPUs or more and two threads together
@@ -108,7 +115,9 @@ public final class SIMDGEMM: GEMMKernel {
 
     public func run(_ problem: GEMMProblem) {
         guard problem.m > 0, problem.n > 0 else { return }
-        SIMDGEMM.run(GEMMPlan(for: problem, threads: threads, minFlopsPerThread: minFlopsPerThread))
+        var plan = GEMMPlan(for: problem, threads: threads, minFlopsPerThread: minFlopsPerThread)
+        plan.wideTiles = wideTiles
+        SIMDGEMM.run(plan)
     }
 
     /// Carries out `plan`: the direct path, the blocked loops, or the blocked loops on each part
@@ -132,7 +141,11 @@ public final class SIMDGEMM: GEMMKernel {
 
     /// The blocked loops on `p` as it is (no transposition, no split; A packed unless the caller
     /// said it is dense), for tests.
-    static func blocked(_ p: GEMMProblem) { blocked(p, GEMMPlan.blockedAsIs(p)) }
+    static func blocked(_ p: GEMMProblem, wideTiles: WideTileKernel? = nil) {
+        var plan = GEMMPlan.blockedAsIs(p)
+        plan.wideTiles = wideTiles
+        blocked(p, plan)
+    }
 
     /// Whether `p` is too small to repay packing (`GEMMPlan.isSmall`).
     static func prefersDirect(_ p: GEMMProblem) -> Bool { GEMMPlan.isSmall(p) }
@@ -160,6 +173,7 @@ public final class SIMDGEMM: GEMMKernel {
         let mcMax = min((m + mr - 1) / mr * mr, mc)
         ws.reserve(a: mcMax / mr * panelStrideA(kcMax), b: kcMax * ncMax)
         let packedA = ws.a, indices = ws.aIndex, counts = ws.aCounts, packedB = ws.b, tile = ws.tile
+        let wideOut = ws.tile + mr * nr
         let hasEpilogue = p.epilogue.bias != nil || p.epilogue.activation != nil
         let inPlaceB = plan.readsBInPlace, inPlaceA = plan.readsAInPlace, transposedC = plan.storesTransposed
 
@@ -205,6 +219,19 @@ public final class SIMDGEMM: GEMMKernel {
                                 let cols = min(nr, ncb - jr)
                                 let bPanel = inPlace ? p.b + pc * p.ldb + jc + jr : UnsafePointer(packedB) + (inPlaceB ? 0 : jr * kcb)
                                 let bStride = inPlace ? p.ldb : nr
+                                if let wide = plan.wideTiles, cols == nr {
+                                    // Up to four whole panels of the same kind (in place, or packed) at once.
+                                    let end = inPlace ? fullPanels * nr : (inPlaceB ? jr + nr : ncb / nr * nr)
+                                    let panels = min(widePanels, (end - jr) / nr)
+                                    wideTiles(wide, panels: panels, count: count, dense: count == kcb, a: a,
+                                              aRowStride: aRowStride, aStep: aStep, indices: indices,
+                                              b: bPanel, bStride: bStride, bPanelStride: inPlace ? nr : nr * kcb,
+                                              c: cRow + jr / nr * cPanelStep, ldc: p.ldc, cPanelStep: cPanelStep,
+                                              transposedC: transposedC, rows: rows, alpha: p.alpha, beta: beta,
+                                              bias: bias.map { $0 + jr }, activation: activation, out: wideOut, tile: tile)
+                                    jr += panels * nr
+                                    continue
+                                }
                                 if cols <= 8 {
                                     microKernel8(count: count, dense: count == kcb, a: a, aRowStride: aRowStride, aStep: aStep,
                                                  indices: indices, b: bPanel, bStride: bStride,

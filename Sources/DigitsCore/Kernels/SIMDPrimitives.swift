@@ -60,3 +60,17 @@ func load8(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
 func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
 }
+
+// MARK: - What the build computes with
+
+extension SIMDGEMM {
+    /// Whether this build's multiply-adds are fused (one rounding), as a wide-tile kernel's
+    /// must be to give the same bits: false in a portable x86-64 build (`DIGITS_NO_FMA`).
+    public static var fusesMultiplyAdd: Bool {
+        #if DIGITS_NO_FMA
+        false
+        #else
+        true
+        #endif
+    }
+}

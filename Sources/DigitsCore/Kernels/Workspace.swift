@@ -23,7 +23,8 @@ final class GEMMWorkspace {
     private(set) var bCapacity: Int
     /// How many k-steps each A micro-panel of the current block kept.
     let aCounts: UnsafeMutablePointer<Int>
-    /// A scratch tile, `MR × NR`, for the edges of C.
+    /// A scratch tile, `MR × NR`, for the edges of C, then room for a wide tile's sums
+    /// (`MR × NR · widePanels`).
     let tile: UnsafeMutablePointer<Float>
 
     init() {
@@ -32,7 +33,7 @@ final class GEMMWorkspace {
         aIndex = GEMMWorkspace.allocate(Int32.self, 0)
         b = GEMMWorkspace.allocate(Float.self, 0)
         aCounts = GEMMWorkspace.allocate(Int.self, SIMDGEMM.mc / SIMDGEMM.mr)
-        tile = GEMMWorkspace.allocate(Float.self, SIMDGEMM.mr * SIMDGEMM.nr)
+        tile = GEMMWorkspace.allocate(Float.self, SIMDGEMM.mr * SIMDGEMM.nr * (1 + SIMDGEMM.widePanels))
     }
 
     deinit {
