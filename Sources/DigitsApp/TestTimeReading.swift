@@ -75,6 +75,28 @@ extension TestTimeAugmentation {
     }
 }
 
+// MARK: - What a command's flags choose
+
+/// How a command reads each image, as its `--tta`, `--no-tta` and `--tta-views` say: `views`
+/// (when given) replaces the model file's option, else `tta` overrides it
+/// (`TrainedModel.overrideTestTimeAugmentation`); neither leaves the file's option.
+public struct ReadingChoice: Sendable, Equatable {
+    /// `--tta` (true) or `--no-tta` (false); nil for neither.
+    public var tta: Bool?
+    /// `--tta-views`, parsed.
+    public var views: TestTimeAugmentation?
+
+    public init(tta: Bool? = nil, views: TestTimeAugmentation? = nil) {
+        self.tta = tta
+        self.views = views
+    }
+
+    /// Sets `trained`'s reading as the flags say.
+    public func apply(to trained: inout TrainedModel) {
+        if let views { trained.testTimeAugmentation = views } else { trained.overrideTestTimeAugmentation(tta) }
+    }
+}
+
 // MARK: - A model file's option
 
 extension TrainedModel {

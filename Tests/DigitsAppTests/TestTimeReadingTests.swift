@@ -208,6 +208,10 @@ struct TestTimeReadingTests {
             let r = try DigitsCommand.run(["eval", "--model", path, "--data", dir.path] + bad)
             #expect(r.status != 0 && r.stdout.isEmpty && r.stderr.split(separator: "\n").count <= 3, "\(bad): \(r.stderr)")
         }
+        for bad in [["--tta-views", "1,2"], ["--tta-views", "0,0,0,1", "--no-tta"]] {
+            let r = try DigitsCommand.run(["serve", "--port", "0", "--data-dir", dir.appendingPathComponent("studio").path] + bad)
+            #expect(r.status != 0 && r.stdout.isEmpty && r.stderr.contains("--tta-views"), "serve \(bad): \(r.stderr)")
+        }
         for budget in ["-1", "101", "nan"] {
             let r = try DigitsCommand.run(["calibrate", "--model", path, "--data", dir.path, "--flag", "--flag-budget", budget])
             #expect(r.status != 0 && r.stderr.contains("--flag-budget"), "\(budget): \(r.stderr)")
