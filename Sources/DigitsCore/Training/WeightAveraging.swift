@@ -76,7 +76,7 @@ public final class WeightAverage {
     public init(averaging: WeightAveraging, parameters: [Parameter]) {
         self.averaging = averaging
         self.tensors = parameters.map { Tensor(shape: $0.value.shape) }
-        self.names = parameters.map(\.name)
+        self.names = parameters.map { $0.name }
     }
 
     /// Adds the weights a step left: θ̄ ← θ̄ + α_n · (θ − θ̄) for every value, then n += 1.
