@@ -153,19 +153,13 @@ extension TrainedModel {
     /// The raw scores for every sample of `data` in each of `views` (the image alone by
     /// default): (N · V, classes) row by row, sample i's views in rows i·V ..< (i + 1)·V.
     public func logits(on data: Dataset, views tta: TestTimeAugmentation = .none, chunk: Int = 128) -> [Float] {
-        let n = data.count, classes = outputCount ?? 0, v = tta.count, s = data.sampleSize
-        var out = [Float](repeating: 0, count: n * v * classes)
+        let classes = outputCount ?? 0, v = tta.count
+        var out = [Float](repeating: 0, count: data.count * v * classes)
         let x = Tensor(shape: [0])
-        let step = max(1, chunk / v)
-        var start = 0
-        data.features.withUnsafeBufferPointer { f in
-            while start < n {
-                let b = min(step, n - start)
-                tta.expand(f.baseAddress! + start * s, samples: b, sampleShape: data.sampleShape, transform: inputTransform, into: x)
-                let y = model.forward(x, training: false)
-                for i in 0..<(b * v * classes) { out[start * v * classes + i] = y.data[i] }
-                start += b
-            }
+        Self.forEachChunk(of: data, views: v, chunk: chunk) { start, b, bytes in
+            tta.expand(bytes, samples: b, sampleShape: data.sampleShape, transform: inputTransform, into: x)
+            let y = model.forward(x, training: false)
+            for i in 0..<(b * v * classes) { out[start * v * classes + i] = y.data[i] }
         }
         return out
     }

@@ -57,6 +57,8 @@ public struct RecipeOverrides: Sendable, Equatable {
     public var seed: UInt64?
     /// Training images held out (from the end) as a validation set.
     public var validation: Int?
+    /// An average of the last weights (`--average`), or none.
+    public var averaging: AveragingChoice?
 
     /// No overrides: the preset as it is.
     public init() {}
@@ -226,6 +228,11 @@ public struct RecipeOverrides: Sendable, Equatable {
         if let batching { r.plan.batching = batching }
         if let reduction { r.plan.reduction = reduction }
         if let l2 { r.plan.l2 = l2 }
+        switch averaging {
+        case .none?: r.plan.averaging = nil
+        case .average(let a)?: r.plan.averaging = a
+        case nil: break
+        }
         if let seed { r.seed = seed }
         if let epochs { r.plan.length = .epochs(epochs) }
         if let steps { r.plan.length = .steps(steps, reportEvery: reportEvery ?? max(steps / 10, 1)) }

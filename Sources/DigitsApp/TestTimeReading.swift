@@ -75,6 +75,28 @@ extension TestTimeAugmentation {
     }
 }
 
+// MARK: - What a command's flags choose
+
+/// How a command reads each image, as its `--tta`, `--no-tta` and `--tta-views` say: `views`
+/// (when given) replaces the model file's option, else `tta` overrides it
+/// (`TrainedModel.overrideTestTimeAugmentation`); neither leaves the file's option.
+public struct ReadingChoice: Sendable, Equatable {
+    /// `--tta` (true) or `--no-tta` (false); nil for neither.
+    public var tta: Bool?
+    /// `--tta-views`, parsed.
+    public var views: TestTimeAugmentation?
+
+    public init(tta: Bool? = nil, views: TestTimeAugmentation? = nil) {
+        self.tta = tta
+        self.views = views
+    }
+
+    /// Sets `trained`'s reading as the flags say.
+    public func apply(to trained: inout TrainedModel) {
+        if let views { trained.testTimeAugmentation = views } else { trained.overrideTestTimeAugmentation(tta) }
+    }
+}
+
 // MARK: - A model file's option
 
 extension TrainedModel {
@@ -165,19 +187,31 @@ extension TrainedModel {
     /// The averaged probabilities for every sample of `data` read in `views`, `chunk` views at
     /// a time: (N, classes) row by row.
     public func probabilities(on data: Dataset, views tta: TestTimeAugmentation, chunk: Int = 128) -> [Float] {
-        let classes = outputCount ?? 0, s = data.sampleSize
-        let step = max(1, chunk / tta.count)
         var out = [Float]()
-        out.reserveCapacity(data.count * classes)
+        out.reserveCapacity(data.count * (outputCount ?? 0))
+        Self.forEachChunk(of: data, views: tta.count, chunk: chunk) { _, samples, bytes in
+            out += probabilities(bytes, samples: samples, views: tta)
+        }
+        return out
+    }
+
+    /// Calls `body` on the samples of `data` in order, as many at a time as fit `chunk` rows
+    /// through the network when each is read in `views` views (at least one sample): the first
+    /// sample's index, how many, and their bytes.
+    ///
+    /// A layer's buffers grow to the largest batch it has seen, so the chunk, not the size of
+    /// `data`, sets the memory a reading of many samples leaves behind.
+    static func forEachChunk(of data: Dataset, views: Int, chunk: Int,
+                             _ body: (_ start: Int, _ samples: Int, _ bytes: UnsafePointer<UInt8>) -> Void) {
+        let s = data.sampleSize, step = max(1, chunk / max(views, 1))
         data.features.withUnsafeBufferPointer { f in
             var start = 0
             while start < data.count {
                 let b = min(step, data.count - start)
-                out += probabilities(f.baseAddress! + start * s, samples: b, views: tta)
+                body(start, b, f.baseAddress! + start * s)
                 start += b
             }
         }
-        return out
     }
 
     /// Loss and accuracy read in the model's views (`views`): the loss is the mean negative

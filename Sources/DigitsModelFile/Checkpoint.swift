@@ -7,13 +7,16 @@ import Foundation
 ///     tensors   model.PARAMETER          F32  every parameter of the model (weights, biases,
 ///                                             BatchNorm's running statistics)
 ///               optimizer.PARAMETER.KIND F32  momentum (`velocity`) or Adam's moments (`m`, `v`)
+///               average.PARAMETER        F32  the weight average of every parameter, when the
+///                                             plan averages weights (`WeightAveraging`)
 ///               sampler.order            I64  the current pass's order of the training samples
 ///     __metadata__
 ///               format          "digits-checkpoint"
 ///               format_version  "1"
 ///               state           JSON: the step, the sampler's position, every generator's
 ///                               state (four 64-bit words as decimal strings), the optimiser's
-///                               step count, the interval under way, the reports so far
+///                               step count, the interval under way, the reports so far,
+///                               the steps averaged (`average_count`, with an average)
 ///               …               the app's own entries (the command's arguments)
 ///
 /// Floating-point numbers in `state` are written as the hexadecimal bit patterns of their
@@ -43,6 +46,13 @@ public struct Checkpoint {
         for name in state.optimizer.tensors.keys.sorted() {
             if let t = state.optimizer.tensors[name] {
                 tensors.append(("optimizer.\(name)", "F32", t.shape, UnsafeRawBufferPointer(start: t.data, count: t.count * 4)))
+            }
+        }
+        if let average = state.average {
+            for name in average.tensors.keys.sorted() {
+                if let t = average.tensors[name] {
+                    tensors.append(("average.\(name)", "F32", t.shape, UnsafeRawBufferPointer(start: t.data, count: t.count * 4)))
+                }
             }
         }
         let order = state.sampler.order.map { Int64($0).littleEndian }
@@ -132,6 +142,7 @@ public struct Checkpoint {
         guard expected == body else { throw fail("\(body - expected) bytes after the last tensor") }
 
         var parameters: [String: Tensor] = [:], optimizerTensors: [String: Tensor] = [:], order: [Int]?
+        var averageTensors: [String: Tensor] = [:]
         for e in entries {
             if e.dtype == "I64" {
                 guard e.name == "sampler.order", e.shape.count == 1 else { throw fail("unexpected I64 tensor \(e.name)") }
@@ -154,6 +165,8 @@ public struct Checkpoint {
                 parameters[String(e.name.dropFirst("model.".count))] = t
             } else if e.name.hasPrefix("optimizer.") {
                 optimizerTensors[String(e.name.dropFirst("optimizer.".count))] = t
+            } else if e.name.hasPrefix("average.") {
+                averageTensors[String(e.name.dropFirst("average.".count))] = t
             } else {
                 throw fail("unexpected tensor \(e.name)")
             }
@@ -161,7 +174,7 @@ public struct Checkpoint {
         guard let order else { throw fail("tensor sampler.order is missing") }
         guard let stateText = meta["state"] else { throw fail("no training state in its metadata") }
         let state: Trainer.State
-        do { state = try StateJSON.decode(stateText, order: order, optimizer: optimizerTensors) } catch {
+        do { state = try StateJSON.decode(stateText, order: order, optimizer: optimizerTensors, average: averageTensors) } catch {
             throw fail("training state in its metadata cannot be read: \(error.problem)")
         }
         var extra = meta
@@ -217,7 +230,7 @@ enum StateJSON {
             if let v = r.testAccuracy { o["test_accuracy"] = bits(v) }
             return o
         }
-        let object: [String: Any] = [
+        var object: [String: Any] = [
             "step": s.step,
             "sampler": ["position": s.sampler.position, "rng": rng(s.sampler.rng)] as [String: Any],
             "augmentation_rng": rng(s.augmentationRNG),
@@ -227,11 +240,13 @@ enum StateJSON {
             "interval_seconds": bits(s.intervalSeconds),
             "reports": reports,
         ]
+        if let average = s.average { object["average_count"] = average.count }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
     }
 
-    static func decode(_ text: String, order: [Int], optimizer: [String: Tensor]) throws(Problem) -> Trainer.State {
+    static func decode(_ text: String, order: [Int], optimizer: [String: Tensor],
+                       average: [String: Tensor] = [:]) throws(Problem) -> Trainer.State {
         guard let o = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else {
             throw Problem(problem: "not a JSON object")
         }
@@ -269,6 +284,12 @@ enum StateJSON {
             if r["test_accuracy"] != nil { report.testAccuracy = try double(r["test_accuracy"], "test_accuracy") }
             reports.append(report)
         }
+        var averageState: WeightAverage.State?
+        if o["average_count"] != nil {
+            averageState = WeightAverage.State(count: try int(o["average_count"], "average_count"), tensors: average)
+        } else if !average.isEmpty {
+            throw Problem(problem: "average tensors without average_count")
+        }
         return Trainer.State(
             step: try int(o["step"], "step"),
             sampler: BatchSampler.State(order: order, position: try int(sampler["position"], "sampler position"),
@@ -279,6 +300,6 @@ enum StateJSON {
             metrics: Metrics(lossSum: try double(metrics["loss_sum"], "loss_sum"), correct: try int(metrics["correct"], "correct"),
                              count: try int(metrics["count"], "count")),
             intervalSeconds: try double(o["interval_seconds"], "interval_seconds"),
-            reports: reports)
+            reports: reports, average: averageState)
     }
 }

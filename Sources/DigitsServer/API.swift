@@ -44,7 +44,11 @@ struct API: Sendable {
         let contentType = request.headers[.contentType]
         let input = try await state.readingGate.run { try RequestDecoding.predict(bytes, contentType: contentType) }
         let layersWanted = input.layers || ["1", "true", "yes"].contains(request.uri.queryParameters.get("layers") ?? "")
-        let reading = state.withModel { name, model in model.readingBody(prepared: input.prepared, name: name, layers: layersWanted) }
+        let reading = state.withModel { name, model in
+            var reads = model
+            state.reading.apply(to: &reads)
+            return reads.readingBody(prepared: input.prepared, name: name, layers: layersWanted)
+        }
         return Studio.json(bytes: ReadingJSON.bytes(reading))
     }
 

@@ -12,11 +12,14 @@ public enum Launcher {
         public var host: String
         public var port: Int
         public var dataDirectory: String
-        public init(model: String?, host: String, port: Int, dataDirectory: String) {
+        /// How `POST /api/predict` reads with every model in use (`--tta`, `--no-tta`, `--tta-views`).
+        public var reading: ReadingChoice
+        public init(model: String?, host: String, port: Int, dataDirectory: String, reading: ReadingChoice = ReadingChoice()) {
             self.model = model
             self.host = host
             self.port = port
             self.dataDirectory = dataDirectory
+            self.reading = reading
         }
     }
 
@@ -77,7 +80,12 @@ public enum Launcher {
         let mnist = try StudioState.loadMNIST()
         let (model, path) = try findModel(options, mnist: mnist, say: say)
         let state = try StudioState(dataDirectory: URL(fileURLWithPath: options.dataDirectory), model: model,
-                                    modelPath: path, mnist: mnist)
+                                    modelPath: path, mnist: mnist, reading: options.reading)
+        var reads = model
+        options.reading.apply(to: &reads)
+        if let tta = reads.testTimeAugmentation {
+            say("POST /api/predict reads with test-time augmentation: \(tta.summary), probabilities averaged (--no-tta reads the image alone); the page's in-browser reading reads the image alone.")
+        }
         if !isLoopback(options.host) {
             say("warning: serving on \(options.host), not loopback: anyone who can reach this machine can use the studio and train on it")
         }

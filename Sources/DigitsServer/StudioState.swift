@@ -27,9 +27,15 @@ public final class StudioState: @unchecked Sendable {
     private let launchFile: String
     private var testEvaluation: (name: String, predictions: [Int32])?
 
-    /// A state serving `model` (read from `modelPath`, named after its file).
-    public init(dataDirectory: URL, model: TrainedModel, modelPath: String, mnist: (train: Dataset, test: Dataset)) throws(AppError) {
+    /// How `POST /api/predict` reads with the model in use: as its file says, or as `--tta`,
+    /// `--no-tta`, `--tta-views` chose.
+    let reading: ReadingChoice
+
+    /// A state serving `model` (read from `modelPath`, named after its file), reading as `reading` says.
+    public init(dataDirectory: URL, model: TrainedModel, modelPath: String, mnist: (train: Dataset, test: Dataset),
+                reading: ReadingChoice = ReadingChoice()) throws(AppError) {
         self.dataDirectory = dataDirectory
+        self.reading = reading
         self.mnist = mnist
         do {
             try FileManager.default.createDirectory(at: dataDirectory.appendingPathComponent("models"), withIntermediateDirectories: true)

@@ -86,7 +86,7 @@ func checkExtension(_ path: String, option: String, _ extensions: [String]) thro
 
 // MARK: - Test-time augmentation
 
-/// `--tta`, `--no-tta` and `--tta-views`: how a command reads each image (predict, eval, check).
+/// `--tta`, `--no-tta` and `--tta-views`: how a command reads each image (predict, eval, check, calibrate, serve).
 struct ReadingOptions: ParsableArguments {
     @Flag(name: .customLong("tta"), inversion: .prefixedNo,
           help: "Read each image in several views and average the probabilities (test-time augmentation): the model file's views, else the standard ones. Default: as the model file says.")
@@ -104,12 +104,13 @@ struct ReadingOptions: ParsableArguments {
         }
     }
 
+    /// What the flags choose (`validate` has checked the views).
+    var choice: ReadingChoice {
+        ReadingChoice(tta: tta, views: views.flatMap { try? TestTimeAugmentation(parsing: $0, what: "--tta-views") })
+    }
+
     /// Sets the loaded model's reading as the flags say (the file's option when none is given).
     func apply(to trained: inout TrainedModel) {
-        if let views, let parsed = try? TestTimeAugmentation(parsing: views, what: "--tta-views") {
-            trained.testTimeAugmentation = parsed
-        } else {
-            trained.overrideTestTimeAugmentation(tta)
-        }
+        choice.apply(to: &trained)
     }
 }

@@ -21,12 +21,14 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("data-dir"), help: ArgumentHelp("Where saved models and your examples are kept.", valueName: "dir"))
     var dataDir: String = "studio-data"
 
+    @OptionGroup(title: "Reading (POST /api/predict; the page's in-browser reading reads the image alone)") var reading: ReadingOptions
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535") }
     }
 
     func run() throws {
-        let options = Launcher.Options(model: model, host: host, port: port, dataDirectory: dataDir)
+        let options = Launcher.Options(model: model, host: host, port: port, dataDirectory: dataDir, reading: reading.choice)
         let outcome = Outcome()
         let done = DispatchSemaphore(value: 0)
         Task {

@@ -82,6 +82,9 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Hold out the last N training images as a validation set, reported beside the test set.", valueName: "n"))
     var validation: Int?
 
+    @Option(help: ArgumentHelp("End with an average of the last weights: ema:DECAY[:EPOCHS] (exponential moving average, e.g. ema:0.999:3), swa[:EPOCHS] (their plain mean), or none.", valueName: "rule"))
+    var average: String?
+
     // MARK: - Data and output
 
     @OptionGroup(title: "Data")
@@ -180,6 +183,7 @@ struct Train: ParsableCommand {
         o.l2 = l2
         o.seed = seed
         o.validation = validation
+        if let average { o.averaging = try RecipeOverrides.parseAveraging(average) }
         return o
     }
 

@@ -7,6 +7,9 @@ import Testing
 @Suite(.serialized) struct CheckpointCommandTests {
     /// A dense network on 512 synthetic images: 6 steps an epoch, checkpoints every 5 steps.
     static let dense = ["train", "--layers", "256,256", "--epochs", "4", "--batch-size", "100", "--checkpoint-every", "5"]
+    /// The dense run ending with an exponential moving average of its weights (every step's):
+    /// the checkpoints carry the average.
+    static let averaged = dense + ["--average", "ema:0.9"]
     /// `cnn-best` (BatchNorm, dropout, augmentation, one-cycle SGD with L2) for 8 steps of 4
     /// images, checkpoints every 2 steps.
     static let convolutional = ["train", "--preset", "cnn-best", "--steps", "8", "--report-every", "8", "--batch-size", "4",
@@ -34,12 +37,13 @@ import Testing
     }
 
     @Test("Killed (SIGKILL), interrupted (SIGINT, 130) or stopped (SIGTERM, 143) mid-epoch, then resumed: the same model bytes",
-          arguments: [("dense", SIGKILL), ("dense", SIGINT), ("dense", SIGTERM), ("convolutional", SIGKILL)])
+          arguments: [("dense", SIGKILL), ("dense", SIGINT), ("dense", SIGTERM), ("convolutional", SIGKILL), ("averaged", SIGKILL)])
     func resumesByteIdentical(network: String, signal: Int32) throws {
         let dir = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         try writeSyntheticIDX(to: dir, train: 512, test: 32)
-        let recipe = (network == "dense" ? Self.dense : Self.convolutional) + ["--data", dir.path, "--no-progress"]
+        let recipe = ["dense": Self.dense, "averaged": Self.averaged][network, default: Self.convolutional]
+            + ["--data", dir.path, "--no-progress"]
 
         // Checkpoints of its own too: writing them changes nothing.
         let whole = try DigitsCommand.run(recipe + ["--save", "whole.safetensors", "--checkpoint", "whole.ckpt"], in: dir)
@@ -64,7 +68,7 @@ import Testing
         #expect(resumed.status == 0, "\(resumed.stderr)")
         let step = resumed.stderr.components(separatedBy: "resuming run.ckpt at step ").last.flatMap { Int($0.prefix { $0.isNumber }) }
         #expect(step != nil, "\(resumed.stderr)")
-        if network == "dense", signal == SIGKILL, let step {
+        if network != "convolutional", signal == SIGKILL, let step {
             // Checkpoints every 5 steps, 6 steps an epoch: the run resumed in the middle of one.
             #expect(step % 5 == 0 && step % 6 != 0, "resumed at step \(step)")
         }

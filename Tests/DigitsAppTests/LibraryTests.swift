@@ -19,6 +19,26 @@ struct LibraryTests {
         #expect(throws: RecipeError.self) { try RecipeOverrides.parseLayers(text) }
     }
 
+    @Test("--average parses ema:DECAY[:EPOCHS], swa[:EPOCHS] and none, and sets the plan's averaging")
+    func averaging() throws {
+        #expect(try RecipeOverrides.parseAveraging("ema:0.999:3") == .average(WeightAveraging(decay: 0.999, epochs: 3)))
+        #expect(try RecipeOverrides.parseAveraging("ema:0.99") == .average(WeightAveraging(decay: 0.99, epochs: nil)))
+        #expect(try RecipeOverrides.parseAveraging("swa") == .average(.uniform(epochs: 1)))
+        #expect(try RecipeOverrides.parseAveraging("swa:2") == .average(.uniform(epochs: 2)))
+        #expect(try RecipeOverrides.parseAveraging("none") == RecipeOverrides.AveragingChoice.none)
+        for bad in ["", "ema", "ema:1", "ema:0", "ema:-0.5", "ema:nan", "ema:0.9:0", "ema:0.9:x", "ema:0.9:3:1", "swa:0",
+                    "swa:-1", "swa:999999999", "sma", "none:1", "EMA:0.9"] {
+            #expect(throws: RecipeError.self, "\(bad)") { try RecipeOverrides.parseAveraging(bad) }
+        }
+        var o = RecipeOverrides()
+        o.averaging = .average(.uniform(epochs: 2))
+        #expect(try o.apply(to: Presets.mlp.recipe, trainCount: 60_000).plan.averaging == .uniform(epochs: 2))
+        o.averaging = RecipeOverrides.AveragingChoice.none
+        var averaged = Presets.mlp.recipe
+        averaged.plan.averaging = WeightAveraging(decay: 0.9)
+        #expect(try o.apply(to: averaged, trainCount: 60_000).plan.averaging == nil)
+    }
+
     @Test("overrides apply to a preset, and the result is checked as a whole")
     func apply() throws {
         var o = RecipeOverrides()

@@ -41,6 +41,30 @@ struct TestTimeReadingTests {
         #expect(withViews.predictions == without.predictions && withViews.accuracy == without.accuracy)
     }
 
+    @Test("A set read a few samples at a time: the same scores and probabilities for any chunk, and the probabilities are the views' mean softmax of the scores",
+          arguments: [1, 2, 5, 128])
+    func chunks(chunk: Int) throws {
+        let model = try Self.model()
+        let views = TestTimeAugmentation(views: [.identity, .init(rotation: 5)])
+        let data = Dataset(sampleShape: [1, 28, 28], features: Self.samples.flatMap { $0 }, labels: [1, 2, 3, 4], classes: 10)
+        let logits = model.logits(on: data, views: views, chunk: chunk)
+        let probabilities = model.probabilities(on: data, views: views, chunk: chunk)
+        #expect(logits.count == 4 * 2 * 10 && probabilities.count == 4 * 10)
+        let wholeLogits = model.logits(on: data, views: views, chunk: 1000)
+        for (a, b) in zip(logits, wholeLogits) { #expect(abs(a - b) <= 1e-5 * max(1, abs(b))) }
+        let t = model.temperature
+        for i in 0..<4 {
+            let mean = (0..<10).map { j in
+                (0..<2).reduce(Float(0)) { sum, v in
+                    let row = Array(logits[((i * 2 + v) * 10)..<((i * 2 + v + 1) * 10)]).map { $0 / t }
+                    let m = row.max()!, e = row.map { Foundation.exp($0 - m) }
+                    return sum + e[j] / e.reduce(0, +) / 2
+                }
+            }
+            for j in 0..<10 { #expect(abs(probabilities[i * 10 + j] - mean[j]) < 1e-5) }
+        }
+    }
+
     @Test("Several views: the reading is the mean of the views' readings, computed in one batch")
     func mean() throws {
         var model = try Self.model()
@@ -183,6 +207,10 @@ struct TestTimeReadingTests {
         for bad in [["--tta-views", "1,2"], ["--tta-views", "0,0,0,1", "--no-tta"], ["--validation", "0"]] {
             let r = try DigitsCommand.run(["eval", "--model", path, "--data", dir.path] + bad)
             #expect(r.status != 0 && r.stdout.isEmpty && r.stderr.split(separator: "\n").count <= 3, "\(bad): \(r.stderr)")
+        }
+        for bad in [["--tta-views", "1,2"], ["--tta-views", "0,0,0,1", "--no-tta"]] {
+            let r = try DigitsCommand.run(["serve", "--port", "0", "--data-dir", dir.appendingPathComponent("studio").path] + bad)
+            #expect(r.status != 0 && r.stdout.isEmpty && r.stderr.contains("--tta-views"), "serve \(bad): \(r.stderr)")
         }
         for budget in ["-1", "101", "nan"] {
             let r = try DigitsCommand.run(["calibrate", "--model", path, "--data", dir.path, "--flag", "--flag-budget", budget])

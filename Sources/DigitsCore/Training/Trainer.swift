@@ -82,6 +82,8 @@ public final class Trainer {
     private var rng: RandomSource
     /// The augmentation `trainStep` applies: the plan's, or its annealing's in the last epochs.
     private var augmentation: Augmentation?
+    /// The running average of the weights, when the plan averages them (`plan.averaging`).
+    public let average: WeightAverage?
 
     /// The largest number of samples that go through the network at once.
     private let chunk: Int
@@ -108,6 +110,10 @@ public final class Trainer {
         if let annealing = plan.annealing, annealing.epochs < 1 {
             throw .invalidPlan("augmentation annealing needs at least 1 epoch")
         }
+        if let averaging = plan.averaging {
+            guard averaging.decay >= 0, averaging.decay <= 1 else { throw .invalidPlan("the weight average's decay must be from 0 to 1") }
+            if let e = averaging.epochs, e < 1 { throw .invalidPlan("weight averaging needs at least 1 epoch") }
+        }
         self.model = model
         self.loss = loss
         self.plan = plan
@@ -116,6 +122,7 @@ public final class Trainer {
         self.rng = rng
         self.augmentationRNG = rng
         self.augmentation = plan.augmentation
+        self.average = plan.averaging.map { WeightAverage(averaging: $0, parameters: model.parameters) }
         self.chunk = min(plan.maxChunk, plan.batchSize)
         self.labels = .allocate(capacity: chunk)
         self.losses = .allocate(capacity: chunk)
@@ -186,6 +193,12 @@ public final class Trainer {
     /// end of every epoch (or interval), with validation and test figures when those sets are
     /// given, and then `afterStep`, which may stop training early.
     ///
+    /// When the plan averages weights, each step from the averaging's first on adds to the
+    /// average; reports from then on give the averaged network's validation and test figures
+    /// (the training figures are the steps' own), and a run that reaches its last step ends
+    /// with the model holding the averaged weights. A run stopped early keeps the last step's
+    /// (the average is in `state`).
+    ///
     /// With `saved` (a `state` taken from a trainer with the same plan, network and data, whose
     /// parameters have been copied into this one's model), training continues from there and
     /// takes bit for bit the steps the saved run would have taken. Returns every report, those
@@ -217,6 +230,8 @@ public final class Trainer {
         // Steps from `lightFrom` on use the annealing's augmentation (a function of the step
         // alone, so a resumed run switches where an uninterrupted one does).
         let lightFrom = plan.annealing.map { $0.firstStep(totalSteps: total, stepsPerEpoch: stepsPerEpoch) } ?? total
+        // Steps from `averageFrom` on add to the weight average (also a function of the step).
+        let averageFrom = plan.averaging.map { $0.firstStep(totalSteps: total, stepsPerEpoch: stepsPerEpoch) } ?? total
         intervalStart = Stopwatch()
         let indices = UnsafeMutablePointer<Int>.allocate(capacity: min(plan.batchSize, data.count))
         defer { indices.deallocate() }
@@ -227,6 +242,7 @@ public final class Trainer {
             lr = plan.schedule.rate(base: plan.learningRate, step: s, totalSteps: total)
             augmentation = s < lightFrom ? plan.augmentation : plan.annealing?.augmentation
             try trainStep(UnsafeBufferPointer(start: indices, count: b), of: data, learningRate: lr, metrics: &metrics)
+            if s >= averageFrom { average?.update(from: model.parameters) }
             completedSteps = s + 1
 
             let stepInInterval = s % interval + 1
@@ -236,6 +252,9 @@ public final class Trainer {
                 var r = TrainingReport(epoch: s / interval + 1, step: s + 1,
                                        trainLoss: metrics.meanLoss, trainAccuracy: metrics.accuracy,
                                        seconds: intervalSeconds, learningRate: lr)
+                // The averaged network's figures, once there is an average (swapped in and back out).
+                let averaged = average.flatMap { $0.count > 0 ? $0 : nil }
+                averaged?.swap(with: model.parameters)
                 if let validation {
                     let e = Evaluator.evaluate(model, loss: loss, on: validation, transform: transform, chunk: evaluationChunk)
                     r.validationLoss = e.loss; r.validationAccuracy = e.accuracy
@@ -244,12 +263,15 @@ public final class Trainer {
                     let e = Evaluator.evaluate(model, loss: loss, on: test, transform: transform, chunk: evaluationChunk)
                     r.testLoss = e.loss; r.testAccuracy = e.accuracy
                 }
+                averaged?.swap(with: model.parameters)
                 reports.append(r)
                 onReport(r)
                 metrics = Metrics(); intervalStart = Stopwatch(); intervalSecondsBefore = 0
             }
             if afterStep() == .stop { break }
         }
+        // A finished run ends with the averaged weights.
+        if completedSteps == total, let average, average.count > 0 { average.copy(into: model.parameters) }
         return reports
     }
 
@@ -278,9 +300,12 @@ public final class Trainer {
         public var intervalSeconds: Double
         /// The reports so far.
         public var reports: [TrainingReport]
+        /// The weight average so far, when the plan averages weights.
+        public var average: WeightAverage.State?
 
         public init(step: Int, sampler: BatchSampler.State, augmentationRNG: RandomSource, dropoutRNGs: [RandomSource],
-                    optimizer: OptimizerState, metrics: Metrics, intervalSeconds: Double, reports: [TrainingReport]) {
+                    optimizer: OptimizerState, metrics: Metrics, intervalSeconds: Double, reports: [TrainingReport],
+                    average: WeightAverage.State? = nil) {
             self.step = step
             self.sampler = sampler
             self.augmentationRNG = augmentationRNG
@@ -289,6 +314,7 @@ public final class Trainer {
             self.metrics = metrics
             self.intervalSeconds = intervalSeconds
             self.reports = reports
+            self.average = average
         }
     }
 
@@ -302,7 +328,7 @@ public final class Trainer {
         guard let sampler else { return nil }
         return State(step: completedSteps, sampler: sampler.state, augmentationRNG: augmentationRNG,
                      dropoutRNGs: dropouts.map { $0.rng }, optimizer: optimizer.state(for: model.parameters),
-                     metrics: metrics, intervalSeconds: intervalSeconds, reports: reports)
+                     metrics: metrics, intervalSeconds: intervalSeconds, reports: reports, average: average?.state)
     }
 
     /// Checks `saved` against this trainer and its data, then continues from it.
@@ -320,6 +346,12 @@ public final class Trainer {
         let m = saved.metrics
         guard m.count >= 0, (0...m.count).contains(m.correct), saved.intervalSeconds >= 0 else {
             throw .invalidState("the interval's sums are impossible")
+        }
+        switch (average, saved.average) {
+        case let (average?, savedAverage?): try average.restore(savedAverage)
+        case (nil, nil): break
+        case (_?, nil): throw .invalidState("the plan averages weights, the saved run has no average")
+        case (nil, _?): throw .invalidState("the saved run has a weight average, the plan averages no weights")
         }
         do { try optimizer.restore(saved.optimizer, for: model.parameters) } catch { throw .invalidState(error.description) }
         sampler = restored

@@ -38,11 +38,14 @@ public struct TrainingPlan: Sendable, Equatable {
     public var augmentation: Augmentation?
     /// Lighter distortions (or none) for the run's last epochs, or nil: `augmentation` throughout.
     public var annealing: AugmentationAnnealing?
+    /// Whether the run ends with an average of its last weights (`WeightAveraging`), or nil: the
+    /// last step's.
+    public var averaging: WeightAveraging?
 
     public init(batchSize: Int, batching: Batching = .shuffled, length: TrainingLength,
                 optimizer: OptimizerKind, learningRate: Float, schedule: LearningRateSchedule = .constant,
                 l2: Float = 0, reduction: Reduction = .mean, maxChunk: Int = 1024, augmentation: Augmentation? = nil,
-                annealing: AugmentationAnnealing? = nil) {
+                annealing: AugmentationAnnealing? = nil, averaging: WeightAveraging? = nil) {
         self.batchSize = batchSize
         self.batching = batching
         self.length = length
@@ -54,5 +57,6 @@ public struct TrainingPlan: Sendable, Equatable {
         self.maxChunk = maxChunk
         self.augmentation = augmentation
         self.annealing = annealing
+        self.averaging = averaging
     }
 }

@@ -1,0 +1,81 @@
+import DigitsApp
+import DigitsCore
+@testable import DigitsServer
+import DigitsVision
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+/// `digits serve --tta`, `--no-tta`, `--tta-views`: `POST /api/predict` reads with the views chosen,
+/// as `digits predict` does with the same flags.
+@Suite("Serving with test-time augmentation")
+struct ReadingChoiceTests {
+    /// A scribble no digit quite matches (dark ink on white, 40×40, as JSON grey pixels), so that
+    /// its readings in different views differ at the four places the route answers with.
+    static let scribble: String = {
+        var pixels = [Int](repeating: 255, count: 40 * 40)
+        var rng = RandomSource(seed: 3)
+        var (x, y) = (20.0, 20.0)
+        for _ in 0..<60 {
+            x = min(max(x + Double(rng.uniform(-3, 3)), 6), 33); y = min(max(y + Double(rng.uniform(-3, 3)), 6), 33)
+            for dy in -2...2 { for dx in -2...2 { pixels[(Int(y) + dy) * 40 + Int(x) + dx] = 0 } }
+        }
+        return "{\"width\":40,\"height\":40,\"pixels\":\(pixels)}"
+    }()
+
+    /// The probabilities `/api/predict` answers for the scribble, served with `reading`, and the
+    /// prepared 28×28 it read.
+    static func served(_ reading: ReadingChoice) async throws -> (probabilities: [Double], prepared: [UInt8]) {
+        let directory = Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let state = try StudioState(dataDirectory: directory.appendingPathComponent("data"),
+                                    model: TrainedModel.load(from: Support.bestModelPath), modelPath: Support.bestModelPath,
+                                    mnist: Support.mnist, reading: reading)
+        return try await Support.app(state).test(.router) { client in
+            try await client.execute(uri: "/api/predict", method: .post, headers: Support.jsonHeaders,
+                                     body: Support.body(Self.scribble)) { r in
+                #expect(r.status == .ok)
+                let body = Support.json(r.body)
+                return (body["probabilities"] as? [Double] ?? [],
+                        (body["prepared"] as? [Int] ?? []).map { UInt8(clamping: $0) })
+            }
+        }
+    }
+
+    /// What `TrainedModel.predict` gives for `prepared` read with `reading`, rounded as the route rounds.
+    static func expected(_ reading: ReadingChoice, prepared: [UInt8]) throws -> [Double] {
+        var model = try TrainedModel.load(from: Support.bestModelPath)
+        reading.apply(to: &model)
+        return model.predict(prepared).probabilities.map { jsonNumber($0, places: 10000) }
+    }
+
+    @Test("--tta reads the standard views, --tta-views the given ones, neither the image alone; each as predict reads them")
+    func views() async throws {
+        let choices = [ReadingChoice(), ReadingChoice(tta: true),
+                       ReadingChoice(views: TestTimeAugmentation(views: [.init(shiftX: 2), .init(rotation: -10)]))]
+        var answers: [[Double]] = []
+        for choice in choices {
+            let (answer, prepared) = try await Self.served(choice)
+            #expect(answer.count == 10 && prepared.count == 784)
+            #expect(answer == (try Self.expected(choice, prepared: prepared)), "\(choice)")
+            answers.append(answer)
+        }
+        #expect(answers[0] != answers[1] && answers[0] != answers[2] && answers[1] != answers[2],
+                "the three readings differ, so the views were applied")
+    }
+
+    @Test("--no-tta on a file with views reads the image alone")
+    func noViews() throws {
+        var model = try TrainedModel.load(from: Support.bestModelPath)
+        model.testTimeAugmentation = .standard
+        ReadingChoice(tta: false).apply(to: &model)
+        #expect(model.testTimeAugmentation == nil)
+        ReadingChoice().apply(to: &model)
+        #expect(model.testTimeAugmentation == nil, "no flag leaves the file's option")
+        model.testTimeAugmentation = .standard
+        ReadingChoice(tta: true).apply(to: &model)
+        #expect(model.testTimeAugmentation == .standard, "--tta keeps the file's views")
+    }
+}
