@@ -105,14 +105,18 @@ extension TrainedModel {
 
     /// The views the model file asks each image to be read in, their probabilities averaged; nil
     /// when it asks for none (the image alone). Setting it writes the option (nil removes it);
-    /// `--tta`/`--no-tta` set it on the loaded copy.
+    /// `--tta`/`--no-tta` set it on the loaded copy. Other views drop the option to flag readings
+    /// whose views disagree (`flagsDisagreement`), which was chosen for the old ones.
     public var testTimeAugmentation: TestTimeAugmentation? {
         get {
             metadata[Self.testTimeAugmentationKey].flatMap { text in
                 try? TestTimeAugmentation(parsing: text, what: "tta")
             }
         }
-        set { metadata[Self.testTimeAugmentationKey] = newValue?.text }
+        set {
+            if newValue?.text != metadata[Self.testTimeAugmentationKey] { metadata[Self.flagDisagreementKey] = nil }
+            metadata[Self.testTimeAugmentationKey] = newValue?.text
+        }
     }
 
     /// The views a reading uses: the file's option, else the image alone.
@@ -214,21 +218,29 @@ extension TrainedModel {
         }
     }
 
-    /// Loss and accuracy read in the model's views (`views`): the loss is the mean negative
-    /// log-likelihood of the averaged probabilities, the prediction their highest class.
+    /// Loss and accuracy read in the model's views (`views`): the prediction is the highest
+    /// class of the averaged probabilities as `predict` reads them (with the file's temperature);
+    /// the loss is the mean negative log-likelihood of the averaged probabilities at temperature
+    /// 1, so that it measures the network as the plain evaluation's cross-entropy does, whether
+    /// or not the file is calibrated (one identity view gives the plain loss).
     func evaluateWithViews(on data: Dataset) -> Evaluation {
         let classes = outputCount ?? 0
-        let p = probabilities(on: data, views: views)
+        let read = probabilities(on: data, views: views)
+        var uncalibrated = self
+        uncalibrated.temperature = 1
+        let forLoss = temperature == 1 ? read : uncalibrated.probabilities(on: data, views: views)
         var predictions = [Int32](repeating: 0, count: data.count)
         var loss = 0.0, right = 0
-        p.withUnsafeBufferPointer { q in
-            for i in 0..<data.count {
-                let row = q.baseAddress! + i * classes
-                let best = argmax(row, classes)
-                predictions[i] = Int32(best)
-                if best == Int(data.labels[i]) { right += 1 }
-                let label = Int(data.labels[i])
-                loss += label >= 0 && label < classes ? -Foundation.log(max(Double(row[label]), 1e-300)) : .nan
+        read.withUnsafeBufferPointer { p in
+            forLoss.withUnsafeBufferPointer { q in
+                for i in 0..<data.count {
+                    let best = argmax(p.baseAddress! + i * classes, classes)
+                    predictions[i] = Int32(best)
+                    if best == Int(data.labels[i]) { right += 1 }
+                    let label = Int(data.labels[i])
+                    let row = q.baseAddress! + i * classes
+                    loss += label >= 0 && label < classes ? -Foundation.log(max(Double(row[label]), 1e-300)) : .nan
+                }
             }
         }
         let n = max(data.count, 1)

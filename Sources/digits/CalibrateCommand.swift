@@ -70,6 +70,14 @@ struct Calibrate: ParsableCommand {
                 Console.out(String(format: "BatchNorm statistics re-estimated on the first %d training images (%d batches): validation accuracy %.2f %% -> %.2f %%, loss %.4f -> %.4f.",
                                    cut, batches, before.accuracy * 100, after.accuracy * 100, before.loss, after.loss))
             }
+            // A flag threshold was tuned on the old temperature's certainties: without --flag it
+            // goes (readings are flagged below the default until it is tuned again).
+            if !flag, trained.metadata[TrainedModel.flagBelowKey] != nil || trained.metadata[TrainedModel.flagDisagreementKey] != nil {
+                trained.metadata[TrainedModel.flagBelowKey] = nil
+                trained.metadata[TrainedModel.flagDisagreementKey] = nil
+                Console.out(String(format: "The file's flag threshold was tuned for its old temperature and is removed: readings below %.0f %% certainty are flagged until `digits calibrate --flag` tunes it again.",
+                                   Prediction.lowConfidence * 100))
+            }
             trained.temperature = 1
             let eceBefore = trained.calibrationReport(on: heldOut).ece
             let fit = trained.calibrate(on: heldOut)

@@ -39,6 +39,42 @@ struct TestTimeReadingTests {
         model.testTimeAugmentation = nil
         let without = model.evaluate(on: data)
         #expect(withViews.predictions == without.predictions && withViews.accuracy == without.accuracy)
+        // The loss too, although the model is calibrated (temperature 1.5): both are the network's
+        // cross-entropy at temperature 1.
+        #expect(abs(withViews.loss - without.loss) <= 1e-5 * max(1, abs(without.loss)), "\(withViews.loss) against \(without.loss)")
+    }
+
+    @Test("Other views, or none, drop the option to flag readings whose views disagree")
+    func disagreementFlagFollowsTheViews() throws {
+        var model = try Self.model()
+        let views = TestTimeAugmentation(views: [.identity, .init(rotation: 5)])
+        model.testTimeAugmentation = views
+        model.flagsDisagreement = true
+        model.testTimeAugmentation = views                      // the same views: kept
+        #expect(model.flagsDisagreement)
+        model.testTimeAugmentation = TestTimeAugmentation(views: [.identity, .init(rotation: -5)])
+        #expect(model.metadata[TrainedModel.flagDisagreementKey] == nil)
+        model.flagsDisagreement = true
+        model.overrideTestTimeAugmentation(false)                // --no-tta
+        #expect(model.metadata[TrainedModel.flagDisagreementKey] == nil)
+        model.overrideTestTimeAugmentation(true)                 // --tta again: the standard views, no flag
+        #expect(!model.flagsDisagreement)
+    }
+
+    @Test("calibrate without --flag removes a flag threshold tuned for the old temperature, and says so")
+    func recalibrationDropsTheOldThreshold() throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try writeSyntheticIDX(to: dir, train: 300, test: 20)
+        var model = try Self.model()
+        model.flagBelow = 0.45
+        let path = dir.appendingPathComponent("flagged.safetensors").path
+        try model.save(to: path)
+        let r = try DigitsCommand.run(["calibrate", "--model", path, "--data", dir.path, "--validation", "100"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("flag threshold was tuned for its old temperature and is removed"), "\(r.stdout)")
+        let saved = try TrainedModel.load(from: path)
+        #expect(saved.metadata[TrainedModel.flagBelowKey] == nil && saved.flagBelow == Prediction.lowConfidence)
     }
 
     @Test("A set read a few samples at a time: the same scores and probabilities for any chunk, and the probabilities are the views' mean softmax of the scores",
@@ -105,6 +141,8 @@ struct TestTimeReadingTests {
         model.flagsDisagreement = true
         #expect(!model.flagsDisagreement, "no views, nothing to disagree")
         model.testTimeAugmentation = views
+        #expect(!model.flagsDisagreement, "an option set for other views is dropped with them")
+        model.flagsDisagreement = true
         #expect(model.flagsDisagreement)
         model.flagsDisagreement = false
         #expect(model.metadata[TrainedModel.flagDisagreementKey] == nil)

@@ -14,6 +14,8 @@ public struct AugmentationAnnealing: Sendable, Equatable {
     /// The augmentation of those epochs, or nil for none.
     public var augmentation: Augmentation?
 
+    /// The last `epochs` epochs of a run trained with `augmentation` (nil: none) instead of the
+    /// plan's own.
     public init(epochs: Int, augmentation: Augmentation?) {
         self.epochs = epochs
         self.augmentation = augmentation
