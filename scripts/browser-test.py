@@ -22,8 +22,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODEL = os.path.join(ROOT, "Tests/DigitsAppTests/Fixtures/best-model.safetensors")
 
 
-def start_server(digits, data_dir):
-    server = subprocess.Popen([digits, "serve", "--model", MODEL, "--port", "0", "--data-dir", data_dir],
+def start_server(digits, data_dir, extra=()):
+    server = subprocess.Popen([digits, "serve", "--model", MODEL, "--port", "0", "--data-dir", data_dir, *extra],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -181,6 +181,22 @@ def main():
                 failures.append(f"without the module the 7 was read as {digit} by the {source}")
         finally:
             driver.quit()
+        # A server reading with test-time augmentation (`serve --tta`): the module reads the image
+        # alone, so the page reads through the server, and both agree.
+        tta_server, tta_url = start_server(args.digits, tempfile.mkdtemp(prefix="digits-browser-test-tta-"), ["--tta"])
+        driver = browser(1280, 900)
+        try:
+            driver.get(tta_url)
+            ready(driver)
+            draw_seven(driver)
+            digit, source = final_reading(driver)
+            print(f"serve --tta: read {digit} ({source})")
+            if digit != "7" or source != "server":
+                failures.append(f"with serve --tta the 7 was read as {digit} by the {source}, not by the server")
+        finally:
+            driver.quit()
+            tta_server.terminate()
+            tta_server.wait(timeout=10)
     finally:
         server.terminate()
         try:

@@ -71,9 +71,18 @@ struct API: Sendable {
             }
             return Summary(name: name, preset: trained.metadata["preset"], parameters: model.parameterCount,
                            testAccuracy: trained.metadata["test_accuracy"].flatMap(Double.init), inputShape: model.inputShape,
-                           layers: layers, weights: firstWeights(model), metadata: trained.metadata)
+                           layers: layers, weights: firstWeights(model), metadata: readingMetadata(trained))
         }
         return Studio.json(summary)
+    }
+
+    /// The model's metadata as `POST /api/predict` reads with it: with `tta` when the server
+    /// reads in views (`serve --tta`, or the file's option), which tells the page to read through
+    /// the server rather than in its module (which reads the image alone).
+    private func readingMetadata(_ trained: TrainedModel) -> [String: String] {
+        var reads = trained
+        state.reading.apply(to: &reads)
+        return reads.metadata
     }
 
     /// The first layer's weights as pictures: a convolution's kernels, or a dense layer's

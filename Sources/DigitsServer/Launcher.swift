@@ -84,7 +84,7 @@ public enum Launcher {
         var reads = model
         options.reading.apply(to: &reads)
         if let tta = reads.testTimeAugmentation {
-            say("POST /api/predict reads with test-time augmentation: \(tta.summary), probabilities averaged (--no-tta reads the image alone); the page's in-browser reading reads the image alone.")
+            say("POST /api/predict reads with test-time augmentation: \(tta.summary), probabilities averaged (--no-tta reads the image alone); the page reads through the server too.")
         }
         if !isLoopback(options.host) {
             say("warning: serving on \(options.host), not loopback: anyone who can reach this machine can use the studio and train on it")

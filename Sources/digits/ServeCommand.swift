@@ -21,7 +21,7 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("data-dir"), help: ArgumentHelp("Where saved models and your examples are kept.", valueName: "dir"))
     var dataDir: String = "studio-data"
 
-    @OptionGroup(title: "Reading (POST /api/predict; the page's in-browser reading reads the image alone)") var reading: ReadingOptions
+    @OptionGroup(title: "Reading (POST /api/predict, and the page: with views it reads through the server)") var reading: ReadingOptions
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535") }

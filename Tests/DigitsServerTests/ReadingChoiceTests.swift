@@ -66,6 +66,23 @@ struct ReadingChoiceTests {
                 "the three readings differ, so the views were applied")
     }
 
+    @Test("GET /api/model's metadata says when the server reads with views (the page then reads through the server)",
+          arguments: [(ReadingChoice(), false), (ReadingChoice(tta: true), true)])
+    func summarySaysViews(reading: ReadingChoice, hasViews: Bool) async throws {
+        let directory = Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let state = try StudioState(dataDirectory: directory.appendingPathComponent("data"),
+                                    model: TrainedModel.load(from: Support.bestModelPath), modelPath: Support.bestModelPath,
+                                    mnist: Support.mnist, reading: reading)
+        try await Support.app(state).test(.router) { client in
+            try await client.execute(uri: "/api/model", method: .get) { r in
+                #expect(r.status == .ok)
+                let metadata = Support.json(r.body)["metadata"] as? [String: String] ?? [:]
+                #expect((metadata[TrainedModel.testTimeAugmentationKey] != nil) == hasViews, "\(metadata)")
+            }
+        }
+    }
+
     @Test("--no-tta on a file with views reads the image alone")
     func noViews() throws {
         var model = try TrainedModel.load(from: Support.bestModelPath)

@@ -67,6 +67,14 @@ async function loadServedModel() {
   if (!worker || isStatic) return;
   reader.ready = false;
   try {
+    // A server reading with test-time augmentation (`digits serve --tta`, or the model file's
+    // option: several views averaged) reads differently from the module, which reads the image
+    // alone: then the page asks the server, so that both read the same.
+    const { metadata } = await api("/api/model");
+    if (metadata?.tta) {
+      reader.problem = "the server reads with test-time augmentation (views averaged), which the module does not";
+      return;
+    }
     const response = await fetch("/api/model/file", { cache: "no-store" });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const name = response.headers.get("X-Digits-Model") || "model";
