@@ -86,6 +86,26 @@ def server_reads_the_same(driver):
     return None
 
 
+def server_reads_the_seven(url, case, blocked=()):
+    """Draws a 7 on the page at `url` (with `blocked` URLs not loading) and checks it is read as
+    7 by the server, not in the page; returns what went wrong, or None."""
+    driver = browser(1280, 900)
+    try:
+        if blocked:
+            driver.execute_cdp_cmd("Network.enable", {})
+            driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": list(blocked)})
+        driver.get(url)
+        ready(driver)
+        draw_seven(driver)
+        digit, source = final_reading(driver)
+        print(f"{case}: read {digit} ({source})")
+        if digit != "7" or source != "server":
+            return f"{case} the 7 was read as {digit} by the {source}, not by the server"
+        return None
+    finally:
+        driver.quit()
+
+
 def idx_labels(path):
     with open(path, "rb") as f:
         data = f.read()
@@ -168,33 +188,17 @@ def main():
             finally:
                 driver.quit()
         # Without the module (blocked, as if it could not load) the page reads through the server.
-        driver = browser(1280, 900)
-        try:
-            driver.execute_cdp_cmd("Network.enable", {})
-            driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/digits.js", "*/digits.wasm"]})
-            driver.get(url)
-            ready(driver)
-            draw_seven(driver)
-            digit, source = final_reading(driver)
-            print(f"without the module: read {digit} ({source})")
-            if digit != "7" or source != "server":
-                failures.append(f"without the module the 7 was read as {digit} by the {source}")
-        finally:
-            driver.quit()
+        problem = server_reads_the_seven(url, "without the module", blocked=["*/digits.js", "*/digits.wasm"])
+        if problem:
+            failures.append(problem)
         # A server reading with test-time augmentation (`serve --tta`): the module reads the image
         # alone, so the page reads through the server, and both agree.
         tta_server, tta_url = start_server(args.digits, tempfile.mkdtemp(prefix="digits-browser-test-tta-"), ["--tta"])
-        driver = browser(1280, 900)
         try:
-            driver.get(tta_url)
-            ready(driver)
-            draw_seven(driver)
-            digit, source = final_reading(driver)
-            print(f"serve --tta: read {digit} ({source})")
-            if digit != "7" or source != "server":
-                failures.append(f"with serve --tta the 7 was read as {digit} by the {source}, not by the server")
+            problem = server_reads_the_seven(tta_url, "with serve --tta")
+            if problem:
+                failures.append(problem)
         finally:
-            driver.quit()
             tta_server.terminate()
             tta_server.wait(timeout=10)
     finally:

@@ -58,6 +58,15 @@ def model_names(driver):
         "return [...document.querySelectorAll('#models .model > button:first-child')].map((b) => b.textContent)")
 
 
+def reload_and_list_models(driver):
+    """Reloads the page and returns the models its Train panel lists (once fast-mine is there)."""
+    driver.refresh()
+    ready(driver)
+    driver.find_element(By.ID, "tab-train").click()
+    wait_text(driver, "models", r"fast-mine", 30)
+    return model_names(driver)
+
+
 def train(driver, preset, epochs, count, timeout):
     driver.find_element(By.ID, "tab-train").click()
     driver.execute_script(f"const p = document.getElementById('preset'); p.value = '{preset}'; p.dispatchEvent(new Event('change')); "
@@ -213,12 +222,8 @@ def main():
 
         # 6. A phone.
         driver.set_window_size(390, 844)
-        driver.refresh()
-        ready(driver)
         # The models trained here are kept in the browser's storage, across the reload.
-        driver.find_element(By.ID, "tab-train").click()
-        wait_text(driver, "models", r"fast-mine", 30)
-        kept = model_names(driver)
+        kept = reload_and_list_models(driver)
         print(f"after a reload the page lists the models {kept}")
         for name in ("mlp", "fast", "fast-mine"):
             if name not in kept:
@@ -232,11 +237,7 @@ def main():
         deadline = time.time() + 10
         while "mlp" in model_names(driver) and time.time() < deadline:
             time.sleep(0.1)
-        driver.refresh()
-        ready(driver)
-        driver.find_element(By.ID, "tab-train").click()
-        wait_text(driver, "models", r"fast-mine", 30)
-        after = model_names(driver)
+        after = reload_and_list_models(driver)
         print(f"after deleting mlp and a reload the page lists {after}")
         if "mlp" in after or "fast" not in after:
             failures.append(f"deleting the model mlp left {after}")
