@@ -148,8 +148,17 @@ import Testing
         wrongShape.average?.tensors["layers.6.weight"] = Tensor(shape: [3])
         var missing = good
         missing.average?.tensors["layers.6.bias"] = nil
+        // A count the steps do not give: one too many, none, and Int.max (which would overflow
+        // the rate's n + 1 on the next averaged step).
+        var counts: [Trainer.State] = []
+        for count in [(good.average?.count ?? 0) + 1, 0, Int.max] {
+            var c = good
+            c.average?.count = count
+            counts.append(c)
+        }
+        #expect((good.average?.count ?? 0) > 0, "the run stopped while averaging")
         for (bad, plan) in [(none, Self.plan(averaging)), (good, Self.plan(nil)), (wrongShape, Self.plan(averaging)),
-                            (missing, Self.plan(averaging))] {
+                            (missing, Self.plan(averaging))] + counts.map({ ($0, Self.plan(averaging)) }) {
             let fresh = try Trainer(model: try TrainerResumeTests.model(), loss: SoftmaxCrossEntropy(), plan: plan,
                                     transform: .unit, rng: RandomSource(seed: 7))
             #expect(throws: TrainingError.self) { try fresh.train(on: TrainerResumeTests.images, resumingFrom: bad) }

@@ -215,8 +215,10 @@ public final class Trainer {
         case .epochs(let e): (e * stepsPerEpoch, stepsPerEpoch)
         case .steps(let s, let every): (s, every)
         }
+        // Steps from `averageFrom` on add to the weight average (a function of the step).
+        let averageFrom = plan.averaging.map { $0.firstStep(totalSteps: total, stepsPerEpoch: stepsPerEpoch) } ?? total
         if let saved {
-            try restore(saved, samples: data.count, totalSteps: total)
+            try restore(saved, samples: data.count, totalSteps: total, averageFrom: averageFrom)
         } else {
             sampler = BatchSampler(count: data.count, batchSize: plan.batchSize, batching: plan.batching, rng: rng.fork())
             // Drawn after the sampler's, so that turning augmentation on leaves the batch order alone.
@@ -230,8 +232,6 @@ public final class Trainer {
         // Steps from `lightFrom` on use the annealing's augmentation (a function of the step
         // alone, so a resumed run switches where an uninterrupted one does).
         let lightFrom = plan.annealing.map { $0.firstStep(totalSteps: total, stepsPerEpoch: stepsPerEpoch) } ?? total
-        // Steps from `averageFrom` on add to the weight average (also a function of the step).
-        let averageFrom = plan.averaging.map { $0.firstStep(totalSteps: total, stepsPerEpoch: stepsPerEpoch) } ?? total
         intervalStart = Stopwatch()
         let indices = UnsafeMutablePointer<Int>.allocate(capacity: min(plan.batchSize, data.count))
         defer { indices.deallocate() }
@@ -331,8 +331,9 @@ public final class Trainer {
                      metrics: metrics, intervalSeconds: intervalSeconds, reports: reports, average: average?.state)
     }
 
-    /// Checks `saved` against this trainer and its data, then continues from it.
-    private func restore(_ saved: State, samples: Int, totalSteps: Int) throws(TrainingError) {
+    /// Checks `saved` against this trainer and its data, then continues from it. A weight average
+    /// must have counted exactly the steps from `averageFrom` to the saved step.
+    private func restore(_ saved: State, samples: Int, totalSteps: Int, averageFrom: Int) throws(TrainingError) {
         guard (0...totalSteps).contains(saved.step) else {
             throw .invalidState("step \(saved.step) is outside the run's \(totalSteps) steps")
         }
@@ -346,6 +347,9 @@ public final class Trainer {
         let m = saved.metrics
         guard m.count >= 0, (0...m.count).contains(m.correct), saved.intervalSeconds >= 0 else {
             throw .invalidState("the interval's sums are impossible")
+        }
+        if let savedAverage = saved.average, savedAverage.count != max(0, saved.step - averageFrom) {
+            throw .invalidState("the weight average counts \(savedAverage.count) steps, but \(max(0, saved.step - averageFrom)) of the saved run's steps are averaged")
         }
         switch (average, saved.average) {
         case let (average?, savedAverage?): try average.restore(savedAverage)
