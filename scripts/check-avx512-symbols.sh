@@ -5,7 +5,9 @@
 # specialised here would be a weak symbol the linker may pick for everyone, and then a machine
 # without AVX-512 would stop on an illegal instruction outside the kernels.
 #
-#   scripts/check-avx512-symbols.sh [BUILD-DIR]      (default: .build/release)
+#   scripts/check-avx512-symbols.sh [BUILD-DIR]      (default: .build/release; CI also checks .build/debug,
+#                                                    which the test binary links)
+# (Mach-O symbol names carry a leading underscore; ELF's do not.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir="${1:-.build/release}/DigitsAVX512Kernels.build"
@@ -15,7 +17,7 @@ objects=("$dir"/*.o)
 ((${#objects[@]})) || { echo "check-avx512-symbols: no object files in $dir (build first)" >&2; exit 1; }
 # Defined symbols of every kind but local ones (lower-case types other than w/v are local).
 foreign=$(nm --defined-only "${objects[@]}" | awk 'NF == 3 && $2 ~ /^[A-Zwv]$/ { print $3 }' |
-    grep -v -e '^\$s19DigitsAVX512Kernels' -e '^__swift_reflection_version$' || true)
+    grep -v -e '^_\{0,1\}\$s19DigitsAVX512Kernels' -e '^_\{0,1\}__swift_reflection_version$' || true)
 if [[ -n "$foreign" ]]; then
     echo "check-avx512-symbols: DigitsAVX512Kernels defines symbols outside its own name space:" >&2
     echo "$foreign" | head -20 >&2
