@@ -14,9 +14,13 @@ public enum Launcher {
         public var dataDirectory: String
         /// How `POST /api/predict` reads with every model in use (`--tta`, `--no-tta`, `--tta-views`).
         public var reading: ReadingChoice
-        public init(model: String?, host: String, port: Int, dataDirectory: String, reading: ReadingChoice = ReadingChoice()) {
+        /// Host names the server answers to besides IP addresses, `localhost` and `host` (`--allow-host`).
+        public var allowedHosts: [String]
+        public init(model: String?, host: String, port: Int, dataDirectory: String, reading: ReadingChoice = ReadingChoice(),
+                    allowedHosts: [String] = []) {
             self.model = model
             self.host = host
+            self.allowedHosts = allowedHosts
             self.port = port
             self.dataDirectory = dataDirectory
             self.reading = reading
@@ -89,7 +93,8 @@ public enum Launcher {
         if !isLoopback(options.host) {
             say("warning: serving on \(options.host), not loopback: anyone who can reach this machine can use the studio and train on it")
         }
-        let app = Studio.application(state: state, host: options.host, port: options.port) { port in
+        let app = Studio.application(state: state, host: options.host, port: options.port,
+                                           allowedHosts: options.allowedHosts) { port in
             // A wildcard address is not one a browser can open: show loopback's.
             let host = ["0.0.0.0", "::", ""].contains(options.host) ? "127.0.0.1"
                 : options.host.contains(":") ? "[\(options.host)]" : options.host

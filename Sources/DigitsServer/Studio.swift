@@ -12,10 +12,13 @@ public enum Studio {
     public static let bodyLimit = 5 * 1024 * 1024
     static let tooLarge = "the request body is over the limit of \(bodyLimit / 1024 / 1024) MB"
 
-    /// The router with every route, serving `state`.
-    public static func router(state: StudioState, assets: Assets = .bundled) -> Router<BasicRequestContext> {
+    /// The router with every route, serving `state`; requests `sameOrigin` refuses get 403
+    /// before any route runs.
+    public static func router(state: StudioState, assets: Assets = .bundled,
+                              sameOrigin: SameOrigin = SameOrigin(host: "127.0.0.1")) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         let api = API(state: state)
+        router.add(middleware: SameOriginMiddleware(policy: sameOrigin))
 
         // MARK: The page
         router.get("/") { _, _ in assets.response(for: "index.html") }
@@ -54,13 +57,15 @@ public enum Studio {
     }
 
     /// An application serving `state` on `host:port`; idle connections close after `idleTimeout`.
-    public static func application(state: StudioState, host: String, port: Int, idleTimeout: Duration = .seconds(30),
+    /// It answers to IP addresses, `localhost`, `host` and `allowedHosts` (`SameOrigin`).
+    public static func application(state: StudioState, host: String, port: Int, allowedHosts: [String] = [],
+                                   idleTimeout: Duration = .seconds(30),
                                    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         var logger = Logger(label: "digits-studio")
         logger.logLevel = .warning
         let nanoseconds = idleTimeout.components.seconds * 1_000_000_000 + idleTimeout.components.attoseconds / 1_000_000_000
         return Application(
-            router: router(state: state),
+            router: router(state: state, sameOrigin: SameOrigin(host: host, allowedHosts: allowedHosts)),
             server: .http1(configuration: .init(idleTimeout: .nanoseconds(nanoseconds))),
             configuration: .init(address: .hostname(host, port: port), serverName: "digits-studio"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },

@@ -15,6 +15,11 @@ struct Serve: ParsableCommand {
     @Option(help: ArgumentHelp("The address to listen on; anything but loopback is reachable by others.", valueName: "address"))
     var host: String = "127.0.0.1"
 
+    @Option(name: .customLong("allow-host"), help: ArgumentHelp(
+        "A host name the page may be opened by, besides IP addresses, localhost and --host (repeatable; e.g. this machine's name on the network).",
+        valueName: "name"))
+    var allowHost: [String] = []
+
     @Option(help: ArgumentHelp("The port (0 picks a free one).", valueName: "n"))
     var port: Int = 8080
 
@@ -25,10 +30,14 @@ struct Serve: ParsableCommand {
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535") }
+        for name in allowHost where name.isEmpty || name.contains(where: { $0 == ":" || $0 == "/" || $0.isWhitespace }) {
+            throw ValidationError("--allow-host takes a host name without scheme, port or path, got \"\(name)\"")
+        }
     }
 
     func run() throws {
-        let options = Launcher.Options(model: model, host: host, port: port, dataDirectory: dataDir, reading: reading.choice)
+        let options = Launcher.Options(model: model, host: host, port: port, dataDirectory: dataDir, reading: reading.choice,
+                                        allowedHosts: allowHost)
         let outcome = Outcome()
         let done = DispatchSemaphore(value: 0)
         Task {

@@ -17,6 +17,14 @@ enum Support {
     static let bestModelPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../DigitsAppTests/Fixtures/best-model.safetensors").standardized.path
 
+    /// Runs blocking work (a socket's `recv`) on a thread of its own, not on the task pool that the
+    /// server's handlers need: with two CPUs, two tests blocking the pool would starve the server.
+    static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: body()) }.start()
+        }
+    }
+
     /// A fresh data directory.
     static func temporaryDirectory() -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("digits-studio-tests-\(UUID().uuidString)")

@@ -1,0 +1,154 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import DigitsServer
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite("Digits Studio refuses requests from other sites")
+struct SameOriginTests {
+    // MARK: - The policy
+
+    static let local = SameOrigin(host: "127.0.0.1")
+
+    @Test("Requests from the studio's own page, or not from a browser, pass", arguments: [
+        (HTTPRequest.Method.post, "127.0.0.1:8080", "http://127.0.0.1:8080", "same-origin"),
+        (.post, "127.0.0.1:8080", nil, "same-origin"),
+        (.post, "127.0.0.1:8080", "http://127.0.0.1:8080", nil),   // a browser without Sec-Fetch-Site
+        (.post, "localhost:8080", "http://LOCALHOST:8080", nil),
+        (.post, "127.0.0.1:8080", nil, "none"),                    // typed into the address bar
+        (.post, "127.0.0.1:8080", nil, nil),                       // curl, a script
+        (.post, nil, nil, nil),
+        (.get, "127.0.0.1:8080", "https://evil.example", "cross-site"),   // reading is not changing
+        (.get, "[::1]:8080", nil, nil),
+        (.get, "studio.localhost:8080", nil, nil),
+        (.get, "192.168.1.20:8080", nil, nil),                     // an IP address, never a rebinding
+    ] as [(HTTPRequest.Method, String?, String?, String?)])
+    func passes(method: HTTPRequest.Method, authority: String?, origin: String?, fetchSite: String?) {
+        #expect(Self.local.refusal(method: method, authority: authority, origin: origin, fetchSite: fetchSite) == nil)
+    }
+
+    @Test("A change requested by another site's page is refused", arguments: [
+        ("127.0.0.1:8080", "https://evil.example", "cross-site"),
+        ("127.0.0.1:8080", nil, "same-site"),                       // another port of localhost
+        ("127.0.0.1:8080", "https://evil.example", nil),            // a browser without Sec-Fetch-Site
+        ("127.0.0.1:8080", "http://127.0.0.1:3000", nil),
+        ("127.0.0.1:8080", "null", nil),                            // a sandboxed frame or a file
+        (nil, "https://evil.example", nil),
+    ] as [(String?, String?, String?)])
+    func crossSiteRefused(authority: String?, origin: String?, fetchSite: String?) {
+        for method in [HTTPRequest.Method.post, .put, .delete, .patch] {
+            let reason = Self.local.refusal(method: method, authority: authority, origin: origin, fetchSite: fetchSite)
+            #expect(reason?.contains("only the studio's own page may change things") == true, "\(method) \(origin ?? "-") \(fetchSite ?? "-")")
+        }
+    }
+
+    @Test("Any request to a name that is not this server's is refused (DNS rebinding)", arguments: [
+        "evil.example:8080", "EVIL.example", "127.0.0.1.nip.io:8080", "localhost.evil.example",
+    ])
+    func foreignNameRefused(authority: String) {
+        for method in [HTTPRequest.Method.get, .post] {
+            let reason = Self.local.refusal(method: method, authority: authority, origin: nil, fetchSite: "same-origin")
+            #expect(reason?.contains("does not answer to the name") == true, "\(method) \(authority)")
+        }
+    }
+
+    @Test("The name given with --host and those given with --allow-host are answered to")
+    func allowedNames() {
+        let policy = SameOrigin(host: "Studio.Lan", allowedHosts: ["box.local"])
+        for authority in ["studio.lan:8080", "STUDIO.LAN.", "box.local:80", "localhost", "10.0.0.2"] {
+            #expect(policy.refusal(method: .post, authority: authority, origin: nil, fetchSite: "same-origin") == nil, "\(authority)")
+        }
+        #expect(policy.refusal(method: .get, authority: "other.lan:8080", origin: nil, fetchSite: nil) != nil)
+        #expect(SameOrigin(host: "0.0.0.0").names.isEmpty)
+        #expect(SameOrigin(host: "::").names.isEmpty)
+    }
+
+    @Test("Host names are taken from authorities", arguments: [
+        ("127.0.0.1:8080", "127.0.0.1"), ("[::1]:8080", "[::1]"), ("Example.COM.", "example.com"), ("localhost", "localhost"),
+    ])
+    func hostNames(authority: String, name: String) {
+        #expect(SameOrigin.hostName(authority) == name)
+    }
+
+    // MARK: - The server
+
+    @Test("The server refuses a cross-site deletion with 403 and keeps the file; its own page's deletion works")
+    func crossSiteDeletion() async throws {
+        let state = try Support.state()
+        let saved = try Support.smallModel(in: state.modelsDirectory)
+        let path = state.modelsDirectory.appendingPathComponent("other.safetensors").path
+        try FileManager.default.moveItem(atPath: saved, toPath: path)
+        let body = Support.body("{\"name\":\"other\"}")
+        @Sendable func headers(_ extra: [(String, String)]) -> HTTPFields {
+            var fields = Support.jsonHeaders
+            for (name, value) in extra {
+                if name == "Origin" { fields[.origin] = value } else { fields[.init("Sec-Fetch-Site")!] = value }
+            }
+            return fields
+        }
+        try await Support.app(state).test(.router) { client in
+            for extra in [[("Origin", "https://evil.example")], [("Sec-Fetch-Site", "cross-site")],
+                          [("Origin", "http://localhost:3000"), ("Sec-Fetch-Site", "same-site")]] {
+                try await client.execute(uri: "/api/models/delete", method: .post, headers: headers(extra), body: body) { r in
+                    #expect(r.status == .forbidden, "\(extra)")
+                    #expect((Support.json(r.body)["error"] as? String)?.contains("only the studio's own page") == true)
+                }
+                #expect(FileManager.default.fileExists(atPath: path))
+            }
+            // Another site may still not start a training run or stop one.
+            try await client.execute(uri: "/api/train/stop", method: .post, headers: headers([("Sec-Fetch-Site", "cross-site")])) { r in
+                #expect(r.status == .forbidden)
+            }
+            // Reading is not changing: a cross-site GET is answered (the browser hides the answer from the other page).
+            try await client.execute(uri: "/api/models", method: .get, headers: headers([("Sec-Fetch-Site", "cross-site")])) { r in
+                #expect(r.status == .ok)
+            }
+            // The studio's own page (the test client's authority is "localhost").
+            try await client.execute(uri: "/api/models/delete", method: .post,
+                                     headers: headers([("Origin", "http://localhost"), ("Sec-Fetch-Site", "same-origin")]), body: body) { r in
+                #expect(r.status == .ok)
+            }
+            #expect(!FileManager.default.fileExists(atPath: path))
+        }
+    }
+
+    /// Sends `request` to 127.0.0.1:`port` and returns the response's status line.
+    static func statusLine(port: Int, request: String) -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return "no socket" }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return "not connected" }
+        var timeout = timeval(tv_sec: 60, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        _ = request.withCString { send(fd, $0, strlen($0), 0) }
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let count = recv(fd, &buffer, buffer.count, 0)
+        guard count > 0 else { return "no answer" }
+        let text = String(decoding: buffer[..<count], as: UTF8.self)
+        return text.components(separatedBy: "\r\n").first ?? ""
+    }
+
+    @Test("A live server refuses a request whose Host is another name, and answers its own")
+    func liveHostCheck() async throws {
+        let state = try Support.state()
+        try await Support.app(state).test(.live) { client in
+            let port = try #require(client.port)
+            for (host, status) in [("evil.example", "HTTP/1.1 403 Forbidden"), ("127.0.0.1", "HTTP/1.1 200 OK"), ("localhost", "HTTP/1.1 200 OK")] {
+                let request = "GET /api/models HTTP/1.1\r\nHost: \(host):\(port)\r\nConnection: close\r\n\r\n"
+                #expect(await Support.onOwnThread { Self.statusLine(port: port, request: request) } == status, "\(host)")
+            }
+        }
+    }
+}
