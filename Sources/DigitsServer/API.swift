@@ -44,23 +44,24 @@ struct API: Sendable {
         let contentType = request.headers[.contentType]
         let input = try await state.readingGate.run { try RequestDecoding.predict(bytes, contentType: contentType) }
         let layersWanted = input.layers || ["1", "true", "yes"].contains(request.uri.queryParameters.get("layers") ?? "")
-        let reading = state.withModel { name, model in
-            var reads = model
-            state.reading.apply(to: &reads)
-            return reads.readingBody(prepared: input.prepared, name: name, layers: layersWanted)
+        let reading = state.withReadingModel { name, model in
+            model.readingBody(prepared: input.prepared, name: name, layers: layersWanted)
         }
         return Studio.json(bytes: ReadingJSON.bytes(reading))
     }
 
     struct LayerInfo: Codable { var index: Int; var name: String; var shape: [Int]; var parameters: Int }
     struct Weights: Codable { var layer: String; var kind: String; var width: Int; var height: Int; var images: [[Double]] }
+    /// `/api/model`. Its `metadata` is the model's as `POST /api/predict` reads with it: with
+    /// `tta` when the server reads in views (`serve --tta`, or the file's option), which tells the
+    /// page to read through the server rather than in its module (which reads the image alone).
     struct Summary: Codable {
         var name: String; var preset: String?; var parameters: Int; var testAccuracy: Double?
         var inputShape: [Int]; var layers: [LayerInfo]; var weights: Weights?; var metadata: [String: String]
     }
 
     func modelSummary() throws -> Response {
-        let summary = state.withModel { name, trained in
+        let summary = state.withReadingModel { name, trained in
             let model = trained.model
             var shape = model.inputShape
             var layers: [LayerInfo] = []
@@ -71,18 +72,9 @@ struct API: Sendable {
             }
             return Summary(name: name, preset: trained.metadata["preset"], parameters: model.parameterCount,
                            testAccuracy: trained.metadata["test_accuracy"].flatMap(Double.init), inputShape: model.inputShape,
-                           layers: layers, weights: firstWeights(model), metadata: readingMetadata(trained))
+                           layers: layers, weights: firstWeights(model), metadata: trained.metadata)
         }
         return Studio.json(summary)
-    }
-
-    /// The model's metadata as `POST /api/predict` reads with it: with `tta` when the server
-    /// reads in views (`serve --tta`, or the file's option), which tells the page to read through
-    /// the server rather than in its module (which reads the image alone).
-    private func readingMetadata(_ trained: TrainedModel) -> [String: String] {
-        var reads = trained
-        state.reading.apply(to: &reads)
-        return reads.metadata
     }
 
     /// The first layer's weights as pictures: a convolution's kernels, or a dense layer's

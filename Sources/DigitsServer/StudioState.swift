@@ -20,6 +20,9 @@ public final class StudioState: @unchecked Sendable {
     private let lock = NSLock()
     private var currentName: String
     private var current: TrainedModel
+    /// `current` as `POST /api/predict` reads with it: the reading choice applied once, when the
+    /// model is installed (the same network; only the test-time views in its metadata may differ).
+    private var currentReading: TrainedModel
     /// Every model that can be chosen: name → file.
     private var known: [String: String]
     private var job: (name: String, kind: String, stop: StopFlag)?
@@ -46,6 +49,7 @@ public final class StudioState: @unchecked Sendable {
         let name = Self.stem(modelPath)
         currentName = Names.isValid(name) ? name : "model"
         current = model
+        currentReading = Self.reading(model, as: reading)
         known = [:]
         rescanModels()
         known[currentName] = modelPath
@@ -122,6 +126,20 @@ public final class StudioState: @unchecked Sendable {
     /// The name of the model in use.
     public var modelName: String { lock.withLock { currentName } }
 
+    /// `model` with the reading choice applied.
+    private static func reading(_ model: TrainedModel, as choice: ReadingChoice) -> TrainedModel {
+        var reads = model
+        choice.apply(to: &reads)
+        return reads
+    }
+
+    /// Runs `body` with the model in use as `POST /api/predict` reads with it (the reading
+    /// choice applied), alone.
+    func withReadingModel<T>(_ body: (String, TrainedModel) throws -> T) rethrows -> T {
+        lock.lock(); defer { lock.unlock() }
+        return try body(currentName, currentReading)
+    }
+
     /// Runs `body` with the model in use, alone.
     func withModel<T>(_ body: (String, TrainedModel) throws -> T) rethrows -> T {
         lock.lock(); defer { lock.unlock() }
@@ -154,10 +172,12 @@ public final class StudioState: @unchecked Sendable {
 
     /// Makes `model` (saved at `path`) the model in use.
     func install(_ model: TrainedModel, name: String, path: String) {
+        let reads = Self.reading(model, as: reading)
         lock.withLock {
             known[name] = path
             currentName = name
             current = model
+            currentReading = reads
             testEvaluation = nil
         }
     }
