@@ -10,7 +10,8 @@ struct ReadingBody: Codable {
     var digit: Int
     var probabilities: [Double]
     var certainty: Double
-    /// True below `Prediction.lowConfidence`.
+    /// True below the model's `flagBelow` (its file's `flag_below`, else `Prediction.lowConfidence`),
+    /// or when its test-time views disagree and the file says to flag that: as `digits predict` flags.
     var uncertain: Bool
     var warning: String?
     /// The prepared 28×28 the network sees: 784 values, 0 background … 255 ink, row-major.
@@ -52,13 +53,17 @@ extension TrainedModel {
         return outputs
     }
 
-    /// Reads a prepared 28×28 sample.
+    /// Reads a prepared 28×28 sample, flagging it as `digits predict` does.
     func readingBody(prepared: [UInt8], name: String, layers: Bool) -> ReadingBody {
         let p = predict(prepared)
+        let warning: String? = p.confidence < flagBelow
+            ? "low certainty: this may not be a digit the network knows, or it may be drawn unusually"
+            : flagsDisagreement && !p.viewsAgree
+            ? "\(Self.disagreementWarning): the views of this picture read different digits, so it may be drawn unusually"
+            : nil
         return ReadingBody(
             digit: p.digit, probabilities: p.probabilities.map { jsonNumber($0, places: 10000) },
-            certainty: jsonNumber(p.confidence, places: 10000), uncertain: p.isUncertain,
-            warning: p.isUncertain ? "low certainty: this may not be a digit the network knows, or it may be drawn unusually" : nil,
+            certainty: jsonNumber(p.confidence, places: 10000), uncertain: warning != nil, warning: warning,
             prepared: prepared.map(Int.init), model: name,
             layers: layers ? layerOutputs(for: prepared) : nil)
     }

@@ -14,16 +14,19 @@ import Testing
 struct ReadingChoiceTests {
     /// A scribble no digit quite matches (dark ink on white, 40×40, as JSON grey pixels), so that
     /// its readings in different views differ at the four places the route answers with.
-    static let scribble: String = {
+    static let scribble = scribble(seed: 3)
+
+    /// A random scribble of 60 steps, drawn from `seed`.
+    static func scribble(seed: UInt64) -> String {
         var pixels = [Int](repeating: 255, count: 40 * 40)
-        var rng = RandomSource(seed: 3)
+        var rng = RandomSource(seed: seed)
         var (x, y) = (20.0, 20.0)
         for _ in 0..<60 {
             x = min(max(x + Double(rng.uniform(-3, 3)), 6), 33); y = min(max(y + Double(rng.uniform(-3, 3)), 6), 33)
             for dy in -2...2 { for dx in -2...2 { pixels[(Int(y) + dy) * 40 + Int(x) + dx] = 0 } }
         }
         return "{\"width\":40,\"height\":40,\"pixels\":\(pixels)}"
-    }()
+    }
 
     /// The probabilities `/api/predict` answers for the scribble, served with `reading`, and the
     /// prepared 28×28 it read.
@@ -94,5 +97,61 @@ struct ReadingChoiceTests {
         model.testTimeAugmentation = .standard
         ReadingChoice(tta: true).apply(to: &model)
         #expect(model.testTimeAugmentation == .standard, "--tta keeps the file's views")
+    }
+}
+
+@Suite("Flagging a reading as digits predict does")
+struct FlaggingTests {
+    /// `uncertain` and `warning` for the scribble, served with a model whose file says `metadata`.
+    static func flagged(_ metadata: [String: String], views: TestTimeAugmentation? = nil,
+                        picture: String = ReadingChoiceTests.scribble) async throws
+        -> (uncertain: Bool, warning: String?, certainty: Double) {
+        let directory = Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var model = try TrainedModel.load(from: Support.bestModelPath)
+        model.testTimeAugmentation = views   // the file's option
+        for (key, value) in metadata { model.metadata[key] = value }
+        let state = try StudioState(dataDirectory: directory.appendingPathComponent("data"), model: model,
+                                    modelPath: Support.bestModelPath, mnist: Support.mnist)
+        return try await Support.app(state).test(.router) { client in
+            try await client.execute(uri: "/api/predict", method: .post, headers: Support.jsonHeaders,
+                                     body: Support.body(picture)) { r in
+                let body = Support.json(r.body)
+                return (body["uncertain"] as? Bool ?? false, body["warning"] as? String, body["certainty"] as? Double ?? -1)
+            }
+        }
+    }
+
+    @Test("The model file's flag_below decides, as in digits predict; without it, 60 %")
+    func flagBelow() async throws {
+        let plain = try await Self.flagged([:])
+        #expect(plain.certainty > 0 && plain.certainty < 1)
+        #expect(plain.uncertain == (plain.certainty < 0.6))
+        // A threshold just above the certainty flags it; one just below does not.
+        let above = try await Self.flagged([TrainedModel.flagBelowKey: "\(Float(plain.certainty) + 0.01)"])
+        #expect(above.uncertain && above.warning?.hasPrefix("low certainty") == true)
+        let below = try await Self.flagged([TrainedModel.flagBelowKey: "\(Float(plain.certainty) - 0.01)"])
+        #expect(!below.uncertain && below.warning == nil)
+        // A damaged threshold is ignored (60 % again).
+        #expect(try await Self.flagged([TrainedModel.flagBelowKey: "7"]).uncertain == plain.uncertain)
+    }
+
+    @Test("Views that disagree are flagged when the model file says so, as in digits predict")
+    func disagreement() async throws {
+        let views = TestTimeAugmentation(views: [.init(shiftX: 2), .init(rotation: -10), .init(scale: 1.3)])
+        var model = try TrainedModel.load(from: Support.bestModelPath)
+        model.testTimeAugmentation = views
+        model.metadata[TrainedModel.flagBelowKey] = "0"
+        // The first scribble whose views read different digits.
+        let scribble = try #require((UInt64(1)...200).lazy.map { ReadingChoiceTests.scribble(seed: $0) }.first { picture in
+            guard let prepared = try? RequestDecoding.predict(Array(picture.utf8), contentType: "application/json").prepared else { return false }
+            return !model.predict(prepared).viewsAgree
+        })
+        let flagged = try await Self.flagged([TrainedModel.flagBelowKey: "0", TrainedModel.flagDisagreementKey: "1"],
+                                             views: views, picture: scribble)
+        #expect(flagged.uncertain)
+        #expect(flagged.warning?.hasPrefix(TrainedModel.disagreementWarning) == true)
+        let unflagged = try await Self.flagged([TrainedModel.flagBelowKey: "0"], views: views, picture: scribble)
+        #expect(!unflagged.uncertain)
     }
 }

@@ -120,12 +120,15 @@ const number = (x) => (x === undefined || x === null || x === "" || !Number.isFi
 
 export class LocalBackend {
   /// Loads the site's model into `worker` (the studio's, with the module loaded) and the presets;
-  /// `reader` is the studio's: this sets which model it reads with.
-  static async start(worker, { reader }) {
+  /// `reader` is the studio's: this sets which model it reads with, and below which certainty
+  /// (`flagBelowOf(metadata)`) a reading is flagged.
+  static async start(worker, { reader, flagBelowOf }) {
     const b = new LocalBackend(worker, reader);
+    b.flagBelowOf = flagBelowOf;
     const url = new URL("model.safetensors", document.baseURI).href;
     const m = await worker.call("loadModel", { name: SITE_MODEL, url });
-    b.known.set(SITE_MODEL, { name: SITE_MODEL, preset: m.metadata.preset ?? null, testAccuracy: number(m.metadata.test_accuracy) });
+    b.known.set(SITE_MODEL, { name: SITE_MODEL, preset: m.metadata.preset ?? null, testAccuracy: number(m.metadata.test_accuracy),
+                              flagBelow: flagBelowOf(m.metadata) });
     b.use(SITE_MODEL);
     const response = await fetch("presets.json");
     if (!response.ok) throw new Error(`presets.json: HTTP ${response.status}`);
@@ -144,6 +147,7 @@ export class LocalBackend {
   constructor(worker, reader) {
     this.worker = worker;
     this.reader = reader;
+    this.flagBelowOf = () => 0.6;
     this.known = new Map();       // name -> { name, preset, testAccuracy }
     this.current = null;
     this.presetList = [];
@@ -165,6 +169,7 @@ export class LocalBackend {
   use(name) {
     this.current = name;
     this.reader.name = this.reader.label = name;
+    this.reader.flagBelow = this.known.get(name)?.flagBelow ?? this.flagBelowOf({});
     this.reader.ready = true;
   }
 

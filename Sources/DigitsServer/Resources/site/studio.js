@@ -47,7 +47,15 @@ let backend = serverBackend;
 /// The worker with the module loaded, or null if it cannot load. `reader`: whether the page reads
 /// itself, with which of the worker's models (`name`), shown as `label`.
 let worker = null;
-const reader = { ready: false, name: null, label: null, problem: "" };
+/// The certainty below which a reading is flagged: the model file's `flag_below` (tuned by
+/// `digits calibrate --flag`, 0.46 for the shipped reader), else 60 % (`Prediction.lowConfidence`),
+/// as `digits predict` and the server flag.
+const LOW_CERTAINTY = 0.6;
+function flagBelowOf(metadata) {
+  const x = Number(metadata?.flag_below);
+  return metadata?.flag_below !== undefined && Number.isFinite(x) && x >= 0 && x <= 1 ? x : LOW_CERTAINTY;
+}
+const reader = { ready: false, name: null, label: null, problem: "", flagBelow: LOW_CERTAINTY };
 
 /// Loads the module into a worker. Returns it, or null (the page then reads through the server).
 async function startModule() {
@@ -71,6 +79,7 @@ async function loadServedModel() {
     // option: several views averaged) reads differently from the module, which reads the image
     // alone: then the page asks the server, so that both read the same.
     const { metadata } = await api("/api/model");
+    reader.flagBelow = flagBelowOf(metadata);
     if (metadata?.tta) {
       reader.problem = "the server reads with test-time augmentation (views averaged), which the module does not";
       return;
@@ -262,7 +271,7 @@ async function readHere(layers) {
   const r = await worker.call("read", { name: reader.name, pixels: data, width, height, channels: 4, layers });
   if (!r.prepared) throw new Error("no ink found: draw a digit, or pick a picture of one");
   const certainty = r.probabilities[r.digit];
-  const uncertain = certainty < 0.6;   // Prediction.lowConfidence
+  const uncertain = certainty < reader.flagBelow;
   return {
     digit: r.digit, probabilities: Array.from(r.probabilities), certainty, uncertain,
     warning: uncertain ? "low certainty: this may not be a digit the network knows, or it may be drawn unusually" : null,
@@ -738,7 +747,7 @@ drawCharts();
     try {
       const { LocalBackend } = await import("./local.js");
       if (!worker) throw new Error(reader.problem);
-      backend = await LocalBackend.start(worker, { reader });
+      backend = await LocalBackend.start(worker, { reader, flagBelowOf });
     } catch (error) {
       $("model-line").textContent = `This page needs WebAssembly and a Web Worker: ${error.message}`;
       return;
