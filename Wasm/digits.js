@@ -392,10 +392,11 @@ export class Model {
   }
 
   /// The model as a safetensors file `digits eval --model` reads (its architecture in the current
-  /// form, one layer per operation, the tensors under the module's layer indices).
+  /// form, one layer per operation, the tensors under the module's layer indices). `metadata` is
+  /// added to the model's own; a key given as null is left out.
   toSafetensors(metadata = {}) {
     const meta = { ...this.metadata, ...metadata, format: 'digits', format_version: '2', architecture: JSON.stringify(architectureJSON(this.architecture)) };
-    for (const k of Object.keys(meta)) meta[k] = String(meta[k]);
+    for (const k of Object.keys(meta)) { if (meta[k] === null) delete meta[k]; else meta[k] = String(meta[k]); }   // null removes a key
     return encodeSafetensors(this.parameters().map((p) => ({ name: p.name, shape: p.shape, values: p.values.slice() })), meta);
   }
 

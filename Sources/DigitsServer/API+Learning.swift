@@ -97,7 +97,7 @@ extension API {
     struct TestDigits: Codable { var model: String; var total: Int; var digits: [TestDigit] }
 
     private func digitsResponse(_ indices: [Int], total: Int) -> Response {
-        let digits = state.withModel { name, model in
+        let digits = state.withReadingModel { name, model in   // as POST /api/predict reads
             (name, indices.map { i in
                 let pixels = state.testImage(i)
                 let p = model.predict(pixels)

@@ -94,7 +94,7 @@ public enum Launcher {
             say("warning: serving on \(options.host), not loopback: anyone who can reach this machine can use the studio and train on it")
         }
         let app = Studio.application(state: state, host: options.host, port: options.port,
-                                           allowedHosts: options.allowedHosts) { port in
+                                           allowedHosts: options.allowedHosts, say: say) { port in
             // A wildcard address is not one a browser can open: show loopback's.
             let host = ["0.0.0.0", "::", ""].contains(options.host) ? "127.0.0.1"
                 : options.host.contains(":") ? "[\(options.host)]" : options.host

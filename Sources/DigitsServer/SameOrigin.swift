@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 
 // MARK: - SameOrigin
@@ -27,9 +28,19 @@ public struct SameOrigin: Sendable {
 
     /// A policy for a server listening on `host`, also answering to `allowedHosts`.
     public init(host: String, allowedHosts: [String] = []) {
-        var names = Set(allowedHosts.map { $0.lowercased() })
-        if !SameOrigin.isAddress(host) { names.insert(host.lowercased()) }
+        var names = Set(allowedHosts.compactMap(SameOrigin.hostName))
+        if !SameOrigin.isAddress(host), let name = SameOrigin.hostName(host) { names.insert(name) }
         self.names = names
+    }
+
+    /// Why `name` cannot be given to `--allow-host` (or `--host`), or `nil` when it can: a host
+    /// name as browsers send it (ASCII letters, digits, `-`, `.`; punycode for other letters).
+    public static func problem(withName name: String) -> String? {
+        let allowed = name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == ".") }
+        guard !name.isEmpty, allowed, name.contains(where: { $0 != "." }) else {
+            return "\"\(name)\" is not a host name: give one without scheme, port, path or wildcard, in ASCII (punycode, xn--…, for other letters)"
+        }
+        return nil
     }
 
     /// Why a request must be refused, or `nil` when it may go on.
@@ -39,22 +50,37 @@ public struct SameOrigin: Sendable {
     ///   - origin: its `Origin` header, if any.
     ///   - fetchSite: its `Sec-Fetch-Site` header, if any.
     public func refusal(method: HTTPRequest.Method, authority: String?, origin: String?, fetchSite: String?) -> String? {
-        if let authority, let name = SameOrigin.hostName(authority), !accepts(name) {
-            return "this server does not answer to the name \(name) (a page on another site may be trying to reach it through your browser); "
-                + "open it as http://127.0.0.1 or http://localhost, or start it with --allow-host \(name)"
+        if let name = foreignName(authority) {
+            return "this server does not answer to the name \(name) (a page on another site may be trying to reach it through your browser): "
+                + "open it by its IP address, or as localhost on this machine, or start it with --allow-host \(name)"
         }
         if [.get, .head, .options].contains(method) { return nil }
+        let advice = "only the studio's own page (or a program such as curl) may change things"
         if let site = fetchSite?.lowercased() {
             if site == "same-origin" || site == "none" { return nil }
-            return "\(method.rawValue) requests from another site are refused (Sec-Fetch-Site: \(site)): only the studio's own page may change things"
+            return "\(method.rawValue) requests from another site are refused (Sec-Fetch-Site: \(site)): \(advice)"
         }
-        if let origin {
-            let own = authority.map { "http://" + $0.lowercased() }
-            if origin.lowercased() != own {
-                return "\(method.rawValue) requests from another origin are refused (Origin: \(origin)): only the studio's own page may change things"
-            }
+        if let origin, !isOwn(origin: origin, authority: authority) {
+            return "\(method.rawValue) requests from another origin are refused (Origin: \(origin)): \(advice)"
         }
         return nil
+    }
+
+    /// Whether `origin` is this server's own: the address the request was sent to (`Host`), or
+    /// one of the names it was told to answer to (behind a proxy that rewrites `Host`).
+    func isOwn(origin: String, authority: String?) -> Bool {
+        let origin = origin.lowercased()
+        if let authority, origin == "http://" + authority.lowercased() { return true }
+        for scheme in ["http://", "https://"] where origin.hasPrefix(scheme) {
+            if let name = SameOrigin.hostName(String(origin.dropFirst(scheme.count))), names.contains(name) { return true }
+        }
+        return false
+    }
+
+    /// The host name of `authority` when it is not one this server answers to.
+    func foreignName(_ authority: String?) -> String? {
+        guard let authority, let name = SameOrigin.hostName(authority), !accepts(name) else { return nil }
+        return name
     }
 
     /// Whether `name` (lower case, no port) is one this server answers to.
@@ -90,16 +116,37 @@ public struct SameOrigin: Sendable {
 
 // MARK: - The middleware
 
-/// Refuses, with 403, what `SameOrigin` refuses, before any route runs.
+/// Refuses, with 403, what `SameOrigin` refuses, before any route runs, and tells `say` the
+/// first time a request comes for a name the server does not answer to (the person at the
+/// terminal may want `--allow-host`).
 struct SameOriginMiddleware<Context: RequestContext>: RouterMiddleware {
     let policy: SameOrigin
+    let say: (@Sendable (String) -> Void)?
+    let reported = ReportedNames()
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let fields = request.headers
         if let reason = policy.refusal(method: request.method, authority: request.head.authority,
                                        origin: fields[.origin], fetchSite: fields.first { $0.name.canonicalName == "sec-fetch-site" }?.value) {
+            if let say, let name = policy.foreignName(request.head.authority), reported.isFirst(name) {
+                say("refused a request for http://\(name)/: this server answers to IP addresses, localhost and --host; add --allow-host \(name) if that name is yours")
+            }
             return Studio.json(["error": reason] as [String: String], status: .forbidden)
         }
         return try await next(request, context)
+    }
+}
+
+/// The refused names already reported (at most 32, so that a flood of names cannot grow it).
+final class ReportedNames: @unchecked Sendable {
+    private let lock = NSLock()
+    private var names: Set<String> = []
+
+    func isFirst(_ name: String) -> Bool {
+        lock.withLock {
+            guard names.count < 32, !names.contains(name) else { return false }
+            names.insert(name)
+            return true
+        }
     }
 }

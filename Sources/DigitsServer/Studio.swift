@@ -15,10 +15,12 @@ public enum Studio {
     /// The router with every route, serving `state`; requests `sameOrigin` refuses get 403
     /// before any route runs.
     public static func router(state: StudioState, assets: Assets = .bundled,
-                              sameOrigin: SameOrigin = SameOrigin(host: "127.0.0.1")) -> Router<BasicRequestContext> {
+                              sameOrigin: SameOrigin = SameOrigin(host: "127.0.0.1"),
+                              say: (@Sendable (String) -> Void)? = nil) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         let api = API(state: state)
-        router.add(middleware: SameOriginMiddleware(policy: sameOrigin))
+        // First: Hummingbird runs a middleware only for the routes added after it.
+        router.add(middleware: SameOriginMiddleware(policy: sameOrigin, say: say))
 
         // MARK: The page
         router.get("/") { _, _ in assets.response(for: "index.html") }
@@ -58,14 +60,15 @@ public enum Studio {
 
     /// An application serving `state` on `host:port`; idle connections close after `idleTimeout`.
     /// It answers to IP addresses, `localhost`, `host` and `allowedHosts` (`SameOrigin`).
+    /// Refusals of foreign host names are reported to `say`, once per name.
     public static func application(state: StudioState, host: String, port: Int, allowedHosts: [String] = [],
-                                   idleTimeout: Duration = .seconds(30),
+                                   say: (@Sendable (String) -> Void)? = nil, idleTimeout: Duration = .seconds(30),
                                    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         var logger = Logger(label: "digits-studio")
         logger.logLevel = .warning
         let nanoseconds = idleTimeout.components.seconds * 1_000_000_000 + idleTimeout.components.attoseconds / 1_000_000_000
         return Application(
-            router: router(state: state, sameOrigin: SameOrigin(host: host, allowedHosts: allowedHosts)),
+            router: router(state: state, sameOrigin: SameOrigin(host: host, allowedHosts: allowedHosts), say: say),
             server: .http1(configuration: .init(idleTimeout: .nanoseconds(nanoseconds))),
             configuration: .init(address: .hostname(host, port: port), serverName: "digits-studio"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },

@@ -238,7 +238,7 @@ public final class StudioState: @unchecked Sendable {
         if let e = testEvaluation, e.name == currentName { return (e.name, e.predictions, mnist.test.labels) }
         var test = mnist.test
         test.sampleShape = current.model.inputShape
-        let evaluation = current.evaluate(on: test)
+        let evaluation = currentReading.evaluate(on: test)   // as POST /api/predict reads (with its views, if any)
         testEvaluation = (currentName, evaluation.predictions)
         return (currentName, evaluation.predictions, mnist.test.labels)
     }

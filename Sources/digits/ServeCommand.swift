@@ -30,8 +30,8 @@ struct Serve: ParsableCommand {
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535") }
-        for name in allowHost where name.isEmpty || name.contains(where: { $0 == ":" || $0 == "/" || $0.isWhitespace }) {
-            throw ValidationError("--allow-host takes a host name without scheme, port or path, got \"\(name)\"")
+        for name in allowHost {
+            if let problem = SameOrigin.problem(withName: name) { throw ValidationError("--allow-host: \(problem)") }
         }
     }
 

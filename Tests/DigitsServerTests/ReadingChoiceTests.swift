@@ -132,8 +132,10 @@ struct FlaggingTests {
         #expect(above.uncertain && above.warning?.hasPrefix("low certainty") == true)
         let below = try await Self.flagged([TrainedModel.flagBelowKey: "\(Float(plain.certainty) - 0.01)"])
         #expect(!below.uncertain && below.warning == nil)
-        // A damaged threshold is ignored (60 % again).
-        #expect(try await Self.flagged([TrainedModel.flagBelowKey: "7"]).uncertain == plain.uncertain)
+        // A damaged threshold is ignored (60 % again): one that would flip the reading if it were used.
+        for damaged in [plain.uncertain ? "-0.5" : "7", "", "nan", "inf"] {
+            #expect(try await Self.flagged([TrainedModel.flagBelowKey: damaged]).uncertain == plain.uncertain, "\(damaged)")
+        }
     }
 
     @Test("Views that disagree are flagged when the model file says so, as in digits predict")
@@ -153,5 +155,60 @@ struct FlaggingTests {
         #expect(flagged.warning?.hasPrefix(TrainedModel.disagreementWarning) == true)
         let unflagged = try await Self.flagged([TrainedModel.flagBelowKey: "0"], views: views, picture: scribble)
         #expect(!unflagged.uncertain)
+    }
+}
+
+@Suite("The reading choice follows a change of model")
+struct ReadingAfterSelectTests {
+    @Test("After selecting another model, --tta reads it with the views and /api/model shows its metadata")
+    func selectThenRead() async throws {
+        let directory = Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let data = directory.appendingPathComponent("data")
+        let state = try StudioState(dataDirectory: data, model: TrainedModel.load(from: Support.bestModelPath),
+                                    modelPath: Support.bestModelPath, mnist: Support.mnist, reading: ReadingChoice(tta: true))
+        // Another network (small, untrained) with a flag threshold of its own.
+        let small = try Support.smallModel(in: directory)
+        var other = try TrainedModel.load(from: small)
+        other.metadata[TrainedModel.flagBelowKey] = "0.25"
+        try other.save(to: state.modelsDirectory.appendingPathComponent("other.safetensors").path)
+        try state.select("other")
+        var expected = other
+        ReadingChoice(tta: true).apply(to: &expected)
+        let (answer, model) = try await Support.app(state).test(.router) { client in
+            let answer = try await client.execute(uri: "/api/predict", method: .post, headers: Support.jsonHeaders,
+                                                  body: Support.body(ReadingChoiceTests.scribble)) { r in
+                let body = Support.json(r.body)
+                return (probabilities: body["probabilities"] as? [Double] ?? [], name: body["model"] as? String,
+                        prepared: (body["prepared"] as? [Int] ?? []).map { UInt8(clamping: $0) })
+            }
+            let model = try await client.execute(uri: "/api/model", method: .get) { r in
+                let body = Support.json(r.body)
+                return (metadata: body["metadata"] as? [String: String] ?? [:], parameters: body["parameters"] as? Int)
+            }
+            return (answer, model)
+        }
+        #expect(answer.prepared.count == 784)
+        #expect(answer.name == "other")
+        #expect(answer.probabilities == expected.predict(answer.prepared).probabilities.map { jsonNumber($0, places: 10000) })
+        #expect(answer.probabilities.count == 10)
+        #expect(model.metadata["tta"] != nil)
+        #expect(model.metadata[TrainedModel.flagBelowKey] == "0.25")
+        #expect(model.parameters == other.model.parameterCount)
+    }
+}
+
+@Suite("Fine-tuning drops a flag threshold")
+struct FineTuningFlagTests {
+    @Test("A model fine-tuned from a calibrated file no longer carries flag_below or the views' flag")
+    func dropsFlags() throws {
+        var model = try TrainedModel.load(from: Support.bestModelPath)
+        model.metadata[TrainedModel.flagBelowKey] = "0.46"
+        model.metadata[TrainedModel.flagDisagreementKey] = "1"
+        let examples = (pixels: Array(Support.mnist.test.features[0..<(784 * 4)]), labels: Support.mnist.test.labels[0..<4].map { UInt8($0) })
+        let result = try FineTuning.run(model, examples: examples, mnist: Support.mnist.train, settings: .init(steps: 2))
+        #expect(result.model.metadata[TrainedModel.flagBelowKey] == nil)
+        #expect(result.model.metadata[TrainedModel.flagDisagreementKey] == nil)
+        #expect(result.model.metadata["fine_tuned_steps"] == "2")
     }
 }

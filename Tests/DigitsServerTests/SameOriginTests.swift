@@ -43,7 +43,7 @@ struct SameOriginTests {
     func crossSiteRefused(authority: String?, origin: String?, fetchSite: String?) {
         for method in [HTTPRequest.Method.post, .put, .delete, .patch] {
             let reason = Self.local.refusal(method: method, authority: authority, origin: origin, fetchSite: fetchSite)
-            #expect(reason?.contains("only the studio's own page may change things") == true, "\(method) \(origin ?? "-") \(fetchSite ?? "-")")
+            #expect(reason?.contains("only the studio's own page") == true, "\(method) \(origin ?? "-") \(fetchSite ?? "-")")
         }
     }
 
@@ -59,13 +59,33 @@ struct SameOriginTests {
 
     @Test("The name given with --host and those given with --allow-host are answered to")
     func allowedNames() {
-        let policy = SameOrigin(host: "Studio.Lan", allowedHosts: ["box.local"])
-        for authority in ["studio.lan:8080", "STUDIO.LAN.", "box.local:80", "localhost", "10.0.0.2"] {
+        let policy = SameOrigin(host: "Studio.Lan.", allowedHosts: ["box.local."])
+        for authority in ["studio.lan:8080", "STUDIO.LAN.", "box.local:80", "box.local", "localhost", "10.0.0.2"] {
             #expect(policy.refusal(method: .post, authority: authority, origin: nil, fetchSite: "same-origin") == nil, "\(authority)")
         }
         #expect(policy.refusal(method: .get, authority: "other.lan:8080", origin: nil, fetchSite: nil) != nil)
         #expect(SameOrigin(host: "0.0.0.0").names.isEmpty)
         #expect(SameOrigin(host: "::").names.isEmpty)
+    }
+
+    @Test("Behind a proxy that rewrites Host, an Origin naming an allowed name is the studio's own")
+    func proxyOrigin() {
+        let policy = SameOrigin(host: "127.0.0.1", allowedHosts: ["studio.lan"])
+        for origin in ["http://studio.lan", "https://studio.lan", "https://STUDIO.lan:8443"] {
+            #expect(policy.refusal(method: .post, authority: "127.0.0.1:8080", origin: origin, fetchSite: nil) == nil, "\(origin)")
+        }
+        for origin in ["http://evil.example", "https://studio.lan.evil.example", "ftp://studio.lan"] {
+            #expect(policy.refusal(method: .post, authority: "127.0.0.1:8080", origin: origin, fetchSite: nil) != nil, "\(origin)")
+        }
+    }
+
+    @Test("--allow-host takes only host names as browsers send them", arguments: [
+        ("box.local", true), ("box.local.", true), ("xn--bcher-kva.lan", true), ("studio-2", true),
+        ("", false), ("*.lan", false), ("bücher.lan", false), ("a:1", false), ("http://a", false), ("a/b", false),
+        ("user@box", false), ("box local", false), (".", false),
+    ])
+    func allowHostNames(name: String, valid: Bool) {
+        #expect((SameOrigin.problem(withName: name) == nil) == valid)
     }
 
     @Test("Host names are taken from authorities", arguments: [
@@ -117,6 +137,23 @@ struct SameOriginTests {
         }
     }
 
+    @Test("Every POST route refuses a cross-site request with 403 (the middleware runs before each)")
+    func everyPostRoute() async throws {
+        let state = try Support.state()
+        var headers = Support.jsonHeaders
+        headers[.init("Sec-Fetch-Site")!] = "cross-site"
+        let fields = headers
+        try await Support.app(state).test(.router) { client in
+            for route in ["/api/predict", "/api/models/select", "/api/models/delete", "/api/train", "/api/train/stop",
+                          "/api/examples", "/api/finetune", "/api/no-such-route"] {
+                try await client.execute(uri: route, method: .post, headers: fields, body: Support.body("{}")) { r in
+                    #expect(r.status == .forbidden, "\(route)")
+                }
+            }
+        }
+        #expect(state.runningJob == nil)
+    }
+
     /// Sends `request` to 127.0.0.1:`port` and returns the response's status line.
     static func statusLine(port: Int, request: String) -> String {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -140,15 +177,28 @@ struct SameOriginTests {
         return text.components(separatedBy: "\r\n").first ?? ""
     }
 
-    @Test("A live server refuses a request whose Host is another name, and answers its own")
+    @Test("A live server refuses a request whose Host is another name (and says so once), and answers its own and --allow-host's")
     func liveHostCheck() async throws {
         let state = try Support.state()
-        try await Support.app(state).test(.live) { client in
+        let said = Said()
+        let app = Studio.application(state: state, host: "127.0.0.1", port: 0, allowedHosts: ["box.local"], say: { said.add($0) })
+        try await app.test(.live) { client in
             let port = try #require(client.port)
-            for (host, status) in [("evil.example", "HTTP/1.1 403 Forbidden"), ("127.0.0.1", "HTTP/1.1 200 OK"), ("localhost", "HTTP/1.1 200 OK")] {
+            for (host, status) in [("evil.example", "HTTP/1.1 403 Forbidden"), ("evil.example", "HTTP/1.1 403 Forbidden"),
+                                   ("127.0.0.1", "HTTP/1.1 200 OK"), ("localhost", "HTTP/1.1 200 OK"), ("box.local", "HTTP/1.1 200 OK")] {
                 let request = "GET /api/models HTTP/1.1\r\nHost: \(host):\(port)\r\nConnection: close\r\n\r\n"
                 #expect(await Support.onOwnThread { Self.statusLine(port: port, request: request) } == status, "\(host)")
             }
         }
+        #expect(said.lines.count == 1)
+        #expect(said.lines.first?.contains("--allow-host evil.example") == true)
+    }
+
+    /// What the server said.
+    final class Said: @unchecked Sendable {
+        private let lock = NSLock()
+        private var said: [String] = []
+        func add(_ line: String) { lock.withLock { said.append(line) } }
+        var lines: [String] { lock.withLock { said } }
     }
 }

@@ -78,6 +78,10 @@ public enum FineTuning {
             + Double((ContinuousClock.now - start).components.attoseconds) * 1e-18
         let after = (0..<n).map { model.predict(sample($0)) }
         var tuned = model
+        // A flag threshold was tuned on the certainties of the network before fine-tuning: dropped
+        // (readings are then flagged below `Prediction.lowConfidence` until `digits calibrate --flag`).
+        tuned.metadata[TrainedModel.flagBelowKey] = nil
+        tuned.metadata[TrainedModel.flagDisagreementKey] = nil
         tuned.metadata["fine_tuned_examples"] = String(n)
         tuned.metadata["fine_tuned_steps"] = String(settings.steps)
         return Result(model: tuned, labels: labels, before: before, after: after, seconds: seconds)

@@ -122,7 +122,7 @@ export class LocalBackend {
   /// Loads the site's model into `worker` (the studio's, with the module loaded) and the presets;
   /// `reader` is the studio's: this sets which model it reads with, and below which certainty
   /// (`flagBelowOf(metadata)`) a reading is flagged.
-  static async start(worker, { reader, flagBelowOf }) {
+  static async start(worker, { reader, flagBelowOf = () => 0.6 }) {
     const b = new LocalBackend(worker, reader);
     b.flagBelowOf = flagBelowOf;
     const url = new URL("model.safetensors", document.baseURI).href;
@@ -137,8 +137,9 @@ export class LocalBackend {
     for (const record of await b.store.models().catch(() => [])) {
       if (b.known.has(record.name)) continue;
       try {
-        await worker.call("loadModel", { name: record.name, bytes: record.bytes });
-        b.known.set(record.name, { name: record.name, preset: record.preset ?? null, testAccuracy: number(record.testAccuracy) });
+        const m = await worker.call("loadModel", { name: record.name, bytes: record.bytes });
+        b.known.set(record.name, { name: record.name, preset: record.preset ?? null, testAccuracy: number(record.testAccuracy),
+                                   flagBelow: flagBelowOf(m.metadata) });
       } catch { /* a model this module cannot read any more: left out */ }
     }
     return b;
@@ -147,7 +148,6 @@ export class LocalBackend {
   constructor(worker, reader) {
     this.worker = worker;
     this.reader = reader;
-    this.flagBelowOf = () => 0.6;
     this.known = new Map();       // name -> { name, preset, testAccuracy }
     this.current = null;
     this.presetList = [];
@@ -372,7 +372,9 @@ export class LocalBackend {
       await this.worker.call("dataset", { name: "mix", pixels, labels });
       const base = from.endsWith("-mine") ? from : `${from}-mine`;
       const name = this.freeName(base.slice(0, 60));
-      const { bytes } = await this.worker.call("save", { name: from });
+      // The copy drops the flag threshold: it was tuned on the certainties of the network before
+      // fine-tuning (as `digits finetune` and the server's fine-tuning drop it).
+      const { bytes } = await this.worker.call("save", { name: from, metadata: { flag_below: null, flag_views_disagree: null } });
       await this.worker.call("loadModel", { name, bytes });
       const readings = async () => {
         const { probabilities } = await this.worker.call("readBatch", { name, pixels: examplePixels, count: n });

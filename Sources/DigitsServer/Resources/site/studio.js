@@ -52,8 +52,11 @@ let worker = null;
 /// as `digits predict` and the server flag.
 const LOW_CERTAINTY = 0.6;
 function flagBelowOf(metadata) {
-  const x = Number(metadata?.flag_below);
-  return metadata?.flag_below !== undefined && Number.isFinite(x) && x >= 0 && x <= 1 ? x : LOW_CERTAINTY;
+  const text = metadata?.flag_below;
+  // Only a plain decimal number, as Swift's Float(text) reads it ("", " 0.5 ", "0b1" are not).
+  if (typeof text !== "string" || !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text)) return LOW_CERTAINTY;
+  const x = Number(text);
+  return x >= 0 && x <= 1 ? x : LOW_CERTAINTY;
 }
 const reader = { ready: false, name: null, label: null, problem: "", flagBelow: LOW_CERTAINTY };
 
@@ -79,7 +82,6 @@ async function loadServedModel() {
     // option: several views averaged) reads differently from the module, which reads the image
     // alone: then the page asks the server, so that both read the same.
     const { metadata } = await api("/api/model");
-    reader.flagBelow = flagBelowOf(metadata);
     if (metadata?.tta) {
       reader.problem = "the server reads with test-time augmentation (views averaged), which the module does not";
       return;
@@ -88,7 +90,9 @@ async function loadServedModel() {
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const name = response.headers.get("X-Digits-Model") || "model";
     const bytes = await response.arrayBuffer();
-    await worker.call("loadModel", { name: "served", bytes }, [bytes]);
+    const m = await worker.call("loadModel", { name: "served", bytes }, [bytes]);
+    // The threshold of the file actually loaded (a model may change between the two requests).
+    reader.flagBelow = flagBelowOf(m.metadata);
     reader.name = "served"; reader.label = name; reader.ready = true; reader.problem = "";
   } catch (error) {
     reader.problem = `the module cannot read with this model (${error.message})`;
