@@ -39,6 +39,9 @@ struct Finetune: ParsableCommand {
             try tuned.save(to: target)
             Console.out("Your examples read correctly: \(result.beforeCorrect)/\(result.labels.count) before, \(result.afterCorrect)/\(result.labels.count) after (\(String(format: "%.1f", result.seconds)) s)")
             Console.out("MNIST test accuracy \(Format.percent(accuracy)). Model saved to \(target)")
+            if trained.metadata[TrainedModel.flagBelowKey] != nil {
+                Console.out("Its flag threshold, tuned for the model before fine-tuning, was dropped (readings are flagged below \(Format.percent(Double(Prediction.lowConfidence)))); digits calibrate --model \(target) --flag tunes one for this model.")
+            }
         } catch {
             Console.err("error: \(error.description)\n")
             throw ExitCode.failure
