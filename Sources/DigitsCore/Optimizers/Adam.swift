@@ -35,11 +35,8 @@ public final class Adam: Optimizer {
             let decay = p.decays ? lr * weightDecay : 0
             let beta1 = self.beta1, beta2 = self.beta2, epsilon = self.epsilon
             forEachSlice(n) { r in
-                for i in r {
-                    m[i] = beta1 * m[i] + (1 - beta1) * g[i]
-                    v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
-                    w[i] -= stepSize * m[i] / ((v[i] * invC2).squareRoot() + epsilon) + decay * w[i]
-                }
+                DenseUpdate.adam(w: w, m: m, v: v, g: g, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                                 stepSize: stepSize, invC2: invC2, decay: decay, r)
             }
         }
     }
