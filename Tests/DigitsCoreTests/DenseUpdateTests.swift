@@ -88,3 +88,38 @@ import Testing
         #expect(count == 0 || reference.contains { $0 != 0 })
     }
 }
+
+/// Running averages never decay into the subnormal range: below 2⁻¹⁰⁰ they become zero.
+@Suite struct DenseUpdateFlushTests {
+    @Test("a velocity whose gradient stays zero decays to exactly zero, never through subnormals",
+          arguments: [false, true])
+    func velocityDecay(nesterov: Bool) {
+        var w: [Float] = Array(repeating: 0.5, count: 11), v: [Float] = (0..<11).map { Float($0 - 5) * 1e-3 }
+        let g = [Float](repeating: 0, count: 11)
+        var sawZero = false
+        for _ in 0..<2000 {
+            w.withUnsafeMutableBufferPointer { w in v.withUnsafeMutableBufferPointer { v in
+                DenseUpdate.momentum(w: w.baseAddress!, v: v.baseAddress!, g: g, mu: 0.9, lr: 0.05, nesterov: nesterov, 0..<11)
+            } }
+            #expect(v.allSatisfy { $0 == 0 || $0.isNormal }, "no subnormal velocity")
+            #expect(v.allSatisfy { $0 == 0 || abs($0) >= DenseUpdate.flushBelow })
+            sawZero = sawZero || v.allSatisfy { $0 == 0 }
+        }
+        #expect(sawZero, "every velocity reached zero")
+        #expect(w.allSatisfy { $0.isNormal })
+    }
+
+    @Test("Adam's moments whose gradient stays zero decay to exactly zero, never through subnormals")
+    func adamDecay() {
+        var w: [Float] = Array(repeating: 0.5, count: 9), m: [Float] = Array(repeating: 1e-3, count: 9)
+        var v: [Float] = Array(repeating: 1e-6, count: 9)
+        let g = [Float](repeating: 0, count: 9)
+        for _ in 0..<80_000 {
+            w.withUnsafeMutableBufferPointer { w in m.withUnsafeMutableBufferPointer { m in v.withUnsafeMutableBufferPointer { v in
+                DenseUpdate.adam(w: w.baseAddress!, m: m.baseAddress!, v: v.baseAddress!, g: g, beta1: 0.9, beta2: 0.999,
+                                 epsilon: 1e-8, stepSize: 1e-3, invC2: 1, decay: 0, 0..<9)
+            } } }
+        }
+        #expect(m.allSatisfy { $0 == 0 } && v.allSatisfy { $0 == 0 })
+    }
+}

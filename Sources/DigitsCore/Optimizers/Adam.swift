@@ -24,7 +24,15 @@ public final class Adam: Optimizer {
     }
 
     public func step(_ parameters: [Parameter], lr: Float) {
-        t += 1
+        beginStep()
+        update(parameters, lr: lr)
+    }
+
+    public var updatesInParts: Bool { true }
+
+    public func beginStep() { t += 1 }
+
+    public func update(_ parameters: [Parameter], lr: Float) {
         let c1 = 1 - Float(Math.pow(Double(beta1), Double(t)))
         let c2 = 1 - Float(Math.pow(Double(beta2), Double(t)))
         let stepSize = lr / c1, invC2 = 1 / c2

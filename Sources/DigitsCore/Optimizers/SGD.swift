@@ -26,7 +26,15 @@ public final class SGD: Optimizer {
     }
 
     public func step(_ parameters: [Parameter], lr: Float) {
-        steps += 1
+        beginStep()
+        update(parameters, lr: lr)
+    }
+
+    public var updatesInParts: Bool { true }
+
+    public func beginStep() { steps += 1 }
+
+    public func update(_ parameters: [Parameter], lr: Float) {
         for p in parameters where p.trainable {
             p.addL2(l2)
             let w = p.value.data, g = p.grad.data, n = p.value.count
