@@ -61,7 +61,7 @@ public final class Sequential {
         self.parameters = params
         let steps = fusing ? Sequential.fusedSteps(layers) : layers.map { Step.layer($0) }
         self.steps = steps
-        self.stepParameters = steps.map(\.parameters)
+        self.stepParameters = steps.map { $0.parameters }
         // The first layer's input is data: no gradient needed for it.
         layers[0].computesInputGradient = false
     }
