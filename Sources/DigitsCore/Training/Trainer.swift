@@ -151,7 +151,7 @@ public final class Trainer {
     /// (`updatesDuringBackward`): the same weights.
     public func trainStep(_ batch: UnsafeBufferPointer<Int>, of data: Dataset, learningRate: Float,
                           metrics: inout Metrics) throws(TrainingError) {
-        model.zeroGradients()
+        zeroGradients()
         let scale: Float = plan.reduction == .mean ? 1 / Float(batch.count) : 1
         // A batch in one chunk (the usual case): the loss is checked before backward, and the
         // optimiser updates each layer as soon as back-propagation is done with it, while its
@@ -178,6 +178,17 @@ public final class Trainer {
             optimizer.step(model.parameters, lr: learningRate)
         }
         step += 1
+    }
+
+    /// `model.zeroGradients()`, a large gradient zeroed one slice a thread, in order, as the
+    /// optimiser then updates it: each thread's slice stays in its own core's cache.
+    private func zeroGradients() {
+        for p in model.parameters {
+            let g = p.grad.data
+            Parallel.forEachSlice(p.grad.count, minimumSlice: 1 << 15, maximumParts: Parallel.threads) { r in
+                (g + r.lowerBound).update(repeating: 0, count: r.count)
+            }
+        }
     }
 
     /// The samples `picked` of `data` into `x` and `labels`, augmented when the plan says so.
