@@ -85,4 +85,32 @@ import Testing
         #expect(weightBits() == before)
         #expect(trainer.optimizer.state(for: model.parameters).tensors.mapValues { $0.array.map(\.bitPattern) } == stateBefore)
     }
+
+    /// A first layer of 75,264 weights: its update and its gradient's zeroing are split into
+    /// slices, one a thread.
+    @Test("the same weights with the update's slices on 1, 2 and 3 threads", arguments: [OptimizerKind.momentum(0.9, nesterov: false), .adam])
+    func sameBitsAnyThreads(optimizer: OptimizerKind) throws {
+        var rng = RandomSource(seed: 21)
+        var features: [UInt8] = [], labels: [Int32] = []
+        for i in 0..<48 {
+            labels.append(Int32(i % 10))
+            for _ in 0..<784 { features.append(rng.index(below: 4) == 0 ? UInt8(rng.index(below: 256)) : 0) }
+        }
+        let data = Dataset(sampleShape: [784], features: features, labels: labels, classes: 10)
+        let plan = TrainingPlan(batchSize: 16, batching: .shuffled, length: .epochs(2), optimizer: optimizer, learningRate: 0.01)
+        func run(threads: Int) throws -> [[UInt32]] {
+            try Parallel.$threadCount.withValue(threads) {
+                var rng = RandomSource(seed: 4)
+                let model = try Sequential(inputShape: [784], specs: [
+                    .dense(inputs: 784, outputs: 96, bias: true), .activation(.relu), .dense(inputs: 96, outputs: 10, bias: true),
+                ], rng: &rng)
+                let trainer = try Trainer(model: model, loss: SoftmaxCrossEntropy(), plan: plan, transform: .unit, rng: RandomSource(seed: 7))
+                try trainer.train(on: data)
+                return parameterBits(model)
+            }
+        }
+        let one = try run(threads: 1)
+        #expect(try run(threads: 2) == one)
+        #expect(try run(threads: 3) == one)
+    }
 }
