@@ -91,4 +91,23 @@ enum VectorOps {
         while i < count { s += a[i]; d += a[i] * b[i]; i &+= 1 }
         return (s, d)
     }
+
+    /// dst[i] = Float(src[i]) · scale + offset over 0..<count: bytes to the network's input,
+    /// eight at a time (a multiply then an add, as `bytesToFloatsReference` does, so the same bits).
+    @inline(__always)
+    static func bytesToFloats(_ src: UnsafePointer<UInt8>, _ dst: UnsafeMutablePointer<Float>, _ count: Int,
+                              scale: Float, offset: Float) {
+        var i = 0
+        while i &+ 8 <= count {
+            let bytes = UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<UInt8>.self)
+            store8(SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: bytes)) * scale + offset, dst + i)
+            i &+= 8
+        }
+        while i < count { dst[i] = Float(src[i]) * scale + offset; i &+= 1 }
+    }
+
+    static func bytesToFloatsReference(_ src: UnsafePointer<UInt8>, _ dst: UnsafeMutablePointer<Float>, _ count: Int,
+                                       scale: Float, offset: Float) {
+        for i in 0..<count { dst[i] = Float(src[i]) * scale + offset }
+    }
 }

@@ -23,12 +23,23 @@ public final class Sequential {
     public let parameters: [Parameter]
     /// How `forward` and `backward` run the layers.
     private let steps: [Step]
+    /// The parameters of each step, built once (a training step allocates nothing).
+    private let stepParameters: [[Parameter]]
 
     /// One step of a run: a layer alone, or a layer with the activation after it fused.
     private enum Step {
         case layer(any Layer)
         case dense(Dense, Activation)
         case conv2d(Conv2D, Activation)
+
+        /// The parameters of the step's layers (activations have none).
+        var parameters: [Parameter] {
+            switch self {
+            case .layer(let layer): layer.parameters
+            case .dense(let dense, _): dense.parameters
+            case .conv2d(let conv, _): conv.parameters
+            }
+        }
     }
 
     /// A network of `layers`, checked to fit together for inputs of `inputShape`. With
@@ -48,7 +59,9 @@ public final class Sequential {
             }
         }
         self.parameters = params
-        self.steps = fusing ? Sequential.fusedSteps(layers) : layers.map { .layer($0) }
+        let steps = fusing ? Sequential.fusedSteps(layers) : layers.map { Step.layer($0) }
+        self.steps = steps
+        self.stepParameters = steps.map { $0.parameters }
         // The first layer's input is data: no gradient needed for it.
         layers[0].computesInputGradient = false
     }
@@ -117,9 +130,19 @@ public final class Sequential {
 
     /// Back-propagates d(loss)/d(output) through every layer, adding into each parameter's
     /// gradient; stops at the first layer, whose input needs no gradient.
-    public func backward(_ dOutput: Tensor) {
+    ///
+    /// `finished` is called with each step's parameters (a layer's, with its fused activation)
+    /// as soon as back-propagation is done with them: their gradients complete, their values no
+    /// longer read. An optimiser can update them there, while the gradient is still in cache
+    /// (`Trainer`). Every step's parameters are passed exactly once, last layer first, also
+    /// those of layers back-propagation stops before.
+    public func backward(_ dOutput: Tensor, finished: ([Parameter]) -> Void = { _ in }) {
         var d = dOutput
+        var index = steps.count
+        defer { for i in (0..<index).reversed() { finished(stepParameters[i]) } }
         for step in steps.reversed() {
+            index -= 1
+            defer { finished(stepParameters[index]) }
             let dInput: Tensor?
             switch step {
             case .layer(let layer): dInput = layer.backward(d)

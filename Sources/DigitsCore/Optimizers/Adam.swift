@@ -24,7 +24,15 @@ public final class Adam: Optimizer {
     }
 
     public func step(_ parameters: [Parameter], lr: Float) {
-        t += 1
+        beginStep()
+        update(parameters, lr: lr)
+    }
+
+    public var updatesInParts: Bool { true }
+
+    public func beginStep() { t += 1 }
+
+    public func update(_ parameters: [Parameter], lr: Float) {
         let c1 = 1 - Float(Math.pow(Double(beta1), Double(t)))
         let c2 = 1 - Float(Math.pow(Double(beta2), Double(t)))
         let stepSize = lr / c1, invC2 = 1 / c2
@@ -35,11 +43,8 @@ public final class Adam: Optimizer {
             let decay = p.decays ? lr * weightDecay : 0
             let beta1 = self.beta1, beta2 = self.beta2, epsilon = self.epsilon
             forEachSlice(n) { r in
-                for i in r {
-                    m[i] = beta1 * m[i] + (1 - beta1) * g[i]
-                    v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
-                    w[i] -= stepSize * m[i] / ((v[i] * invC2).squareRoot() + epsilon) + decay * w[i]
-                }
+                DenseUpdate.adam(w: w, m: m, v: v, g: g, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                                 stepSize: stepSize, invC2: invC2, decay: decay, r)
             }
         }
     }

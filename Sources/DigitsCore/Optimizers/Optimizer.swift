@@ -8,6 +8,15 @@ public protocol Optimizer: AnyObject {
     /// Updates every trainable parameter from its gradient with learning rate `lr`. (The
     /// gradients are left as they are: the next training step zeroes them first.)
     func step(_ parameters: [Parameter], lr: Float)
+    /// Whether a step may be taken in parts: `beginStep()` once, then `update(_:lr:)` on each
+    /// group of parameters in turn, with the same result as `step` on them all. The trainer then
+    /// updates each layer as soon as back-propagation has finished with it, while its gradient
+    /// is still in cache. False unless the optimiser says otherwise.
+    var updatesInParts: Bool { get }
+    /// Starts a step taken in parts (counts it).
+    func beginStep()
+    /// Updates `parameters`, a part of the step begun by `beginStep()`.
+    func update(_ parameters: [Parameter], lr: Float)
     /// A copy of what the optimiser remembers about `parameters`, to save in a checkpoint.
     func state(for parameters: [Parameter]) -> OptimizerState
     /// Continues from `state` (as `state(for:)` gave it for the same network): later steps are
@@ -16,12 +25,20 @@ public protocol Optimizer: AnyObject {
 }
 
 extension Optimizer {
+    public var updatesInParts: Bool { false }
+    public func beginStep() {}
+    public func update(_ parameters: [Parameter], lr: Float) {
+        preconditionFailure("\(summary) cannot take a step in parts")
+    }
+
     /// Runs `body` over `0..<count` in slices: on both CPUs for a large parameter (an update is
     /// a pass over memory, which a second thread speeds up), in one piece for a small one. Each
-    /// value is updated on its own, so the slicing never changes a result.
+    /// value is updated on its own, so the slicing never changes a result. One slice a thread,
+    /// in order: the calling thread takes the first, as it does the first rows of the weight
+    /// gradient just computed (a dense layer's, split by rows), which are then in its cache.
     @inline(__always)
     func forEachSlice(_ count: Int, _ body: (Range<Int>) -> Void) {
-        Parallel.forEachSlice(count, minimumSlice: 1 << 15, body)
+        Parallel.forEachSlice(count, minimumSlice: 1 << 15, maximumParts: Parallel.threads, body)
     }
 }
 

@@ -26,21 +26,23 @@ public final class SGD: Optimizer {
     }
 
     public func step(_ parameters: [Parameter], lr: Float) {
-        steps += 1
+        beginStep()
+        update(parameters, lr: lr)
+    }
+
+    public var updatesInParts: Bool { true }
+
+    public func beginStep() { steps += 1 }
+
+    public func update(_ parameters: [Parameter], lr: Float) {
         for p in parameters where p.trainable {
             p.addL2(l2)
             let w = p.value.data, g = p.grad.data, n = p.value.count
             if momentum == 0 {
-                forEachSlice(n) { r in for i in r { w[i] -= lr * g[i] } }
+                forEachSlice(n) { r in DenseUpdate.sgd(w: w, g: g, lr: lr, r) }
             } else {
-                let v = velocityBuffer(for: p).data, mu = momentum
-                if nesterov {
-                    forEachSlice(n) { r in
-                        for i in r { let gi = g[i]; v[i] = mu * v[i] + gi; w[i] -= lr * (gi + mu * v[i]) }
-                    }
-                } else {
-                    forEachSlice(n) { r in for i in r { v[i] = mu * v[i] + g[i]; w[i] -= lr * v[i] } }
-                }
+                let v = velocityBuffer(for: p).data, mu = momentum, nesterov = self.nesterov
+                forEachSlice(n) { r in DenseUpdate.momentum(w: w, v: v, g: g, mu: mu, lr: lr, nesterov: nesterov, r) }
             }
         }
     }

@@ -48,7 +48,7 @@ public struct Dataset: Sendable {
             labels.withUnsafeBufferPointer { l in
                 for (b, i) in indices.enumerated() {
                     let src = f.baseAddress! + i * s, dst = x.data + b * s
-                    for j in 0..<s { dst[j] = Float(src[j]) * scale + offset }
+                    VectorOps.bytesToFloats(src, dst, s, scale: scale, offset: offset)
                     y[b] = l[i]
                 }
             }

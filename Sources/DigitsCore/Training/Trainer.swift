@@ -75,6 +75,10 @@ public final class Trainer {
     public let optimizer: any Optimizer
     /// Optimiser steps taken so far.
     public private(set) var step = 0
+    /// Whether a step whose batch is one chunk updates each layer during back-propagation, as
+    /// soon as it is done with it (when the optimiser can, `Optimizer.updatesInParts`), rather
+    /// than all of them after it. The same weights either way; false for the textbook order.
+    public var updatesDuringBackward = true
     /// The batch sampler of the current `train` run (nil before the first).
     public private(set) var sampler: BatchSampler?
     /// The generator the augmentation draws from in `trainStep`.
@@ -143,11 +147,16 @@ public final class Trainer {
     /// A batch larger than `plan.maxChunk` goes through forward, loss and backward a chunk at a
     /// time, and the chunks' gradients add up. Each sample's loss and prediction are added to
     /// `metrics`. Throws `.diverged`, leaving the weights as they were, when the loss is not
-    /// finite.
+    /// finite. A batch in one chunk is updated layer by layer during backward instead
+    /// (`updatesDuringBackward`): the same weights.
     public func trainStep(_ batch: UnsafeBufferPointer<Int>, of data: Dataset, learningRate: Float,
                           metrics: inout Metrics) throws(TrainingError) {
-        model.zeroGradients()
+        zeroGradients()
         let scale: Float = plan.reduction == .mean ? 1 / Float(batch.count) : 1
+        // A batch in one chunk (the usual case): the loss is checked before backward, and the
+        // optimiser updates each layer as soon as back-propagation is done with it, while its
+        // gradient is still in cache. The same values as updating them all after backward.
+        let inParts = updatesDuringBackward && optimizer.updatesInParts && batch.count >= 1 && batch.count <= chunk
         var start = 0
         while start < batch.count {
             let n = min(chunk, batch.count - start)
@@ -155,12 +164,31 @@ public final class Trainer {
             let output = model.forward(x, training: true)
             let dOutput = loss.forwardBackward(output: output, labels: labels, perSample: losses, gradientScale: scale)
             metrics.add(output: output, labels: labels, losses: losses)
-            model.backward(dOutput)
+            if inParts {
+                guard metrics.lossSum.isFinite else { throw .diverged(step: step + 1, learningRate: learningRate) }
+                optimizer.beginStep()
+                model.backward(dOutput) { optimizer.update($0, lr: learningRate) }
+            } else {
+                model.backward(dOutput)
+            }
             start += n
         }
-        guard metrics.lossSum.isFinite else { throw .diverged(step: step + 1, learningRate: learningRate) }
-        optimizer.step(model.parameters, lr: learningRate)
+        if !inParts {
+            guard metrics.lossSum.isFinite else { throw .diverged(step: step + 1, learningRate: learningRate) }
+            optimizer.step(model.parameters, lr: learningRate)
+        }
         step += 1
+    }
+
+    /// `model.zeroGradients()`, a large gradient zeroed one slice a thread, in order, as the
+    /// optimiser then updates it: each thread's slice stays in its own core's cache.
+    private func zeroGradients() {
+        for p in model.parameters {
+            let g = p.grad.data
+            Parallel.forEachSlice(p.grad.count, minimumSlice: 1 << 15, maximumParts: Parallel.threads) { r in
+                (g + r.lowerBound).update(repeating: 0, count: r.count)
+            }
+        }
     }
 
     /// The samples `picked` of `data` into `x` and `labels`, augmented when the plan says so.
