@@ -59,6 +59,8 @@ public struct RecipeOverrides: Sendable, Equatable {
     public var validation: Int?
     /// An average of the last weights (`--average`), or none.
     public var averaging: AveragingChoice?
+    /// The last epochs on a lighter augmentation (`--anneal`), or none.
+    public var annealing: AnnealingChoice?
 
     /// No overrides: the preset as it is.
     public init() {}
@@ -231,6 +233,11 @@ public struct RecipeOverrides: Sendable, Equatable {
         switch averaging {
         case .none?: r.plan.averaging = nil
         case .average(let a)?: r.plan.averaging = a
+        case nil: break
+        }
+        switch annealing {
+        case .none?: r.plan.annealing = nil
+        case .anneal(let a)?: r.plan.annealing = a
         case nil: break
         }
         if let seed { r.seed = seed }

@@ -125,8 +125,9 @@ public struct Reporter: Sendable {
         case .epochs(let e): "\(e) epoch\(e == 1 ? "" : "s")"
         case .steps(let s, _): "\(Format.thousands(s)) steps"
         }
+        let annealed = plan.annealing.map { ", " + RecipeOverrides.describe($0) } ?? ""
         let averaged = plan.averaging.map { ", " + RecipeOverrides.describe($0) } ?? ""
-        return "\(opt), lr \(plan.learningRate) \(plan.schedule.name), batch \(Format.thousands(plan.batchSize)) \(plan.batching.rawValue), \(plan.reduction.rawValue) of gradients, \(length)\(averaged)"
+        return "\(opt), lr \(plan.learningRate) \(plan.schedule.name), batch \(Format.thousands(plan.batchSize)) \(plan.batching.rawValue), \(plan.reduction.rawValue) of gradients, \(length)\(annealed)\(averaged)"
     }
 
     // MARK: Evaluation

@@ -85,6 +85,9 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("End with an average of the last weights: ema:DECAY[:EPOCHS] (exponential moving average, e.g. ema:0.999:3), swa[:EPOCHS] (their plain mean), or none.", valueName: "rule"))
     var average: String?
 
+    @Option(help: ArgumentHelp("Train the last epochs on a lighter augmentation: EPOCHS[:light] (shift ±2 px, rotation ±10°, scale ±10%), EPOCHS:none (no augmentation), or none.", valueName: "rule"))
+    var anneal: String?
+
     // MARK: - Data and output
 
     @OptionGroup(title: "Data")
@@ -184,6 +187,7 @@ struct Train: ParsableCommand {
         o.seed = seed
         o.validation = validation
         if let average { o.averaging = try RecipeOverrides.parseAveraging(average) }
+        if let anneal { o.annealing = try RecipeOverrides.parseAnnealing(anneal) }
         return o
     }
 

@@ -39,6 +39,27 @@ struct LibraryTests {
         #expect(try o.apply(to: averaged, trainCount: 60_000).plan.averaging == nil)
     }
 
+    @Test("--anneal parses EPOCHS[:light], EPOCHS:none and none, and sets the plan's annealing")
+    func annealing() throws {
+        let light = RecipeOverrides.lightAugmentation
+        #expect(light == Augmentation(maxShift: 2, maxRotation: 10, maxScale: 0.1))
+        #expect(try RecipeOverrides.parseAnnealing("3") == .anneal(AugmentationAnnealing(epochs: 3, augmentation: light)))
+        #expect(try RecipeOverrides.parseAnnealing("2:light") == .anneal(AugmentationAnnealing(epochs: 2, augmentation: light)))
+        #expect(try RecipeOverrides.parseAnnealing("1:none") == .anneal(AugmentationAnnealing(epochs: 1, augmentation: nil)))
+        #expect(try RecipeOverrides.parseAnnealing("none") == RecipeOverrides.AnnealingChoice.none)
+        for bad in ["", "0", "-1", "x", "3:heavy", "3:light:1", "999999999", "none:1", ":light", "3:"] {
+            #expect(throws: RecipeError.self, "\(bad)") { try RecipeOverrides.parseAnnealing(bad) }
+        }
+        var o = RecipeOverrides()
+        o.annealing = try RecipeOverrides.parseAnnealing("3")
+        let annealed = try o.apply(to: ConvPresets.reader.recipe, trainCount: 55_000)
+        #expect(annealed.plan.annealing == AugmentationAnnealing(epochs: 3, augmentation: light))
+        #expect(annealed.plan.augmentation == ConvPresets.readerAugmentation)
+        #expect(Reporter.describe(annealed.plan).contains("the last 3 epochs lightly augmented"))
+        o.annealing = RecipeOverrides.AnnealingChoice.none
+        #expect(try o.apply(to: annealed, trainCount: 55_000).plan.annealing == nil)
+    }
+
     @Test("overrides apply to a preset, and the result is checked as a whole")
     func apply() throws {
         var o = RecipeOverrides()
