@@ -7,7 +7,7 @@
 #   ROUNDS=3 scripts/bench.sh               # rounds of the timed comparisons (default 2)
 #   SCRATCH=.build-bench scripts/bench.sh   # build in another directory
 #   SKIP_CNN=1 scripts/bench.sh             # without the convolutional comparisons
-#   FAST_PRESET=NAME scripts/bench.sh       # the preset timed to 99% against torch_fastest.py (default fast)
+#   FAST_PRESET=NAME scripts/bench.sh       # the preset timed to 99% against torch_fastest.py (default fastest)
 #
 # Installs nothing. PyTorch is used only if `python3 -c "import torch"` works; numpy likewise.
 # The peers live in ../shared/peers beside the repository (SHARED=DIR to point elsewhere).
@@ -91,9 +91,9 @@ if [[ -z "${SKIP_CNN:-}" ]]; then
 
     # Time to 99%: the preset over seeds 1-5 (training seconds and test accuracy of each), then
     # torch_fastest.py (the fastest published recipe, five runs on two threads and five on one).
-    echo "== time to 99%: ${FAST_PRESET:-fast}, seeds 1-5, against torch_fastest.py"
+    echo "== time to 99%: ${FAST_PRESET:-fastest}, seeds 1-5, against torch_fastest.py"
     for seed in 1 2 3 4 5; do
-        line=$("$DIGITS" train --preset "${FAST_PRESET:-fast}" --seed "$seed" --json --no-progress \
+        line=$("$DIGITS" train --preset "${FAST_PRESET:-fastest}" --seed "$seed" --json --no-progress \
                --save "$OUT/time-to-99.safetensors" 2>/dev/null | grep '"done"' || true)
         "$PY" - "$seed" "$line" <<'PYEOF' | tee -a "$OUT/fast-seeds.tsv"
 import json, sys

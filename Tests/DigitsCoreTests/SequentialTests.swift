@@ -107,6 +107,43 @@ import Testing
         #expect(fused.grads.map { $0.map(\.bitPattern) } == plain.grads.map { $0.map(\.bitPattern) })
     }
 
+    /// Convolutions followed by a 2×2 pooling (with or without an activation between): the
+    /// direct one-channel kernel (16 channels on 24×24) and the multiply (a 3×3 layer on odd
+    /// 11×11 maps, whose last row and column are in no window), every activation.
+    @Test("Fusing a 2×2 pooling into the convolution before it changes no bit, forward or backward",
+          arguments: [Activation.relu, .leakyReLU(alpha: 0.1), .sigmoid, .tanh, nil])
+    func poolFusionIsExact(activation: Activation?) throws {
+        let act: [LayerSpec] = activation.map { [.activation($0)] } ?? []
+        let specs: [LayerSpec] = [.conv2d(inChannels: 1, outChannels: 16, kernelSize: 5, stride: 1, padding: 0, bias: true)]
+            + act + [.maxPool2d(kernelSize: 2, stride: 2)]                                    // (16, 12, 12)
+            + [.conv2d(inChannels: 16, outChannels: 8, kernelSize: 2, stride: 1, padding: 0, bias: true)]
+            + act + [.maxPool2d(kernelSize: 2, stride: 2)]                                    // (8, 11, 11) -> (8, 5, 5)
+            + [.flatten, .dense(inputs: 8 * 25, outputs: 3, bias: true)]
+        func run(fusing: Bool) throws -> (out: [Float], grads: [[Float]], steps: [Range<Int>]) {
+            var rng = RandomSource(seed: 9)
+            var layers: [any Layer] = []
+            for spec in specs { layers.append(try spec.makeLayer(initializer: .he, rng: &rng)) }
+            let model = try Sequential(inputShape: [1, 28, 28], layers: layers, fusing: fusing)
+            let x = randomTensor([40, 1, 28, 28], &rng, in: 0...1)
+            var out: [Float] = [], grads: [[Float]] = []
+            for training in [true, false] {
+                out += model.forward(x, training: training).array
+                model.zeroGradients()
+                model.backward(randomTensor([40, 3], &rng))
+                grads += model.parameters.map(\.grad.array)
+            }
+            return (out, grads, model.stepRanges)
+        }
+        let fused = try run(fusing: true), plain = try run(fusing: false)
+        let a = activation == nil ? 0 : 1
+        #expect(fused.steps == [0..<(2 + a), (2 + a)..<(4 + 2 * a), (4 + 2 * a)..<(5 + 2 * a), (5 + 2 * a)..<(6 + 2 * a)])
+        #expect(plain.steps.count == specs.count)
+        let sameOutputs = fused.out.map(\.bitPattern) == plain.out.map(\.bitPattern)
+        let sameGradients = fused.grads.map { $0.map(\.bitPattern) } == plain.grads.map { $0.map(\.bitPattern) }
+        #expect(sameOutputs)
+        #expect(sameGradients)
+    }
+
     @Test("Layers that do not fit together are rejected")
     func mismatch() {
         var rng = RandomSource(seed: 1)

@@ -63,6 +63,9 @@ public final class Conv2D: Layer {
     private let product: [Tensor]
     /// Per slice: a chunk's patch gradients, (inC·k·k, chunk·HW).
     private let dcols: [Tensor]
+    /// Per slice, when a 2×2 pooling is fused: one output plane (outH·outW) before it is pooled,
+    /// and in backward one pooled plane's dy·f'.
+    private let planes: [Tensor]
     /// Per slice: its share of dWᵀ (inC·k·k, outC) and of db (outC).
     private let dWeight: [Tensor]
     private let dBias: [Tensor]
@@ -92,6 +95,7 @@ public final class Conv2D: Layer {
         cols = slices.map { _ in Tensor(shape: [0]) }
         product = slices.map { _ in Tensor(shape: [0]) }
         dcols = slices.map { _ in Tensor(shape: [0]) }
+        planes = slices.map { _ in Tensor(shape: [0]) }
         dWeight = slices.map { _ in Tensor(shape: [inChannels * k2, outChannels]) }
         dBias = slices.map { _ in Tensor(shape: [outChannels]) }
     }
@@ -155,15 +159,21 @@ public final class Conv2D: Layer {
 
     /// y = f(conv(x) + b): the activation applied as each output plane is written. The same
     /// values as this layer's forward, then the activation layer's.
-    // x: (B, inC, H, W) -> y: (B, outC, outH, outW)
-    public func forward(_ x: Tensor, training: Bool, then activation: Activation?) -> Tensor {
+    ///
+    /// With `pool` (a 2×2 max pooling, 2 apart: `MaxPool2D.fusesIntoConvolution`), each plane is
+    /// pooled while it is still in cache, and only the pooled map and the pooling's notes are
+    /// written (into `pool`'s buffers): the full map never goes to memory. The same values as
+    /// this layer's forward, the activation layer's, then the pooling's.
+    // x: (B, inC, H, W) -> y: (B, outC, outH, outW), or pooled: (B, outC, outH/2, outW/2)
+    public func forward(_ x: Tensor, training: Bool, then activation: Activation?, pool: MaxPool2D? = nil) -> Tensor {
         precondition(x.shape.count == 4 && x.shape[1] == inChannels, "\(summary) got input of shape \(x.shape)")
         self.x = x
         batch = x.shape[0]; inH = x.shape[2]; inW = x.shape[3]
         outH = (inH + 2 * padding - kernelSize) / stride + 1
         outW = (inW + 2 * padding - kernelSize) / stride + 1
         let hw = outH * outW, kk = patchSize, outC = outChannels
-        y.reshape(to: [batch, outC, outH, outW])
+        let pooled = pool?.fusedBuffers(inputShape: [batch, outC, outH, outW])
+        if pooled == nil { y.reshape(to: [batch, outC, outH, outW]) }
         let most = min(chunkSamples, batch) * hw
         let keep = training && kk * batch * hw <= keptPatchValues
         // One input channel, stride 1: the direct kernel, which needs no patches, where it gives
@@ -174,38 +184,51 @@ public final class Conv2D: Layer {
             // The direct kernel's scratch (a padded image and its flat outputs) lives in the
             // product's buffer: at least as large as a chunk's product, which backward needs.
             product[g].reshape(rows: 1, columns: direct ? max(outC * most, directScratch) : outC * most)
+            if pooled != nil { planes[g].reshape(rows: 1, columns: hw) }
         }
         colsKept = keep
         if keep { batchCols.reshape(rows: kk, columns: batch * hw) }
         let w = weight.value.data, biasData = bias?.value.data, yData = y.data, xData = x.data
         let kept = batchCols.data
+        let pooledY = pooled?.y.data, pooledWhich = pooled?.which.data, pooledHW = (outH / 2) * (outW / 2)
+        let outH = self.outH, outW = self.outW
         forEachChunk { g, first, count in
             let n = count * hw, p = product[g].data
+            let poolInto = pooledY.flatMap { py in pooledWhich.map { (y: py, which: $0, plane: planes[g].data) } }
             if direct && !GEMMPlan.isSmall(m: outC, n: n, k: kk) {
-                directForward(xData, first: first, count: count, scratch: p, into: yData, activation: activation)
+                directForward(xData, first: first, count: count, scratch: p, into: yData, activation: activation,
+                              pool: poolInto)
                 return
             }
             let c = keep ? kept + kk * first * hw : cols[g].data
             im2col(xData, first: first, count: count, into: c)
             // product (outC, n) = W (outC, kk) · cols (kk, n)
             GEMM.multiply(m: outC, n: n, k: kk, a: w, lda: kk, b: c, ldb: n, c: p, ldc: n, denseA: true)
-            // (outC, count, HW) -> (count, outC, HW), + bias, activation
+            // (outC, count, HW) -> (count, outC, HW), + bias, activation (and pooled, in place)
             for b in 0..<count {
                 for o in 0..<outC {
-                    let src = p + o * n + b * hw, dst = yData + ((first + b) * outC + o) * hw
+                    let src = p + o * n + b * hw, plane = (first + b) * outC + o
+                    let dst = poolInto == nil ? yData + plane * hw : src
                     let add = biasData?[o] ?? 0
                     for i in 0..<hw { dst[i] = src[i] + add }
                     activation?.forward(dst, dst, hw)
+                    if let poolInto {
+                        MaxPool2D.pool2x2(dst, h: outH, w: outW, into: poolInto.y + plane * pooledHW,
+                                          which: poolInto.which + plane * pooledHW)
+                    }
                 }
             }
         }
-        return y
+        return pooled?.y ?? y
     }
 
-    /// The backward of `forward(_:training:then:)`: dz = dy · f'(z), written from the output y,
-    /// then this layer's backward with dz.
-    // dy: (B, outC, outH, outW) -> dx: (B, inC, H, W); dW += dz · colsᵀ, db += Σ dz
-    public func backward(_ dy: Tensor, through activation: Activation?) -> Tensor? {
+    /// The backward of `forward(_:training:then:pool:)`: dz = dy · f'(z), written from the output
+    /// y, then this layer's backward with dz. With `pool`, dy is the pooled map's gradient: each
+    /// window's goes to its noted maximum, times f' at that maximum (the pooled value), the
+    /// others get 0, as the pooling's backward and the activation's would give them.
+    // dy: (B, outC, outH, outW), or pooled (B, outC, outH/2, outW/2) -> dx: (B, inC, H, W);
+    // dW += dz · colsᵀ, db += Σ dz
+    public func backward(_ dy: Tensor, through activation: Activation?, pool: MaxPool2D? = nil) -> Tensor? {
         guard let x else { preconditionFailure("\(summary): backward before forward") }
         let hw = outH * outW, kk = patchSize, outC = outChannels
         let most = min(chunkSamples, batch) * hw
@@ -220,6 +243,12 @@ public final class Conv2D: Layer {
         let w = weight.value.data, yData = y.data, dyData = dy.data, xData = x.data, dxData = dx.data
         let planeIn = inChannels * inH * inW
         let hasBias = bias != nil
+        let pooled = pool?.fusedOutput, pooledHW = (outH / 2) * (outW / 2), outH = self.outH, outW = self.outW
+        if pooled != nil {
+            precondition(dy.count == batch * outC * pooledHW, "\(summary): pooled dy of shape \(dy.shape)")
+            for g in 0..<Conv2D.groups { planes[g].reshape(rows: 1, columns: hw) }
+        }
+        let pooledY = pooled?.y.data, pooledWhich = pooled?.which.data
         for g in 0..<Conv2D.groups { dWeight[g].zero(); dBias[g].zero() }
         forEachChunk { g, first, count in
             let n = count * hw, dz = product[g].data
@@ -228,7 +257,18 @@ public final class Conv2D: Layer {
                 for o in 0..<outC {
                     let off = ((first + b) * outC + o) * hw
                     let dst = dz + o * n + b * hw
-                    if let activation {
+                    if let pooledY, let pooledWhich {
+                        // Through the fused pooling: f' at each window's maximum (its pooled
+                        // value), then sent to where the maximum was; 0 elsewhere.
+                        let at = ((first + b) * outC + o) * pooledHW
+                        var windows = UnsafePointer(dyData + at)
+                        if let activation {
+                            let t = planes[g].data
+                            activation.backward(y: pooledY + at, dy: dyData + at, dx: t, pooledHW)
+                            windows = UnsafePointer(t)
+                        }
+                        MaxPool2D.unpool2x2(which: pooledWhich + at, dy: windows, h: outH, w: outW, into: dst)
+                    } else if let activation {
                         activation.backward(y: yData + off, dy: dyData + off, dx: dst, hw)
                     } else {
                         dst.update(from: dyData + off, count: hw)
@@ -309,8 +349,13 @@ public final class Conv2D: Layer {
     /// same order from zero (one k-block: k·k ≤ `SIMDGEMM.kc`), the padding the same +0s, and the
     /// bias and activation applied as forward applies them. Used only where `SIMDGEMM` would take
     /// its blocked path (its direct path for small products sums in another order).
+    ///
+    /// With `pool`, each finished plane goes to `pool.plane` and is pooled from there (as
+    /// forward's copy does).
     private func directForward(_ x: UnsafePointer<Float>, first: Int, count: Int, scratch: UnsafeMutablePointer<Float>,
-                               into y: UnsafeMutablePointer<Float>, activation: Activation?) {
+                               into y: UnsafeMutablePointer<Float>, activation: Activation?,
+                               pool: (y: UnsafeMutablePointer<Float>, which: UnsafeMutablePointer<Float>,
+                                      plane: UnsafeMutablePointer<Float>)?) {
         let k = kernelSize, kk = k * k, p = padding, outC = outChannels, outW = self.outW, outH = self.outH
         let inH = self.inH, inW = self.inW, hw = outH * outW
         let wp = outW + k - 1, positions = directPositions, block = Conv2D.directBlock
@@ -375,7 +420,7 @@ public final class Conv2D: Layer {
             }
             // The valid columns of each row, + bias, activation: as forward's copy does.
             for o in 0..<outC {
-                let dst = y + (b * outC + o) * hw, src = z + o * positions
+                let dst = pool?.plane ?? y + (b * outC + o) * hw, src = z + o * positions
                 let add = biasData?[o] ?? 0
                 let add8 = SIMD8<Float>(repeating: add)
                 @inline(__always) func finish(_ from: UnsafePointer<Float>, _ to: UnsafeMutablePointer<Float>) {
@@ -395,6 +440,11 @@ public final class Conv2D: Layer {
                         for j in i..<outW { d[j] = r[j] + add }
                         activation?.forward(d + i, d + i, outW - i)
                     }
+                }
+                if let pool {
+                    let pooledHW = (outH / 2) * (outW / 2), plane = b * outC + o
+                    MaxPool2D.pool2x2(dst, h: outH, w: outW, into: pool.y + plane * pooledHW,
+                                      which: pool.which + plane * pooledHW)
                 }
             }
         }

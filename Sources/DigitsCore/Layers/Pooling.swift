@@ -95,6 +95,26 @@ public final class MaxPool2D: Layer {
         return dx
     }
 
+    // MARK: - Fused into the convolution before it
+
+    /// Whether a convolution can pool its own output into this layer (`Conv2D`'s fused step):
+    /// windows of 2×2, 2 apart, whose notes make backward need neither the input nor its copy.
+    public var fusesIntoConvolution: Bool { kernelSize == 2 && stride == 2 }
+
+    /// Readies this layer's output `(B, C, H/2, W/2)` and its notes for an input of `shape`
+    /// that is never stored: the convolution before it writes both (`Conv2D.forward(_:training:then:pool:)`)
+    /// and reads them in its backward. This layer's own backward is not run then.
+    func fusedBuffers(inputShape shape: [Int]) -> (y: Tensor, which: Tensor) {
+        precondition(fusesIntoConvolution && shape.count == 4, "\(summary) cannot be fused for input \(shape)")
+        x = nil
+        y.reshape(to: [shape[0], shape[1], shape[2] / 2, shape[3] / 2])
+        which.reshape(to: y.shape)
+        return (y, which)
+    }
+
+    /// The output and notes of the last fused forward.
+    var fusedOutput: (y: Tensor, which: Tensor) { (y, which) }
+
     /// Forward of 2×2 windows, 2 apart, on one plane (h, w) -> (h/2, w/2): each window's
     /// maximum, and which of its four values (in reading order: 0 top left, 1 top right, 2 bottom
     /// left, 3 bottom right) is the first equal to it (3 when none is, as for a NaN).

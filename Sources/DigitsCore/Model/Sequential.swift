@@ -11,7 +11,9 @@
 ///
 /// When it runs, a dense layer or convolution followed by an activation is fused: the
 /// activation is applied by the layer as it writes its output (`Dense.forward(_:then:)`), which
-/// saves a pass over memory and gives the same values.
+/// saves a pass over memory and gives the same values. A 2×2 max pooling right after a
+/// convolution (and its activation) is fused too: the convolution pools each plane while it is
+/// in cache, and the full map is never written (`Conv2D.forward(_:training:then:pool:)`).
 public final class Sequential {
     /// The layers, in order.
     public let layers: [any Layer]
@@ -23,6 +25,22 @@ public final class Sequential {
     public let parameters: [Parameter]
     /// How `forward` and `backward` run the layers.
     private let steps: [Step]
+    /// The layers each step of a run takes, in order, as index ranges: `0..<3` for a
+    /// convolution run with its activation and pooling fused, `3..<4` for a layer alone.
+    public var stepRanges: [Range<Int>] {
+        var ranges: [Range<Int>] = [], start = 0
+        for step in steps {
+            let count = switch step {
+            case .layer: 1
+            case .dense, .conv2d: 2
+            case let .conv2dPool(_, activation, _): activation == nil ? 2 : 3
+            }
+            ranges.append(start..<(start + count))
+            start += count
+        }
+        return ranges
+    }
+
     /// The parameters of each step, built once (a training step allocates nothing).
     private let stepParameters: [[Parameter]]
 
@@ -31,6 +49,7 @@ public final class Sequential {
         case layer(any Layer)
         case dense(Dense, Activation)
         case conv2d(Conv2D, Activation)
+        case conv2dPool(Conv2D, Activation?, MaxPool2D)
 
         /// The parameters of the step's layers (activations have none).
         var parameters: [Parameter] {
@@ -38,6 +57,7 @@ public final class Sequential {
             case .layer(let layer): layer.parameters
             case .dense(let dense, _): dense.parameters
             case .conv2d(let conv, _): conv.parameters
+            case .conv2dPool(let conv, _, _): conv.parameters   // pooling and activation have none
             }
         }
     }
@@ -79,13 +99,19 @@ public final class Sequential {
         try self.init(inputShape: inputShape, layers: layers)
     }
 
-    /// Pairs each dense layer or convolution with the activation layer right after it.
+    /// Pairs each dense layer or convolution with the activation layer right after it, and a
+    /// convolution (with its activation) with the 2×2 pooling after it.
     private static func fusedSteps(_ layers: [any Layer]) -> [Step] {
         var steps: [Step] = []
         var i = 0
+        func layer(_ j: Int) -> (any Layer)? { j < layers.count ? layers[j] : nil }
         while i < layers.count {
-            let next = i + 1 < layers.count ? layers[i + 1] as? ActivationLayer : nil
-            if let next, let dense = layers[i] as? Dense {
+            let next = layer(i + 1) as? ActivationLayer
+            let pool = layer(next == nil ? i + 1 : i + 2) as? MaxPool2D
+            if let conv = layers[i] as? Conv2D, let pool, pool.fusesIntoConvolution {
+                steps.append(.conv2dPool(conv, next?.activation, pool))
+                i += next == nil ? 2 : 3
+            } else if let next, let dense = layers[i] as? Dense {
                 steps.append(.dense(dense, next.activation))
                 i += 2
             } else if let next, let conv = layers[i] as? Conv2D {
@@ -120,6 +146,8 @@ public final class Sequential {
             case .layer(let layer): h = layer.forward(h, training: training)
             case let .dense(dense, activation): h = dense.forward(h, then: activation)
             case let .conv2d(conv, activation): h = conv.forward(h, training: training, then: activation)
+            case let .conv2dPool(conv, activation, pool):
+                h = conv.forward(h, training: training, then: activation, pool: pool)
             }
         }
         return h
@@ -148,6 +176,7 @@ public final class Sequential {
             case .layer(let layer): dInput = layer.backward(d)
             case let .dense(dense, activation): dInput = dense.backward(d, through: activation)
             case let .conv2d(conv, activation): dInput = conv.backward(d, through: activation)
+            case let .conv2dPool(conv, activation, pool): dInput = conv.backward(d, through: activation, pool: pool)
             }
             guard let dInput else { return }
             d = dInput
