@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rebuilds the shipped reader (issue 14) exactly: the `reader` preset (9 epochs), seed 1, trained on the
+# Rebuilds the shipped reader (issue 14) exactly: the `reader` preset (15 epochs, the last 4 undistorted), seed 1, trained on the
 # first 55,000 MNIST training images (the last 5,000 held out), then calibrated on those 5,000
 # (temperature and the certainty below which a reading is flagged). Same seed, same weights, on
 # any thread count. Writes Sources/DigitsApp/Resources/reader/reader.safetensors (or $1).
