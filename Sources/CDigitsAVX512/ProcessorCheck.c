@@ -2,7 +2,23 @@
 // (Sources/DigitsAVX512Kernels).
 #include "CDigitsAVX512.h"
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) && defined(__APPLE__)
+#include <sys/sysctl.h>
+
+static int digits_has(const char *name) {
+    int value = 0;
+    size_t size = sizeof value;
+    return sysctlbyname(name, &value, &size, NULL, 0) == 0 && value != 0;
+}
+
+// macOS turns the 512-bit register state on only when a thread first uses it, so XGETBV says
+// it is off: ask the kernel instead, for the same x86-64-v4 features as below.
+int digits_avx512_available(void) {
+    return digits_has("hw.optional.fma") && digits_has("hw.optional.avx512f") && digits_has("hw.optional.avx512dq")
+        && digits_has("hw.optional.avx512cd") && digits_has("hw.optional.avx512bw") && digits_has("hw.optional.avx512vl");
+}
+
+#elif defined(__x86_64__)
 #include <cpuid.h>
 
 int digits_avx512_available(void) {

@@ -51,7 +51,10 @@ public enum AVX512 {
         FMAPeak.wideLoop = avx512FMALoop
         #endif
         FMAPeak.wideLanes = 16
-        if let current = GEMM.kernel as? SIMDGEMM, current.wideTiles == nil {
+        // A kernel already made is replaced; otherwise `GEMM.kernel` is left unmade (asking for it
+        // would make it, and measure whether two threads pay, in every command, even `--help`):
+        // when it is made, it takes `defaultWideTiles`.
+        if SIMDGEMM.hasMadeAutomaticKernel, let current = GEMM.kernel as? SIMDGEMM, current.wideTiles == nil {
             GEMM.kernel = SIMDGEMM(threads: current.threads, minFlopsPerThread: current.minFlopsPerThread)
         }
         return true

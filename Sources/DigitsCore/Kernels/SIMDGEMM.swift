@@ -87,6 +87,10 @@ public final class SIMDGEMM: GEMMKernel {
 
     public var name: String { (threads == 1 ? "simd" : "simd×\(threads)") + (wideTiles == nil ? "" : "+wide") }
 
+    /// Whether `automatic()` has run: `GEMM.kernel` has been made (any use of it makes it, with
+    /// its thread measurement), so `AVX512.install()` knows whether there is one to replace.
+    nonisolated(unsafe) public static var hasMadeAutomaticKernel = false
+
     /// The kernel on the number of threads that pays on this machine: `DIGITS_THREADS` if set;
     /// otherwise 2 when the machine has two logical CPUs or more and two threads together
     /// reach at least 1.5 times one thread's FMA throughput (a 10 ms measurement), else 1.
@@ -94,6 +98,7 @@ public final class SIMDGEMM: GEMMKernel {
     /// Two logical CPUs may be two cores or two hyperthreads of one core sharing its FMA units;
     /// only in the first case does splitting a multiply gain anything, so it is measured.
     public static func automatic() -> SIMDGEMM {
+        hasMadeAutomaticKernel = true
         #if os(Linux)
         if let text = getenv("DIGITS_THREADS"), let n = Int(String(cString: text)), n >= 1 {
             return SIMDGEMM(threads: n)
