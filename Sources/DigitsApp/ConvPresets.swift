@@ -134,8 +134,8 @@ public enum ConvPresets {
     ///
     /// Shaped for speed (BENCHMARKS.md): a convolution followed by its 2×2 pooling is run as one
     /// step (`Sequential` fuses them: the full maps are never written), and BatchNorm works on
-    /// the pooled maps, a quarter the size. The hidden layer costs about a seventh of the
-    /// convolutions' multiply-adds and buys the accuracy that lets training stop at 1.13 epochs.
+    /// the pooled maps, a quarter the size. The hidden layer costs few multiply-adds beside the
+    /// convolutions and buys the accuracy that lets training stop at 1.13 epochs.
     public static let fastest = Preset(
         name: "fastest",
         summary: "Conv16(5×5, ReLU)-pool-Conv32(3×3)-pool-BatchNorm-ReLU → 128 → 10, Adam one-cycle, batch 128, 530 steps (1.13 epochs)",

@@ -198,6 +198,27 @@ public struct RecipeOverrides: Sendable, Equatable {
     /// `recipe` with these overrides applied, checked as a whole. `trainCount` (the training
     /// images after any validation hold-out) sets the length of an epoch for a step schedule
     /// and the memory a batch needs.
+    /// Refuses annealing that would cover the whole run (every step on the lighter augmentation),
+    /// or lighten a plan that has no augmentation.
+    static func checkAnnealing(_ annealing: AugmentationAnnealing, plan: TrainingPlan, trainCount: Int,
+                               asked: Bool) throws(RecipeError) {
+        let source = asked ? "--anneal" : "the preset's annealing"
+        guard plan.augmentation != nil else {
+            throw RecipeError("\(source) trains the last epochs on a lighter augmentation, but this plan has no augmentation to lighten")
+        }
+        let batch = max(min(plan.batchSize, trainCount), 1)
+        let stepsPerEpoch = trainCount / batch + (trainCount % batch == 0 ? 0 : 1)
+        let total: Int
+        switch plan.length {
+        case .epochs(let n): total = n.multipliedReportingOverflow(by: stepsPerEpoch).partialValue
+        case .steps(let n, _): total = n
+        }
+        let (annealed, overflow) = annealing.epochs.multipliedReportingOverflow(by: stepsPerEpoch)
+        guard !overflow, annealed < total else {
+            throw RecipeError("\(source) covers \(annealing.epochs) epochs, the whole run or more: anneal fewer epochs than the run has (or --anneal none)")
+        }
+    }
+
     public func apply(to recipe: Recipe, trainCount: Int) throws(RecipeError) -> Recipe {
         try validate()
         var r = recipe
@@ -243,6 +264,9 @@ public struct RecipeOverrides: Sendable, Equatable {
         if let seed { r.seed = seed }
         if let epochs { r.plan.length = .epochs(epochs) }
         if let steps { r.plan.length = .steps(steps, reportEvery: reportEvery ?? max(steps / 10, 1)) }
+        if let annealed = r.plan.annealing {
+            try Self.checkAnnealing(annealed, plan: r.plan, trainCount: trainCount, asked: annealing != nil)
+        }
         if let schedule {
             let batch = max(min(r.plan.batchSize, trainCount), 1)
             let stepsPerEpoch = trainCount / batch + (trainCount % batch == 0 ? 0 : 1)

@@ -197,7 +197,7 @@ public struct Reporter: Sendable {
         case let .steps(s, every): "\(s) steps (report every \(every))"
         }
         lines.append("  loss        \(r.loss.rawValue) (\(plan.reduction.rawValue) over the batch), input × \(r.inputTransform.scale)\(r.inputTransform.offset == 0 ? "" : " + \(r.inputTransform.offset)")")
-        lines.append("  training    \(plan.optimizer.make(l2: plan.l2).summary), lr \(plan.learningRate) \(plan.schedule.name), batch \(plan.batchSize) \(plan.batching.rawValue), \(length), seed \(r.seed)\(plan.averaging.map { ", " + RecipeOverrides.describe($0) } ?? "")")
+        lines.append("  training    \(plan.optimizer.make(l2: plan.l2).summary), lr \(plan.learningRate) \(plan.schedule.name), batch \(plan.batchSize) \(plan.batching.rawValue), \(length), seed \(r.seed)\(plan.annealing.map { ", " + RecipeOverrides.describe($0) } ?? "")\(plan.averaging.map { ", " + RecipeOverrides.describe($0) } ?? "")")
         if let a = p.expectedAccuracy { lines.append("  expected    \(Format.percent(a)) test accuracy") }
         lines += p.quirks.map { "  quirk       \($0)" }
         return lines

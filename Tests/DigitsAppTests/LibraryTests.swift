@@ -58,6 +58,27 @@ struct LibraryTests {
         #expect(Reporter.describe(annealed.plan).contains("the last 3 epochs lightly augmented"))
         o.annealing = RecipeOverrides.AnnealingChoice.none
         #expect(try o.apply(to: annealed, trainCount: 55_000).plan.annealing == nil)
+        // The preset's own annealing is described, and one covering the whole run is refused.
+        #expect(Reporter.describe(ConvPresets.reader).joined(separator: "\n").contains("the last 4 epochs without augmentation"))
+        var short = RecipeOverrides()
+        short.epochs = 4
+        #expect(throws: RecipeError.self) { try short.apply(to: ConvPresets.reader.recipe, trainCount: 55_000) }
+        short.annealing = RecipeOverrides.AnnealingChoice.none
+        #expect(try short.apply(to: ConvPresets.reader.recipe, trainCount: 55_000).plan.annealing == nil)
+    }
+
+    @Test("--anneal is refused when it covers the whole run, or when the plan has no augmentation to lighten",
+          arguments: ["15", "20", "100000:none"])
+    func annealingRefused(value: String) throws {
+        var o = RecipeOverrides()
+        o.annealing = try RecipeOverrides.parseAnnealing(value)
+        #expect(throws: RecipeError.self, "\(value) on a 15-epoch reader") { try o.apply(to: ConvPresets.reader.recipe, trainCount: 55_000) }
+        o.annealing = try RecipeOverrides.parseAnnealing("1")
+        o.steps = 100   // fewer steps than one epoch of annealing
+        #expect(throws: RecipeError.self) { try o.apply(to: ConvPresets.reader.recipe, trainCount: 55_000) }
+        var plain = RecipeOverrides()
+        plain.annealing = try RecipeOverrides.parseAnnealing("1")
+        #expect(throws: RecipeError.self, "mlp has no augmentation") { try plain.apply(to: Presets.mlp.recipe, trainCount: 60_000) }
     }
 
     @Test("overrides apply to a preset, and the result is checked as a whole")

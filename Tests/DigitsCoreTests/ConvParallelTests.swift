@@ -136,7 +136,7 @@ import Testing
         #expect(pool.backward(dy)?.array == expected.dx)
     }
 
-    @Test("Conv2D, BatchNorm, ReLU and MaxPool give the same bits on 1, 2 and 3 threads")
+    @Test("Conv2D, BatchNorm, ReLU and MaxPool (also a pooling fused into its convolution) give the same bits on 1, 2 and 3 threads")
     func sameBitsAnyThreads() throws {
         func run(threads: Int) throws -> [[Float]] {
             try Parallel.$threadCount.withValue(threads) {
@@ -146,8 +146,10 @@ import Testing
                     .batchNorm(channels: 8, momentum: 0.1, epsilon: 1e-5), .maxPool2d(kernelSize: 2, stride: 2),
                     .activation(.relu),
                     .conv2d(inChannels: 8, outChannels: 16, kernelSize: 3, stride: 1, padding: 1, bias: true), .activation(.relu),
-                    .flatten, .dense(inputs: 16 * 64, outputs: 10, bias: true),
+                    .maxPool2d(kernelSize: 2, stride: 2),                                     // fused: (16, 4, 4)
+                    .flatten, .dense(inputs: 16 * 16, outputs: 10, bias: true),
                 ], initializer: .he, rng: &rng)
+                #expect(model.stepRanges.contains(4..<7), "the second convolution, its ReLU and its pooling run as one step")
                 let x = randomTensor([37, 1, 20, 20], &rng)
                 let y = model.forward(x, training: true)
                 model.backward(randomTensor(y.shape, &rng))

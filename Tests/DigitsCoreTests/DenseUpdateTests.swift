@@ -123,3 +123,45 @@ import Testing
         #expect(m.allSatisfy { $0 == 0 } && v.allSatisfy { $0 == 0 })
     }
 }
+
+/// The flush of small running averages, at its threshold and at the values around it.
+@Suite struct DenseUpdateFlushEdgeTests {
+    static let edge = DenseUpdate.flushBelow
+    /// ±2⁻¹⁰⁰, one ulp either side, subnormals, ±0, NaN, infinities and ordinary values.
+    static let values: [Float] = [edge, -edge, edge.nextUp, edge.nextDown, (-edge).nextUp, (-edge).nextDown,
+                                  .leastNonzeroMagnitude, -.leastNonzeroMagnitude, .leastNormalMagnitude, 0, -0.0,
+                                  .nan, .infinity, -.infinity, 1, -0.5]
+
+    @Test("the eight-lane flush gives the scalar flush's bits on every edge value, and flushes exactly below 2⁻¹⁰⁰")
+    func edges() {
+        var lanes = Self.values
+        while lanes.count % 8 != 0 { lanes.append(0) }
+        for start in stride(from: 0, to: lanes.count, by: 8) {
+            let v = SIMD8<Float>(lanes[start..<(start + 8)])
+            let f = DenseUpdate.flushed(v)
+            for i in 0..<8 {
+                #expect(f[i].bitPattern == DenseUpdate.flushed(lanes[start + i]).bitPattern, "\(lanes[start + i])")
+            }
+        }
+        #expect(DenseUpdate.flushed(Self.edge) == Self.edge && DenseUpdate.flushed(-Self.edge) == -Self.edge)
+        #expect(DenseUpdate.flushed(Self.edge.nextDown) == 0 && DenseUpdate.flushed((-Self.edge).nextUp) == 0)
+        #expect(DenseUpdate.flushed(Float.leastNonzeroMagnitude) == 0)
+        #expect(DenseUpdate.flushed(Float.nan).isNaN && DenseUpdate.flushed(Float.infinity) == .infinity)
+    }
+
+    @Test("momentum keeps a velocity at the edge values as its reference does (μ = 1, no gradient)", arguments: [false, true])
+    func momentumAtEdges(nesterov: Bool) {
+        let n = Self.values.count
+        let g = [Float](repeating: 0, count: n)
+        var w1 = [Float](repeating: 0.5, count: n), v1 = Self.values, w2 = w1, v2 = Self.values
+        w1.withUnsafeMutableBufferPointer { w in v1.withUnsafeMutableBufferPointer { v in
+            DenseUpdate.momentum(w: w.baseAddress!, v: v.baseAddress!, g: g, mu: 1, lr: 0.05, nesterov: nesterov, 0..<n)
+        } }
+        w2.withUnsafeMutableBufferPointer { w in v2.withUnsafeMutableBufferPointer { v in
+            DenseUpdate.momentumReference(w: w.baseAddress!, v: v.baseAddress!, g: g, mu: 1, lr: 0.05, nesterov: nesterov, 0..<n)
+        } }
+        #expect(w1.map(\.bitPattern) == w2.map(\.bitPattern))
+        #expect(v1.map(\.bitPattern) == v2.map(\.bitPattern))
+        #expect(v2[3] == 0 && v2[0] == Self.edge, "below 2⁻¹⁰⁰ flushed, at it kept")
+    }
+}

@@ -144,6 +144,34 @@ import Testing
         #expect(sameGradients)
     }
 
+    @Test("A fused activation or pooling whose input gradient is turned off stops back-propagation there, as unfused")
+    func fusedStepsHonourStoppedGradient() throws {
+        let specs: [LayerSpec] = [
+            .conv2d(inChannels: 1, outChannels: 4, kernelSize: 3, stride: 1, padding: 0, bias: true), .activation(.relu),
+            .conv2d(inChannels: 4, outChannels: 6, kernelSize: 3, stride: 1, padding: 0, bias: true), .activation(.relu),
+            .maxPool2d(kernelSize: 2, stride: 2),                                                      // (6, 5, 5)
+            .flatten, .dense(inputs: 6 * 25, outputs: 3, bias: true),
+        ]
+        for stopped in [3, 4] {   // the ReLU of the fused conv-ReLU-pool step, or its pooling
+            func run(fusing: Bool) throws -> [[UInt32]] {
+                var rng = RandomSource(seed: 5)
+                var layers: [any Layer] = []
+                for spec in specs { layers.append(try spec.makeLayer(initializer: .he, rng: &rng)) }
+                let model = try Sequential(inputShape: [1, 14, 14], layers: layers, fusing: fusing)
+                model.layers[stopped].computesInputGradient = false
+                let y = model.forward(randomTensor([5, 1, 14, 14], &rng, in: 0...1), training: true)
+                model.zeroGradients()
+                model.backward(randomTensor(y.shape, &rng))
+                return model.parameters.map { $0.grad.array.map(\.bitPattern) }
+            }
+            let fused = try run(fusing: true), plain = try run(fusing: false)
+            let same = fused == plain
+            #expect(same, "layer \(stopped)")
+            // The convolutions under the stopped layer got no gradient.
+            #expect(fused[2].allSatisfy { $0 == 0 } && fused[0].allSatisfy { $0 == 0 }, "layer \(stopped)")
+        }
+    }
+
     @Test("Layers that do not fit together are rejected")
     func mismatch() {
         var rng = RandomSource(seed: 1)

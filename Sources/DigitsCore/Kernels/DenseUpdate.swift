@@ -1,19 +1,19 @@
 /// The optimisers' element-wise updates, eight lanes at a time, each beside its plain reference.
 ///
-/// Every update is a pass over a parameter's memory once a step (the MLP's 235,146 values, 938
-/// times an epoch at batch 64). Written as scalar loops over pointers that may alias, the
-/// compiler keeps them scalar; here the vector form does the same operations in the same order
-/// (multiplies and adds, never fused), so each lane's result is bit for bit the reference's.
-/// Tests check that they agree.
+/// Every update is a pass over a parameter's memory once a step. Written as scalar loops over
+/// pointers that may alias, the compiler keeps them scalar; here the vector form does the same
+/// operations in the same order (multiplies and adds, never fused), so each lane's result is bit
+/// for bit the reference's. Tests check that they agree.
 ///
 /// ## Running averages flushed to zero
 /// A running average (momentum's velocity, Adam's moments) of a weight whose gradient is zero
 /// step after step (the weights of pixels that are rarely ink) decays geometrically, down through
-/// the subnormal range below 2⁻¹²⁶, where every multiply costs a hundred times more on x86: with
-/// Nesterov momentum at batch 64 that made the update a third of a training step's time. So an
-/// average smaller in magnitude than `flushBelow` (2⁻¹⁰⁰) is set to zero. Its effect on a
-/// weight, lr · 2⁻¹⁰⁰ a step, is some twenty orders of magnitude below a float's resolution
-/// of that weight.
+/// the subnormal range below 2⁻¹²⁶, where multiplies are far slower on x86 (BENCHMARKS.md, "the
+/// dense path"). So an average smaller in magnitude than `flushBelow` (2⁻¹⁰⁰) is set to zero.
+/// With momentum its effect on a weight is at most lr · 2⁻¹⁰⁰ a step, far below a float's
+/// resolution of any weight that is not itself tiny. With Adam the step is m / (√v + ε): a
+/// flushed v changes it by at most about lr · |m| / ε, which is why ε must be positive (the
+/// trainer refuses ε ≤ 0).
 enum DenseUpdate {
     /// Running averages smaller in magnitude than this are set to zero.
     static let flushBelow: Float = 0x1p-100

@@ -27,7 +27,14 @@ public final class Sequential {
     private let steps: [Step]
     /// The layers each step of a run takes, in order, as index ranges: `0..<3` for a
     /// convolution run with its activation and pooling fused, `3..<4` for a layer alone.
-    public var stepRanges: [Range<Int>] {
+    public var stepRanges: [Range<Int>] { Sequential.ranges(of: steps) }
+
+    /// The layers a fused step runs after its first (its activation, its pooling): built once.
+    /// Back-propagation stops at a step when one of them has `computesInputGradient` off, as it
+    /// stops at that layer when it runs alone.
+    private let stepFollowers: [[any Layer]]
+
+    private static func ranges(of steps: [Step]) -> [Range<Int>] {
         var ranges: [Range<Int>] = [], start = 0
         for step in steps {
             let count = switch step {
@@ -82,6 +89,7 @@ public final class Sequential {
         let steps = fusing ? Sequential.fusedSteps(layers) : layers.map { Step.layer($0) }
         self.steps = steps
         self.stepParameters = steps.map { $0.parameters }
+        self.stepFollowers = Sequential.ranges(of: steps).map { Array(layers[($0.lowerBound + 1)..<$0.upperBound]) }
         // The first layer's input is data: no gradient needed for it.
         layers[0].computesInputGradient = false
     }
@@ -171,6 +179,9 @@ public final class Sequential {
         for step in steps.reversed() {
             index -= 1
             defer { finished(stepParameters[index]) }
+            // A fused activation or pooling that stops back-propagation stops it here, before
+            // the layer under it gets a gradient (as when each runs alone).
+            for follower in stepFollowers[index] where !follower.computesInputGradient { return }
             let dInput: Tensor?
             switch step {
             case .layer(let layer): dInput = layer.backward(d)

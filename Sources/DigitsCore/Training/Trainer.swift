@@ -106,6 +106,11 @@ public final class Trainer {
         guard plan.batchSize >= 1 else { throw .invalidPlan("batch size must be at least 1") }
         guard plan.maxChunk >= 1 else { throw .invalidPlan("chunk size must be at least 1") }
         guard plan.learningRate.isFinite, plan.learningRate > 0 else { throw .invalidPlan("learning rate must be positive") }
+        switch plan.optimizer {
+        case let .adam(_, _, epsilon), let .adamW(_, _, epsilon, _):
+            guard epsilon.isFinite, epsilon > 0 else { throw .invalidPlan("Adam's epsilon must be a positive number, got \(epsilon)") }
+        default: break
+        }
         switch plan.length {
         case .epochs(let e) where e < 1: throw .invalidPlan("epochs must be at least 1")
         case .steps(let s, let r) where s < 1 || r < 1: throw .invalidPlan("steps must be at least 1")
