@@ -12,10 +12,11 @@ import Glibc
 @Suite("Digits Studio connections")
 struct ConnectionTests {
     /// Connects to 127.0.0.1:`port`, sends `bytes`, and returns what `recv` gives within `wait`
-    /// seconds: 0 when the server closed the connection, -1 when it kept it open.
-    static func sendAndWaitForClose(port: Int, bytes: String, wait: Int) -> Int {
+    /// seconds (its count: 0 when the server closed the connection, -1 when it kept it open; -2
+    /// and -3 when no socket or no connection) and the text received.
+    static func exchange(port: Int, bytes: String, wait: Int) -> (count: Int, text: String) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return -2 }
+        guard fd >= 0 else { return (-2, "") }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -24,12 +25,18 @@ struct ConnectionTests {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { return -3 }
+        guard connected == 0 else { return (-3, "") }
         var timeout = timeval(tv_sec: wait, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         _ = bytes.withCString { send(fd, $0, strlen($0), 0) }
-        var buffer = [UInt8](repeating: 0, count: 256)
-        return recv(fd, &buffer, buffer.count, 0)
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let count = recv(fd, &buffer, buffer.count, 0)
+        return (count, count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : "")
+    }
+
+    /// `exchange`'s count: 0 when the server closed the connection, -1 when it kept it open.
+    static func sendAndWaitForClose(port: Int, bytes: String, wait: Int) -> Int {
+        exchange(port: port, bytes: bytes, wait: wait).count
     }
 
     @Test("An idle connection, or one that stops halfway through its request, is closed after the idle timeout")

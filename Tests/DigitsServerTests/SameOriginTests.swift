@@ -5,10 +5,6 @@ import Testing
 
 @testable import DigitsServer
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 @Suite("Digits Studio refuses requests from other sites")
 struct SameOriginTests {
     // MARK: - The policy
@@ -156,24 +152,8 @@ struct SameOriginTests {
 
     /// Sends `request` to 127.0.0.1:`port` and returns the response's status line.
     static func statusLine(port: Int, request: String) -> String {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return "no socket" }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { return "not connected" }
-        var timeout = timeval(tv_sec: 60, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        _ = request.withCString { send(fd, $0, strlen($0), 0) }
-        var buffer = [UInt8](repeating: 0, count: 512)
-        let count = recv(fd, &buffer, buffer.count, 0)
-        guard count > 0 else { return "no answer" }
-        let text = String(decoding: buffer[..<count], as: UTF8.self)
+        let (count, text) = ConnectionTests.exchange(port: port, bytes: request, wait: 60)
+        guard count > 0 else { return "no answer (\(count))" }
         return text.components(separatedBy: "\r\n").first ?? ""
     }
 
