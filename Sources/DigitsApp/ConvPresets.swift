@@ -102,6 +102,15 @@ public enum ConvPresets {
         elasticAlpha: 1.5, elasticGrid: 4, thickness: 0.7, blurProbability: 0.15,
         lowResolutionProbability: 0.1, minContrast: 0.6, maxNoise: 8)
 
+    /// `fast`'s and `fastest`'s first layers: Conv16(5×5)-ReLU-pool, then Conv32(3×3) (no bias:
+    /// BatchNorm follows). The two presets differ in what comes after it.
+    static let smallConvStem: [LayerSpec] = [
+                .conv2d(inChannels: 1, outChannels: 16, kernelSize: 5, stride: 1, padding: 0, bias: true),
+                .activation(.relu),
+                pool2,                                                          // (16, 12, 12)
+                .conv2d(inChannels: 16, outChannels: 32, kernelSize: 3, stride: 1, padding: 0, bias: false),
+    ]
+
     /// 99% in a few seconds: a small network, two epochs, a one-cycle schedule.
     ///
     /// Shaped for speed (BENCHMARKS.md): the first convolution, on the largest maps (24×24), has
@@ -114,11 +123,7 @@ public enum ConvPresets {
         source: nil, expectedAccuracy: 0.99,
         quirks: [],
         recipe: Recipe(
-            network: .layers(inputShape: imageShape, specs: [
-                .conv2d(inChannels: 1, outChannels: 16, kernelSize: 5, stride: 1, padding: 0, bias: true),
-                .activation(.relu),
-                pool2,                                                          // (16, 12, 12)
-                .conv2d(inChannels: 16, outChannels: 32, kernelSize: 3, stride: 1, padding: 0, bias: false),
+            network: .layers(inputShape: imageShape, specs: smallConvStem + [
                 .batchNorm(channels: 32, momentum: 0.1, epsilon: 1e-5),
                 pool2, .activation(.relu),                                      // (32, 5, 5)
                 .flatten,
@@ -142,11 +147,7 @@ public enum ConvPresets {
         source: nil, expectedAccuracy: 0.99,
         quirks: [],
         recipe: Recipe(
-            network: .layers(inputShape: imageShape, specs: [
-                .conv2d(inChannels: 1, outChannels: 16, kernelSize: 5, stride: 1, padding: 0, bias: true),
-                .activation(.relu),
-                pool2,                                                          // (16, 12, 12)
-                .conv2d(inChannels: 16, outChannels: 32, kernelSize: 3, stride: 1, padding: 0, bias: false),
+            network: .layers(inputShape: imageShape, specs: smallConvStem + [
                 pool2,                                                          // (32, 5, 5)
                 .batchNorm(channels: 32, momentum: 0.1, epsilon: 1e-5), .activation(.relu),
                 .flatten,
