@@ -6,12 +6,13 @@ directory, then: loads the page, draws a 7 with pointer events, checks that the 
 itself (WebAssembly, no round trip) and that POST /api/predict reads the same pixels the same
 way (same digit, probabilities within 1e-4), checks the prepared 28x28 on the page, corrects the
 reading and checks that the example is stored on disk as an IDX pair; then blocks the module
-and checks that the page falls back to the server. At 390 px wide nothing may scroll sideways.
+and checks that the page falls back to the server; serves a copy of the model whose
+`flag_below` is 0.35 and checks that the page flags by it, as the server does. At 390 px wide nothing may scroll sideways.
 With --screenshots DIR, saves the page at laptop and phone sizes.
 
     python3 scripts/browser-test.py --digits .build/release/digits [--screenshots out/]
 """
-import argparse, os, re, shutil, struct, subprocess, sys, tempfile, time
+import argparse, json, os, re, shutil, struct, subprocess, sys, tempfile, time
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -22,8 +23,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODEL = os.path.join(ROOT, "Tests/DigitsAppTests/Fixtures/best-model.safetensors")
 
 
-def start_server(digits, data_dir, extra=()):
-    server = subprocess.Popen([digits, "serve", "--model", MODEL, "--port", "0", "--data-dir", data_dir, *extra],
+def start_server(digits, data_dir, extra=(), model=MODEL):
+    server = subprocess.Popen([digits, "serve", "--model", model, "--port", "0", "--data-dir", data_dir, *extra],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -106,6 +107,72 @@ def server_reads_the_seven(url, case, blocked=()):
         driver.quit()
 
 
+def with_flag_below(source, destination, flag_below):
+    """A copy of the model file `source` whose metadata says `flag_below` (the certainty below
+    which a reading is flagged, as `digits calibrate --flag` writes it)."""
+    with open(source, "rb") as f:
+        data = f.read()
+    (size,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + size])
+    header.setdefault("__metadata__", {})["flag_below"] = flag_below
+    encoded = json.dumps(header, separators=(",", ":")).encode()
+    encoded += b" " * (-len(encoded) % 8)
+    with open(destination, "wb") as f:
+        f.write(struct.pack("<Q", len(encoded)) + encoded + data[8 + size:])
+
+
+def page_flags_by_the_file(digits):
+    """The page flags a reading by the served file's `flag_below`, as the server does: with a
+    file that says 0.35 the page's threshold is 0.35 (not its default 60 %), a drawn 7 read in the
+    page is flagged exactly when its certainty is below it, and the server flags the same pixels
+    the same way; with the threshold raised above any certainty, the warning shows. Returns what
+    went wrong, or None."""
+    directory = tempfile.mkdtemp(prefix="digits-browser-test-flag-")
+    model = os.path.join(directory, "tuned.safetensors")
+    with_flag_below(MODEL, model, "0.35")
+    server, url = start_server(digits, os.path.join(directory, "data"), model=model)
+    driver = browser(1280, 900)
+    try:
+        driver.get(url)
+        ready(driver)
+        draw_seven(driver)
+        digit, source = final_reading(driver)
+        threshold = driver.execute_script("return window.studio.reader.flagBelow")
+        ours = driver.execute_script("const r = window.studio.lastReading; return [r.certainty, r.uncertain]")
+        theirs = driver.execute_async_script("""
+            const done = arguments[arguments.length - 1];
+            const pad = document.getElementById('pad'), c = document.createElement('canvas');
+            c.width = c.height = 280;
+            const g = c.getContext('2d'); g.imageSmoothingQuality = 'high'; g.drawImage(pad, 0, 0, 280, 280);
+            c.toBlob(async (png) => {
+                const r = await fetch('/api/predict', { method: 'POST', headers: { 'Content-Type': 'image/png' }, body: png });
+                done(await r.json());
+            }, 'image/png');""")
+        print(f"flag_below 0.35: the page's threshold {threshold}; read {digit} ({source}) at {ours[0]:.4f}, "
+              f"flagged: {ours[1]}; the server: {theirs.get('certainty')}, uncertain: {theirs.get('uncertain')}")
+        if source != "browser":
+            return f"with flag_below 0.35 the drawing was read by the {source}, not in the page"
+        if abs(threshold - 0.35) > 1e-6:
+            return f"the page flags below {threshold}, not the file's 0.35"
+        if ours[1] != (ours[0] < 0.35) or theirs.get("uncertain") != ours[1]:
+            return f"flagging disagrees: page {ours}, server {theirs.get('uncertain')}"
+        # The warning itself: a threshold above any certainty flags the next reading.
+        driver.execute_script("window.studio.reader.flagBelow = 2")
+        driver.find_element(By.TAG_NAME, "body").send_keys("\ue00c")
+        wait_text(driver, "digit", r"^\?$")
+        draw_seven(driver)
+        final_reading(driver)
+        warning = driver.find_element(By.ID, "warning")
+        if not (warning.is_displayed() and "low certainty" in warning.text):
+            return "a reading below the threshold did not show the low-certainty warning"
+        return None
+    finally:
+        driver.quit()
+        server.terminate()
+        server.wait(timeout=10)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def idx_labels(path):
     with open(path, "rb") as f:
         data = f.read()
@@ -138,6 +205,10 @@ def main():
                     failures.append(f"{name}: the drawn 7 was read as {digit}")
                 if source != "browser":
                     failures.append(f"{name}: the drawing was read by the {source}, not in the page")
+                if driver.execute_script("return window.studio.reader.flagBelow") != 0.6:
+                    failures.append(f"{name}: the page's threshold is not 60 % for a file without flag_below")
+                if driver.find_element(By.ID, "warning").is_displayed():
+                    failures.append(f"{name}: the drawn 7 was flagged ({certainty}), below the fixture's 60 %")
                 else:
                     problem = server_reads_the_same(driver)
                     if problem:
@@ -187,6 +258,10 @@ def main():
                         tour(driver, args.screenshots)
             finally:
                 driver.quit()
+        # The page's warning follows the file's threshold.
+        problem = page_flags_by_the_file(args.digits)
+        if problem:
+            failures.append(problem)
         # Without the module (blocked, as if it could not load) the page reads through the server.
         problem = server_reads_the_seven(url, "without the module", blocked=["*/digits.js", "*/digits.wasm"])
         if problem:
