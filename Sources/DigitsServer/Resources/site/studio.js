@@ -48,7 +48,7 @@ let backend = serverBackend;
 /// itself, with which of the worker's models (`name`), shown as `label`.
 let worker = null;
 /// The certainty below which a reading is flagged: the model file's `flag_below` (tuned by
-/// `digits calibrate --flag`, 0.46 for the shipped reader), else 60 % (`Prediction.lowConfidence`),
+/// `digits calibrate --flag`, as the shipped reader has), else 60 % (`Prediction.lowConfidence`),
 /// as `digits predict` and the server flag.
 const LOW_CERTAINTY = 0.6;
 function flagBelowOf(metadata) {
