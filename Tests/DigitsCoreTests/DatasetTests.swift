@@ -19,6 +19,27 @@ import Testing
         expectClose(x.array, [1 / 255, 2 / 255, 3 / 255], relative: 1e-6, absolute: 0, "unit")
     }
 
+    @Test("gather shares a large batch between threads: the plain conversion's values on 1, 2 and 3 threads",
+          arguments: [1, 2, 3])
+    func gatherThreads(threads: Int) {
+        var rng = RandomSource(seed: 11)
+        let samples = 90, size = 37
+        let features = (0..<(samples * size)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        let data = Dataset(sampleShape: [size], features: features, labels: (0..<samples).map { Int32($0 % 7) }, classes: 7)
+        let indices = (0..<70).map { ($0 * 53) % samples }
+        let x = Tensor(shape: [0])
+        var labels = [Int32](repeating: -1, count: indices.count)
+        let transform = InputTransform(scale: 1 / 255, offset: -0.5)
+        Parallel.$threadCount.withValue(threads) {
+            indices.withUnsafeBufferPointer { data.gather($0, transform: transform, into: x, labels: &labels) }
+        }
+        var expected: [Float] = []
+        for i in indices { for q in 0..<size { expected.append(Float(features[i * size + q]) * transform.scale + transform.offset) } }
+        #expect(x.shape == [indices.count, size])
+        #expect(x.array.map(\.bitPattern) == expected.map(\.bitPattern))
+        #expect(labels == indices.map { Int32($0 % 7) })
+    }
+
     @Test("subset keeps the samples of a range")
     func subset() {
         let s = Self.data.subset(1..<3)

@@ -42,6 +42,28 @@ import Testing
         }
     }
 
+    @Test("Dense.overwritesGradients: backward writes the gradients over stale values, once; then they add up again",
+          arguments: [(3, 2, 2), (64, 40, 16)])
+    func denseOverwrites(shape: (inputs: Int, outputs: Int, batch: Int)) {
+        var rng = RandomSource(seed: 5)
+        let dense = Dense(shape.inputs, shape.outputs, bias: true, biasInitializer: .uniform(low: -0.5, high: 0.5), rng: &rng)
+        let x = randomTensor([shape.batch, shape.inputs], &rng), dy = randomTensor([shape.batch, shape.outputs], &rng)
+        _ = dense.forward(x, training: true)
+        _ = dense.backward(dy)
+        let fresh = dense.parameters.map(\.grad.array)   // added into zeros: the reference
+        for p in dense.parameters { p.grad.fill(7) }
+        dense.overwritesGradients = true
+        _ = dense.forward(x, training: true)
+        _ = dense.backward(dy)
+        #expect(dense.parameters.map { $0.grad.array.map(\.bitPattern) } == fresh.map { $0.map(\.bitPattern) })
+        #expect(!dense.overwritesGradients, "it turns itself off")
+        _ = dense.forward(x, training: true)
+        _ = dense.backward(dy)
+        for (p, g) in zip(dense.parameters, fresh) {
+            expectClose(p.grad.array, g.map { 2 * $0 }, relative: 1e-5, absolute: 1e-6, "added \(p.name)")
+        }
+    }
+
     @Test("ActivationLayer: input gradient",
           arguments: [Activation.sigmoid, .tanh, .relu, .leakyReLU(alpha: 0.2)])
     func activationLayer(activation: Activation) {

@@ -12,6 +12,11 @@ public final class Dense: Layer {
     /// The bias, `(outputs)`, or nil when the layer has none.
     public let bias: Parameter?
     public var computesInputGradient = true
+    /// When true, the next `backward` writes the parameters' gradients (dW = xᵀ · dz,
+    /// db = Σ_b dz) instead of adding to them, then turns itself off. A trainer sets it in place
+    /// of zeroing them: the pass that zeroes dW is saved, and the weight-gradient multiply reads
+    /// nothing from it. The same values as zeroing, then adding.
+    public var overwritesGradients = false
 
     private var x: Tensor?               // the last input, (B, inputs), kept for backward
     private let y = Tensor(shape: [0])   // (B, outputs)
@@ -87,17 +92,17 @@ public final class Dense: Layer {
             activation.backward(y: y.data, dy: dy.data, dx: dz.data, batch * outputs)
             dzData = dz.data
         }
-        // dW (inputs, outputs) += xᵀ (inputs, B) · dz (B, outputs)
+        let overwrite = overwritesGradients
+        overwritesGradients = false
+        // dW (inputs, outputs) += xᵀ (inputs, B) · dz (B, outputs), or = when overwriting
         GEMM.multiply(transA: true, m: inputs, n: outputs, k: batch,
                       a: x.data, lda: inputs, b: dzData, ldb: outputs,
-                      beta: 1, c: weight.grad.data, ldc: outputs)
+                      beta: overwrite ? 0 : 1, c: weight.grad.data, ldc: outputs)
         if let bias {
-            // db[j] += Σ_b dz[b, j]
+            // db[j] += Σ_b dz[b, j], or = when overwriting
             let db = bias.grad.data
-            for b in 0..<batch {
-                let row = dzData + b * outputs
-                for j in 0..<outputs { db[j] += row[j] }
-            }
+            if overwrite { db.update(repeating: 0, count: outputs) }
+            for b in 0..<batch { VectorOps.add(dzData + b * outputs, into: db, outputs) }
         }
         guard computesInputGradient else { return nil }
         // dx (B, inputs) = dz (B, outputs) · Wᵀ (outputs, inputs)

@@ -36,24 +36,37 @@ public struct Dataset: Sendable {
     }
 
     /// Gathers the samples at `indices` into `x` as `byte · transform.scale + transform.offset`,
-    /// and their labels into `y`. Gather and conversion in one pass; nothing is allocated when
+    /// and their labels into `y`. Gather and conversion in one pass; no buffer is allocated when
     /// `x` is large enough already.
+    ///
+    /// A batch of at least `2 · gatherSlice` samples is shared between the matrix multiply's
+    /// threads (`Parallel`), in consecutive slices: each sample is a cache miss (a random place
+    /// in the features), so two threads wait for two at once. Each sample is converted on its own,
+    /// so the slicing never changes a value.
     ///
     /// indices: (B) -> x: (B, sampleShape…), y: (B)
     public func gather(_ indices: UnsafeBufferPointer<Int>, transform: InputTransform,
                        into x: Tensor, labels y: UnsafeMutablePointer<Int32>) {
         let s = sampleSize, scale = transform.scale, offset = transform.offset
         x.reshape(batch: indices.count, sample: sampleShape)
+        guard !indices.isEmpty else { return }
+        let xData = x.data
         features.withUnsafeBufferPointer { f in
             labels.withUnsafeBufferPointer { l in
-                for (b, i) in indices.enumerated() {
-                    let src = f.baseAddress! + i * s, dst = x.data + b * s
-                    VectorOps.bytesToFloats(src, dst, s, scale: scale, offset: offset)
-                    y[b] = l[i]
+                let f = f.baseAddress!, l = l.baseAddress!
+                Parallel.forEachSlice(indices.count, minimumSlice: Dataset.gatherSlice, maximumParts: Parallel.threads) { r in
+                    for b in r {
+                        let i = indices[b]
+                        VectorOps.bytesToFloats(f + i * s, xData + b * s, s, scale: scale, offset: offset)
+                        y[b] = l[i]
+                    }
                 }
             }
         }
     }
+
+    /// The fewest samples `gather` hands to a thread.
+    static let gatherSlice = 16
 }
 
 /// How a sample's bytes become the network's input: x = byte · scale + offset.

@@ -99,6 +99,8 @@ public final class Trainer {
     private let x = Tensor(shape: [0])                      // (chunk, sample…): a gathered chunk
     private let labels: UnsafeMutablePointer<Int32>        // chunk labels
     private let losses: UnsafeMutablePointer<Float>         // chunk per-sample losses
+    /// The dense layer each of the model's dense parameters belongs to (for `zeroGradients`).
+    private let denseOwners: [ObjectIdentifier: Dense]
 
     /// A trainer whose shuffling and augmentation draw from `rng`.
     public init(model: Sequential, loss: any Loss, plan: TrainingPlan, transform: InputTransform,
@@ -135,6 +137,11 @@ public final class Trainer {
         self.chunk = min(plan.maxChunk, plan.batchSize)
         self.labels = .allocate(capacity: chunk)
         self.losses = .allocate(capacity: chunk)
+        var owners: [ObjectIdentifier: Dense] = [:]
+        for case let dense as Dense in model.layers {
+            for p in dense.parameters { owners[ObjectIdentifier(p)] = dense }
+        }
+        self.denseOwners = owners
     }
 
     deinit {
@@ -156,7 +163,7 @@ public final class Trainer {
     /// (`updatesDuringBackward`): the same weights.
     public func trainStep(_ batch: UnsafeBufferPointer<Int>, of data: Dataset, learningRate: Float,
                           metrics: inout Metrics) throws(TrainingError) {
-        zeroGradients()
+        zeroGradients(overwriting: batch.count > 0)
         let scale: Float = plan.reduction == .mean ? 1 / Float(batch.count) : 1
         // A batch in one chunk (the usual case): the loss is checked before backward, and the
         // optimiser updates each layer as soon as back-propagation is done with it, while its
@@ -187,8 +194,18 @@ public final class Trainer {
 
     /// `model.zeroGradients()`, a large gradient zeroed one slice a thread, in order, as the
     /// optimiser then updates it: each thread's slice stays in its own core's cache.
-    private func zeroGradients() {
+    ///
+    /// With `overwriting`, a dense layer that back-propagation reaches (no layer after it stops
+    /// it) is told to write its gradients rather than add to them (`Dense.overwritesGradients`),
+    /// and they are not zeroed: the same values, one pass over memory fewer.
+    private func zeroGradients(overwriting: Bool) {
+        var reached = overwriting
+        for layer in model.layers.reversed() {
+            if let dense = layer as? Dense { dense.overwritesGradients = reached }
+            reached = reached && layer.computesInputGradient
+        }
         for p in model.parameters {
+            if let dense = denseOwners[ObjectIdentifier(p)], dense.overwritesGradients { continue }
             let g = p.grad.data
             Parallel.forEachSlice(p.grad.count, minimumSlice: 1 << 15, maximumParts: Parallel.threads) { r in
                 (g + r.lowerBound).update(repeating: 0, count: r.count)
