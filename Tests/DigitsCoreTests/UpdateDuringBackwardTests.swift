@@ -84,6 +84,11 @@ import Testing
         #expect(!before.isEmpty, "at least one step was taken before the loss diverged")
         #expect(weightBits() == before)
         #expect(trainer.optimizer.state(for: model.parameters).tensors.mapValues { $0.array.map(\.bitPattern) } == stateBefore)
+        // Nor does it leave a dense layer told to overwrite its gradients: a backward run after it
+        // (outside the trainer) adds to them, as a layer's backward does.
+        let denses = model.layers.compactMap { $0 as? Dense }
+        #expect(!denses.isEmpty)
+        #expect(denses.allSatisfy { !$0.overwritesGradients })
     }
 
     /// A first layer of 75,264 weights: its update and its gradient's zeroing are split into
