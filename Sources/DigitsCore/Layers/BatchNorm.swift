@@ -33,8 +33,11 @@ public final class BatchNorm: Layer {
     private let dx = Tensor(shape: [0])       // (B, C, …)
     private let mean = Tensor(shape: [0])     // (C): μ of the last batch (the running mean at inference)
     private let invStd = Tensor(shape: [0])   // (C): 1/√(σ² + ε) of the last batch
-    /// Per channel, one plane of x̂ in backward, (C, plane).
+    /// Per channel, one plane of x̂ in backward, or of the output before it is pooled in a
+    /// forward fused with a pooling, (C, plane).
     private let xHatPlanes = Tensor(shape: [0])
+    /// Per channel, in a backward fused with a pooling, one pooled plane's dy·f', (C, plane).
+    private let pooledPlanes = Tensor(shape: [0])
 
     /// Batch normalisation of `channels` channels.
     public init(channels: Int, momentum: Float = 0.1, epsilon: Float = 1e-5) {
@@ -73,14 +76,23 @@ public final class BatchNorm: Layer {
 
     /// y = f(γ·x̂ + β): the activation applied to each plane as it is written, while it is in
     /// cache. The same values as this layer's forward, then the activation layer's.
-    // x: (B, C, H, W) or (B, C) -> y: same shape
-    public func forward(_ x: Tensor, training: Bool, then activation: Activation?) -> Tensor {
+    ///
+    /// With `pool` (a 2×2 max pooling, 2 apart, of (B, C, H, W) maps), each plane is pooled while
+    /// in cache and only the pooled map and the pooling's notes are written, into `pool`'s
+    /// buffers, as `Conv2D.forward(_:training:then:pool:)` does.
+    // x: (B, C, H, W) or (B, C) -> y: same shape, or pooled: (B, C, H/2, W/2)
+    public func forward(_ x: Tensor, training: Bool, then activation: Activation?, pool: MaxPool2D? = nil) -> Tensor {
         precondition(x.shape.count >= 2 && x.shape[1] == channels, "\(summary) got input of shape \(x.shape)")
+        let pooled = pool?.fusedBuffers(inputShape: x.shape)
+        let h = x.shape.count == 4 ? x.shape[2] : 1, w = x.shape.count == 4 ? x.shape[3] : 1
+        let pooledHW = (h / 2) * (w / 2)
+        if pooled != nil { xHatPlanes.reshape(rows: channels, columns: x.count / max(x.shape[0] * channels, 1)) }
+        let pooledY = pooled?.y.data, pooledWhich = pooled?.which.data, outPlanes = xHatPlanes.data
         self.training = training
         self.x = x
         batch = x.shape[0]
         plane = x.count / max(batch * channels, 1)
-        y.reshape(to: x.shape)
+        if pooled == nil { y.reshape(to: x.shape) }
         let n = batch * plane, stride = channels * plane
         let gamma = scale.value.data, beta = shift.value.data
         let rm = runningMean.value.data, rv = runningVariance.value.data
@@ -115,21 +127,36 @@ public final class BatchNorm: Layer {
             let g = gamma[c], bt = beta[c]
             for b in 0..<batch {
                 let off = b * stride + c * plane
-                let p = xData + off, out = yData + off
+                let p = xData + off, out = pooledY == nil ? yData + off : outPlanes + c * plane
                 for i in 0..<plane { out[i] = g * ((p[i] - mu) * inv) + bt }
                 activation?.forward(out, out, plane)
+                if let pooledY, let pooledWhich {
+                    let at = (b * channels + c) * pooledHW
+                    MaxPool2D.pool2x2(out, h: h, w: w, into: pooledY + at, which: pooledWhich + at)
+                }
             }
         }
-        return y
+        return pooled?.y ?? y
     }
 
-    /// The backward of `forward(_:training:then:)`: dz = dy · f'(y), from the output y, plane by
-    /// plane into dx while in cache, then this layer's backward with dz.
-    // dy -> dx = (γ/σ)/N · (N·dz − Σdz − x̂·Σ(dz·x̂)) in training; dγ += Σ dz·x̂, dβ += Σ dz
-    public func backward(_ dy: Tensor, through activation: Activation?) -> Tensor? {
+    /// The backward of `forward(_:training:then:pool:)`: dz = dy · f'(y), from the output y, plane
+    /// by plane into dx while in cache, then this layer's backward with dz. With `pool`, dy is the
+    /// pooled map's gradient: each window's goes to its noted maximum, times f' at that maximum
+    /// (the pooled value), the others get 0, as the pooling's backward and the activation's would.
+    // dy: (B, C, …), or pooled (B, C, H/2, W/2) -> dx = (γ/σ)/N · (N·dz − Σdz − x̂·Σ(dz·x̂)) in
+    // training; dγ += Σ dz·x̂, dβ += Σ dz
+    public func backward(_ dy: Tensor, through activation: Activation?, pool: MaxPool2D? = nil) -> Tensor? {
         guard let x else { preconditionFailure("\(summary): backward before forward") }
         let n = batch * plane, stride = channels * plane
-        dx.reshape(to: dy.shape)
+        dx.reshape(to: x.shape)
+        let pooled = pool?.fusedOutput
+        let mapH = x.shape.count == 4 ? x.shape[2] : 1, mapW = x.shape.count == 4 ? x.shape[3] : 1
+        let pooledHW = (mapH / 2) * (mapW / 2)
+        if pooled != nil {
+            precondition(dy.count == batch * channels * pooledHW, "\(summary): pooled dy of shape \(dy.shape)")
+            pooledPlanes.reshape(rows: channels, columns: plane)
+        }
+        let pooledY = pooled?.y.data, pooledWhich = pooled?.which.data, windowsData = pooledPlanes.data
         xHatPlanes.reshape(rows: channels, columns: plane)
         let gamma = scale.value.data, dGamma = scale.grad.data, dBeta = shift.grad.data
         let dyData = dy.data, xData = x.data, yData = y.data, dxData = dx.data
@@ -146,7 +173,18 @@ public final class BatchNorm: Layer {
             for b in 0..<batch {
                 let off = b * stride + c * plane
                 var g = UnsafePointer(dyData + off)
-                if let activation {
+                if let pooledY, let pooledWhich {
+                    // Through the fused pooling: f' at each window's maximum, then sent to it.
+                    let at = (b * channels + c) * pooledHW
+                    var windows = UnsafePointer(dyData + at)
+                    if let activation {
+                        let t = windowsData + c * plane
+                        activation.backward(y: pooledY + at, dy: dyData + at, dx: t, pooledHW)
+                        windows = UnsafePointer(t)
+                    }
+                    MaxPool2D.unpool2x2(which: pooledWhich + at, dy: windows, h: mapH, w: mapW, into: dxData + off)
+                    g = UnsafePointer(dxData + off)
+                } else if let activation {
                     activation.backward(y: yData + off, dy: dyData + off, dx: dxData + off, plane)
                     g = UnsafePointer(dxData + off)
                 }
@@ -158,7 +196,7 @@ public final class BatchNorm: Layer {
             dBeta[c] += sumDy
             guard needDx else { return }
             let k = gamma[c] * inv
-            let from = activation == nil ? UnsafePointer(dyData) : UnsafePointer(dxData)
+            let from = activation == nil && pooledY == nil ? UnsafePointer(dyData) : UnsafePointer(dxData)
             if training {
                 let meanDy = sumDy / Float(n), meanDyXHat = sumDyXHat / Float(n)
                 for b in 0..<batch {
