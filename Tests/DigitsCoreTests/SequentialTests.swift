@@ -144,6 +144,51 @@ import Testing
         #expect(sameGradients)
     }
 
+    /// BatchNorm followed by an activation and a 2×2 pooling (odd 9×9 maps, whose last row and
+    /// column are in no window), by a pooling alone, and by an activation alone after a dense
+    /// layer: training and inference forward, backward, the running statistics, on 1, 2 and 3
+    /// threads.
+    @Test("Fusing an activation and a pooling into the BatchNorm before them changes no bit, on any thread count",
+          arguments: [Activation.relu, .leakyReLU(alpha: 0.1), .sigmoid, .tanh])
+    func batchNormFusionIsExact(activation: Activation) throws {
+        let specs: [LayerSpec] = [
+            .conv2d(inChannels: 1, outChannels: 6, kernelSize: 3, stride: 1, padding: 1, bias: false),
+            .batchNorm(channels: 6, momentum: 0.1, epsilon: 1e-5), .activation(activation),     // (6, 9, 9)
+            .maxPool2d(kernelSize: 2, stride: 2),                                               // (6, 4, 4)
+            .conv2d(inChannels: 6, outChannels: 4, kernelSize: 3, stride: 1, padding: 1, bias: false),
+            .batchNorm(channels: 4, momentum: 0.1, epsilon: 1e-5),
+            .maxPool2d(kernelSize: 2, stride: 2), .flatten,                                     // (16)
+            .dense(inputs: 4 * 4, outputs: 12, bias: true),
+            .batchNorm(channels: 12, momentum: 0.1, epsilon: 1e-5), .activation(activation),    // (12)
+            .dense(inputs: 12, outputs: 3, bias: true),
+        ]
+        func run(fusing: Bool, threads: Int) throws -> (values: [[UInt32]], steps: [Range<Int>]) {
+            try Parallel.$threadCount.withValue(threads) {
+                var rng = RandomSource(seed: 21)
+                var layers: [any Layer] = []
+                for spec in specs { layers.append(try spec.makeLayer(initializer: .he, rng: &rng)) }
+                let model = try Sequential(inputShape: [1, 9, 9], layers: layers, fusing: fusing)
+                let x = randomTensor([9, 1, 9, 9], &rng, in: 0...1)
+                var values: [[UInt32]] = []
+                for training in [true, false] {
+                    values.append(model.forward(x, training: training).array.map(\.bitPattern))
+                    model.zeroGradients()
+                    model.backward(randomTensor([9, 3], &rng))
+                    values += model.parameters.map { $0.grad.array.map(\.bitPattern) }
+                    values += model.parameters.map { $0.value.array.map(\.bitPattern) }
+                }
+                return (values, model.stepRanges)
+            }
+        }
+        let plain = try run(fusing: false, threads: 1)
+        for threads in [1, 2, 3] {
+            let fused = try run(fusing: true, threads: threads)
+            #expect(fused.steps == [0..<1, 1..<4, 4..<5, 5..<7, 7..<8, 8..<9, 9..<11, 11..<12], "BatchNorm runs with what follows it")
+            let same = fused.values == plain.values
+            #expect(same, "\(threads) threads")
+        }
+    }
+
     @Test("A fused activation or pooling whose input gradient is turned off stops back-propagation there, as unfused")
     func fusedStepsHonourStoppedGradient() throws {
         let specs: [LayerSpec] = [

@@ -26,10 +26,18 @@ public final class BatchNorm: Layer {
     public var computesInputGradient = true
 
     private var batch = 0, plane = 0, training = false
-    private let xHat = Tensor(shape: [0])     // (B, C, …): (x − μ)/σ, kept for backward
+    /// The last input, (B, C, …), read again in backward: x̂ = (x − μ)·(1/σ) is recomputed there
+    /// (the same operations, so the same bits) rather than written in forward and read back.
+    private var x: Tensor?
     private let y = Tensor(shape: [0])        // (B, C, …)
     private let dx = Tensor(shape: [0])       // (B, C, …)
+    private let mean = Tensor(shape: [0])     // (C): μ of the last batch (the running mean at inference)
     private let invStd = Tensor(shape: [0])   // (C): 1/√(σ² + ε) of the last batch
+    /// Per channel, one plane of x̂ in backward, or of the output before it is pooled in a
+    /// forward fused with a pooling, (C, plane).
+    private let xHatPlanes = Tensor(shape: [0])
+    /// Per channel, in a backward fused with a pooling, one pooled plane's dy·f', (C, plane).
+    private let pooledPlanes = Tensor(shape: [0])
 
     /// Batch normalisation of `channels` channels.
     public init(channels: Int, momentum: Float = 0.1, epsilon: Float = 1e-5) {
@@ -42,6 +50,7 @@ public final class BatchNorm: Layer {
         runningVariance = Parameter(name: "running_var", value: Tensor(shape: [channels], repeating: 1),
                                     decays: false, trainable: false)
         invStd.reshape(to: [channels])
+        mean.reshape(to: [channels])
     }
 
     public var summary: String { "BatchNorm(\(channels))" }
@@ -58,21 +67,40 @@ public final class BatchNorm: Layer {
     // MARK: - Forward and backward
 
     // x: (B, C, H, W) or (B, C) -> y: same shape
-    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+    public func forward(_ x: Tensor, training: Bool) -> Tensor { forward(x, training: training, then: nil) }
+
+    // dy -> dx = (γ/σ)/N · (N·dy − Σdy − x̂·Σ(dy·x̂)) in training; dγ += Σ dy·x̂, dβ += Σ dy
+    public func backward(_ dy: Tensor) -> Tensor? { backward(dy, through: nil) }
+
+    // MARK: - Fused with the activation that follows
+
+    /// y = f(γ·x̂ + β): the activation applied to each plane as it is written, while it is in
+    /// cache. The same values as this layer's forward, then the activation layer's.
+    ///
+    /// With `pool` (a 2×2 max pooling, 2 apart, of (B, C, H, W) maps), each plane is pooled while
+    /// in cache and only the pooled map and the pooling's notes are written, into `pool`'s
+    /// buffers, as `Conv2D.forward(_:training:then:pool:)` does.
+    // x: (B, C, H, W) or (B, C) -> y: same shape, or pooled: (B, C, H/2, W/2)
+    public func forward(_ x: Tensor, training: Bool, then activation: Activation?, pool: MaxPool2D? = nil) -> Tensor {
         precondition(x.shape.count >= 2 && x.shape[1] == channels, "\(summary) got input of shape \(x.shape)")
+        let pooled = pool?.fusedBuffers(inputShape: x.shape)
+        let h = x.shape.count == 4 ? x.shape[2] : 1, w = x.shape.count == 4 ? x.shape[3] : 1
+        let pooledHW = (h / 2) * (w / 2)
+        if pooled != nil { xHatPlanes.reshape(rows: channels, columns: x.count / max(x.shape[0] * channels, 1)) }
+        let pooledY = pooled?.y.data, pooledWhich = pooled?.which.data, outPlanes = xHatPlanes.data
         self.training = training
+        self.x = x
         batch = x.shape[0]
         plane = x.count / max(batch * channels, 1)
-        y.reshape(to: x.shape)
-        xHat.reshape(to: x.shape)
+        if pooled == nil { y.reshape(to: x.shape) }
         let n = batch * plane, stride = channels * plane
         let gamma = scale.value.data, beta = shift.value.data
         let rm = runningMean.value.data, rv = runningVariance.value.data
-        let xData = x.data, xHatData = xHat.data, yData = y.data, invData = invStd.data
+        let xData = x.data, yData = y.data, invData = invStd.data, meanData = mean.data
         let batch = self.batch, plane = self.plane, momentum = self.momentum, epsilon = self.epsilon
         // Channels are independent: each is one part, so any thread count gives the same result.
         Parallel.forEach(channels) { c in
-            var mean: Float, inv: Float
+            var mu: Float, inv: Float
             if training {
                 // Two passes in Double: the mean, then the variance about it.
                 var s = 0.0
@@ -85,59 +113,102 @@ public final class BatchNorm: Layer {
                     v += Double(VectorOps.sumOfSquaredDeviations(xData + b * stride + c * plane, plane, mean: Float(m)))
                 }
                 let variance = v / Double(n)
-                mean = Float(m)
+                mu = Float(m)
                 inv = Float(1 / (variance + Double(epsilon)).squareRoot())
                 let unbiased = n > 1 ? variance * Double(n) / Double(n - 1) : variance
-                rm[c] = (1 - momentum) * rm[c] + momentum * mean
+                rm[c] = (1 - momentum) * rm[c] + momentum * mu
                 rv[c] = (1 - momentum) * rv[c] + momentum * Float(unbiased)
             } else {
-                mean = rm[c]
+                mu = rm[c]
                 inv = 1 / (rv[c] + epsilon).squareRoot()
             }
+            meanData[c] = mu
             invData[c] = inv
             let g = gamma[c], bt = beta[c]
             for b in 0..<batch {
                 let off = b * stride + c * plane
-                let p = xData + off, h = xHatData + off, out = yData + off
-                for i in 0..<plane {
-                    let v = (p[i] - mean) * inv
-                    h[i] = v
-                    out[i] = g * v + bt
+                let p = xData + off, out = pooledY == nil ? yData + off : outPlanes + c * plane
+                for i in 0..<plane { out[i] = g * ((p[i] - mu) * inv) + bt }
+                activation?.forward(out, out, plane)
+                if let pooledY, let pooledWhich {
+                    let at = (b * channels + c) * pooledHW
+                    MaxPool2D.pool2x2(out, h: h, w: w, into: pooledY + at, which: pooledWhich + at)
                 }
             }
         }
-        return y
+        return pooled?.y ?? y
     }
 
-    // dy -> dx = (γ/σ)/N · (N·dy − Σdy − x̂·Σ(dy·x̂)) in training; dγ += Σ dy·x̂, dβ += Σ dy
-    public func backward(_ dy: Tensor) -> Tensor? {
+    /// The backward of `forward(_:training:then:pool:)`: dz = dy · f'(y), from the output y, plane
+    /// by plane into dx while in cache, then this layer's backward with dz. With `pool`, dy is the
+    /// pooled map's gradient: each window's goes to its noted maximum, times f' at that maximum
+    /// (the pooled value), the others get 0, as the pooling's backward and the activation's would.
+    // dy: (B, C, …), or pooled (B, C, H/2, W/2) -> dx = (γ/σ)/N · (N·dz − Σdz − x̂·Σ(dz·x̂)) in
+    // training; dγ += Σ dz·x̂, dβ += Σ dz
+    public func backward(_ dy: Tensor, through activation: Activation?, pool: MaxPool2D? = nil) -> Tensor? {
+        guard let x else { preconditionFailure("\(summary): backward before forward") }
         let n = batch * plane, stride = channels * plane
-        dx.reshape(to: dy.shape)
+        dx.reshape(to: x.shape)
+        let pooled = pool?.fusedOutput
+        let mapH = x.shape.count == 4 ? x.shape[2] : 1, mapW = x.shape.count == 4 ? x.shape[3] : 1
+        let pooledHW = (mapH / 2) * (mapW / 2)
+        if pooled != nil {
+            precondition(dy.count == batch * channels * pooledHW, "\(summary): pooled dy of shape \(dy.shape)")
+            pooledPlanes.reshape(rows: channels, columns: plane)
+        }
+        let pooledY = pooled?.y.data, pooledWhich = pooled?.which.data, windowsData = pooledPlanes.data
+        xHatPlanes.reshape(rows: channels, columns: plane)
         let gamma = scale.value.data, dGamma = scale.grad.data, dBeta = shift.grad.data
-        let dyData = dy.data, xHatData = xHat.data, dxData = dx.data, invData = invStd.data
+        let dyData = dy.data, xData = x.data, yData = y.data, dxData = dx.data
+        let invData = invStd.data, meanData = mean.data, hats = xHatPlanes.data
         let batch = self.batch, plane = self.plane, training = self.training, needDx = computesInputGradient
         Parallel.forEach(channels) { c in
+            let mu = meanData[c], inv = invData[c], h = hats + c * plane
+            /// x̂ of sample b's plane of this channel, into h: forward's operations.
+            @inline(__always) func xHat(_ b: Int) {
+                let p = xData + b * stride + c * plane
+                for i in 0..<plane { h[i] = (p[i] - mu) * inv }
+            }
             var sumDy: Float = 0, sumDyXHat: Float = 0
             for b in 0..<batch {
                 let off = b * stride + c * plane
-                let (s, d) = VectorOps.sumAndDot(dyData + off, xHatData + off, plane)
+                var g = UnsafePointer(dyData + off)
+                if let pooledY, let pooledWhich {
+                    // Through the fused pooling: f' at each window's maximum, then sent to it.
+                    let at = (b * channels + c) * pooledHW
+                    var windows = UnsafePointer(dyData + at)
+                    if let activation {
+                        let t = windowsData + c * plane
+                        activation.backward(y: pooledY + at, dy: dyData + at, dx: t, pooledHW)
+                        windows = UnsafePointer(t)
+                    }
+                    MaxPool2D.unpool2x2(which: pooledWhich + at, dy: windows, h: mapH, w: mapW, into: dxData + off)
+                    g = UnsafePointer(dxData + off)
+                } else if let activation {
+                    activation.backward(y: yData + off, dy: dyData + off, dx: dxData + off, plane)
+                    g = UnsafePointer(dxData + off)
+                }
+                xHat(b)
+                let (s, d) = VectorOps.sumAndDot(g, h, plane)
                 sumDy += s; sumDyXHat += d
             }
             dGamma[c] += sumDyXHat
             dBeta[c] += sumDy
             guard needDx else { return }
-            let k = gamma[c] * invData[c]
+            let k = gamma[c] * inv
+            let from = activation == nil && pooledY == nil ? UnsafePointer(dyData) : UnsafePointer(dxData)
             if training {
                 let meanDy = sumDy / Float(n), meanDyXHat = sumDyXHat / Float(n)
                 for b in 0..<batch {
                     let off = b * stride + c * plane
-                    let g = dyData + off, h = xHatData + off, d = dxData + off
+                    let g = from + off, d = dxData + off
+                    xHat(b)
                     for i in 0..<plane { d[i] = k * (g[i] - meanDy - h[i] * meanDyXHat) }
                 }
             } else {
                 for b in 0..<batch {
                     let off = b * stride + c * plane
-                    let g = dyData + off, d = dxData + off
+                    let g = from + off, d = dxData + off
                     for i in 0..<plane { d[i] = k * g[i] }
                 }
             }

@@ -63,6 +63,9 @@ public final class Conv2D: Layer {
     private let product: [Tensor]
     /// Per slice: a chunk's patch gradients, (inC·k·k, chunk·HW).
     private let dcols: [Tensor]
+    /// Wᵀ, (inC·k·k, outC): the weights transposed once a backward, so that every chunk's
+    /// input-gradient multiply reads them in place instead of packing them again.
+    private let weightT = Tensor(shape: [0])
     /// Per slice, when a 2×2 pooling is fused: one output plane (outH·outW) before it is pooled,
     /// and in backward one pooled plane's dy·f'.
     private let planes: [Tensor]
@@ -241,6 +244,15 @@ public final class Conv2D: Layer {
             for g in 0..<Conv2D.groups { dcols[g].reshape(rows: kk, columns: most) }
         }
         let w = weight.value.data, yData = y.data, dyData = dy.data, xData = x.data, dxData = dx.data
+        if needDx {
+            // Wᵀ (kk, outC) from W (outC, kk).
+            weightT.reshape(rows: kk, columns: outC)
+            let t = weightT.data
+            for o in 0..<outC {
+                for i in 0..<kk { t[i * outC + o] = w[o * kk + i] }
+            }
+        }
+        let wT = UnsafePointer(weightT.data)
         let planeIn = inChannels * inH * inW
         let hasBias = bias != nil
         let pooled = pool?.fusedOutput, pooledHW = (outH / 2) * (outW / 2), outH = self.outH, outW = self.outW
@@ -297,7 +309,7 @@ public final class Conv2D: Layer {
             guard needDx else { return }
             // dcols (kk, n) = Wᵀ (kk, outC) · dz (outC, n), then back into dx's samples.
             let dc = dcols[g].data
-            GEMM.multiply(transA: true, m: kk, n: n, k: outC, a: w, lda: kk, b: dz, ldb: n, c: dc, ldc: n)
+            GEMM.multiply(m: kk, n: n, k: outC, a: wT, lda: outC, b: dz, ldb: n, c: dc, ldc: n, denseA: true)
             (dxData + first * planeIn).update(repeating: 0, count: count * planeIn)
             col2im(dc, first: first, count: count, into: dxData)
         }

@@ -13,7 +13,9 @@
 /// activation is applied by the layer as it writes its output (`Dense.forward(_:then:)`), which
 /// saves a pass over memory and gives the same values. A 2×2 max pooling right after a
 /// convolution (and its activation) is fused too: the convolution pools each plane while it is
-/// in cache, and the full map is never written (`Conv2D.forward(_:training:then:pool:)`).
+/// in cache, and the full map is never written (`Conv2D.forward(_:training:then:pool:)`). A
+/// BatchNorm followed by an activation, a 2×2 pooling, or both, is fused likewise
+/// (`BatchNorm.forward(_:training:then:pool:)`).
 public final class Sequential {
     /// The layers, in order.
     public let layers: [any Layer]
@@ -39,8 +41,8 @@ public final class Sequential {
         for step in steps {
             let count = switch step {
             case .layer: 1
-            case .dense, .conv2d: 2
-            case let .conv2dPool(_, activation, _): activation == nil ? 2 : 3
+            case .dense, .conv2d, .batchNorm: 2
+            case let .conv2dPool(_, activation, _), let .batchNormPool(_, activation, _): activation == nil ? 2 : 3
             }
             ranges.append(start..<(start + count))
             start += count
@@ -57,6 +59,8 @@ public final class Sequential {
         case dense(Dense, Activation)
         case conv2d(Conv2D, Activation)
         case conv2dPool(Conv2D, Activation?, MaxPool2D)
+        case batchNorm(BatchNorm, Activation)
+        case batchNormPool(BatchNorm, Activation?, MaxPool2D)
 
         /// The parameters of the step's layers (activations have none).
         var parameters: [Parameter] {
@@ -65,6 +69,7 @@ public final class Sequential {
             case .dense(let dense, _): dense.parameters
             case .conv2d(let conv, _): conv.parameters
             case .conv2dPool(let conv, _, _): conv.parameters   // pooling and activation have none
+            case .batchNorm(let norm, _), .batchNormPool(let norm, _, _): norm.parameters
             }
         }
     }
@@ -107,8 +112,8 @@ public final class Sequential {
         try self.init(inputShape: inputShape, layers: layers)
     }
 
-    /// Pairs each dense layer or convolution with the activation layer right after it, and a
-    /// convolution (with its activation) with the 2×2 pooling after it.
+    /// Pairs each dense layer, convolution or BatchNorm with the activation layer right after it,
+    /// and a convolution or BatchNorm (with its activation) with the 2×2 pooling after it.
     private static func fusedSteps(_ layers: [any Layer]) -> [Step] {
         var steps: [Step] = []
         var i = 0
@@ -119,11 +124,18 @@ public final class Sequential {
             if let conv = layers[i] as? Conv2D, let pool, pool.fusesIntoConvolution {
                 steps.append(.conv2dPool(conv, next?.activation, pool))
                 i += next == nil ? 2 : 3
+            } else if let norm = layers[i] as? BatchNorm, let pool, pool.fusesIntoConvolution {
+                // (A pooling's input is (C, H, W), checked above: so is this BatchNorm's.)
+                steps.append(.batchNormPool(norm, next?.activation, pool))
+                i += next == nil ? 2 : 3
             } else if let next, let dense = layers[i] as? Dense {
                 steps.append(.dense(dense, next.activation))
                 i += 2
             } else if let next, let conv = layers[i] as? Conv2D {
                 steps.append(.conv2d(conv, next.activation))
+                i += 2
+            } else if let next, let norm = layers[i] as? BatchNorm {
+                steps.append(.batchNorm(norm, next.activation))
                 i += 2
             } else {
                 steps.append(.layer(layers[i]))
@@ -156,6 +168,9 @@ public final class Sequential {
             case let .conv2d(conv, activation): h = conv.forward(h, training: training, then: activation)
             case let .conv2dPool(conv, activation, pool):
                 h = conv.forward(h, training: training, then: activation, pool: pool)
+            case let .batchNorm(norm, activation): h = norm.forward(h, training: training, then: activation)
+            case let .batchNormPool(norm, activation, pool):
+                h = norm.forward(h, training: training, then: activation, pool: pool)
             }
         }
         return h
@@ -188,6 +203,8 @@ public final class Sequential {
             case let .dense(dense, activation): dInput = dense.backward(d, through: activation)
             case let .conv2d(conv, activation): dInput = conv.backward(d, through: activation)
             case let .conv2dPool(conv, activation, pool): dInput = conv.backward(d, through: activation, pool: pool)
+            case let .batchNorm(norm, activation): dInput = norm.backward(d, through: activation)
+            case let .batchNormPool(norm, activation, pool): dInput = norm.backward(d, through: activation, pool: pool)
             }
             guard let dInput else { return }
             d = dInput
