@@ -61,6 +61,8 @@ public struct RecipeOverrides: Sendable, Equatable {
     public var averaging: AveragingChoice?
     /// The last epochs on a lighter augmentation (`--anneal`), or none.
     public var annealing: AnnealingChoice?
+    /// The augmentation, or parts of it, changed (`--augment`).
+    public var augmentation: AugmentationChoice?
 
     /// No overrides: the preset as it is.
     public init() {}
@@ -255,6 +257,11 @@ public struct RecipeOverrides: Sendable, Equatable {
         case .none?: r.plan.averaging = nil
         case .average(let a)?: r.plan.averaging = a
         case nil: break
+        }
+        if let augmentation {
+            r.plan.augmentation = Self.augmentation(r.plan.augmentation, with: augmentation)
+            // Nothing left to lighten: a preset's annealing goes too (an asked one is refused below).
+            if r.plan.augmentation == nil && annealing == nil { r.plan.annealing = nil }
         }
         switch annealing {
         case .none?: r.plan.annealing = nil

@@ -88,6 +88,9 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Train the last epochs on a lighter augmentation: EPOCHS[:light] (shift ±2 px, rotation ±10°, scale ±10%), EPOCHS:none (no augmentation), or none.", valueName: "rule"))
     var anneal: String?
 
+    @Option(help: ArgumentHelp("Change the preset's augmentation: none, or NAME=VALUE,… with VALUE a number or off (e.g. elastic=off,noise=off). Names: shift (px), rotation (degrees), scale, shear, aspect, elastic (px), elastic-grid, thickness, blur (chance), low-res (chance), contrast (faintest ink, 1 = off), noise (grey levels). Annealed epochs keep their own augmentation.", valueName: "spec"))
+    var augment: String?
+
     // MARK: - Data and output
 
     @OptionGroup(title: "Data")
@@ -188,6 +191,7 @@ struct Train: ParsableCommand {
         o.validation = validation
         if let average { o.averaging = try RecipeOverrides.parseAveraging(average) }
         if let anneal { o.annealing = try RecipeOverrides.parseAnnealing(anneal) }
+        if let augment { o.augmentation = try RecipeOverrides.parseAugmentation(augment) }
         return o
     }
 
@@ -276,6 +280,9 @@ struct Train: ParsableCommand {
         reporter.trainingHeader(preset: preset, source: data.source, train: sets.train.count, validation: heldOut?.count,
                                 test: sets.test.count, loadSeconds: loadSeconds, model: model, recipe: recipe)
             .forEach(Console.out)
+        if augment != nil && !json {
+            Console.out("  augmentation (--augment): \(recipe.plan.augmentation?.summary ?? "none")")
+        }
 
         let showBar = !noProgress && Console.stderrIsTerminal
         var bar = ProgressBar()
@@ -347,9 +354,11 @@ struct Train: ParsableCommand {
         }
 
         let accuracy = reports.last?.testAccuracy ?? 0
+        var metadata = ["preset": preset, "seed": String(recipe.seed), "test_accuracy": String(accuracy)]
+        // A changed augmentation is recorded (the preset's own is implied by its name).
+        if augment != nil { metadata["augmentation"] = recipe.plan.augmentation?.summary ?? "none" }
         let trained = TrainedModel(model: model, inputTransform: recipe.inputTransform, loss: recipe.loss,
-                                   metadata: ["preset": preset, "seed": String(recipe.seed),
-                                              "test_accuracy": String(accuracy)])
+                                   metadata: metadata)
         do { try trained.save(to: save) } catch { throw CommandFailure(error.description) }
         if let plot {
             do { try TrainingCurves.write(reports, xLabel: shape.xLabel, to: plot) }
