@@ -63,6 +63,30 @@ import Testing
         #expect(parameterBits(during) != parameterBits(start))
     }
 
+    /// Dense layers that back-propagation reaches write their gradients instead of having them
+    /// zeroed (`Dense.overwritesGradients`); one it no longer reaches must still be zeroed.
+    @Test("a dense layer back-propagation stops reaching has its gradients zeroed")
+    func unreachedZeroed() throws {
+        var rng = RandomSource(seed: 3)
+        let model = try Sequential(inputShape: [64], specs: [
+            .dense(inputs: 64, outputs: 12, bias: true), .activation(.relu),
+            .dense(inputs: 12, outputs: 4, bias: true),
+        ], rng: &rng)
+        var data = Fixture.images
+        data.sampleShape = [64]
+        let plan = TrainingPlan(batchSize: 16, batching: .inOrder, length: .epochs(1), optimizer: .sgd, learningRate: 0.05)
+        let trainer = try Trainer(model: model, loss: SoftmaxCrossEntropy(), plan: plan, transform: .unit, rng: RandomSource(seed: 7))
+        var metrics = Metrics()
+        let batch = Array(0..<16)
+        func step() throws { try batch.withUnsafeBufferPointer { try trainer.trainStep($0, of: data, learningRate: 0.05, metrics: &metrics) } }
+        let first = model.layers[0].parameters
+        try step()
+        #expect(first.contains { $0.grad.array.contains { $0 != 0 } }, "the first layer got a gradient")
+        model.layers[2].computesInputGradient = false
+        try step()
+        #expect(first.allSatisfy { $0.grad.array.allSatisfy { $0 == 0 } }, "the first layer's gradient was zeroed")
+    }
+
     @Test("a diverging step throws before changing the weights or the optimiser's state")
     func diverged() throws {
         let model = try Fixture.model()
@@ -89,6 +113,8 @@ import Testing
         let denses = model.layers.compactMap { $0 as? Dense }
         #expect(!denses.isEmpty)
         #expect(denses.allSatisfy { !$0.overwritesGradients })
+        // And its gradients are zeroed, as every parameter's at the start of a step.
+        #expect(denses.allSatisfy { $0.parameters.allSatisfy { $0.grad.array.allSatisfy { $0 == 0 } } })
     }
 
     /// A first layer of 75,264 weights: its update and its gradient's zeroing are split into

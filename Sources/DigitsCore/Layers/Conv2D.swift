@@ -176,7 +176,7 @@ public final class Conv2D: Layer {
         outW = (inW + 2 * padding - kernelSize) / stride + 1
         let hw = outH * outW, kk = patchSize, outC = outChannels
         let pooled = pool?.fusedBuffers(inputShape: [batch, outC, outH, outW])
-        if pooled == nil { y.reshape(to: [batch, outC, outH, outW]) }
+        if pooled == nil { y.reshape(batch: batch, channels: outC, height: outH, width: outW) }
         let most = min(chunkSamples, batch) * hw
         let keep = training && kk * batch * hw <= keptPatchValues
         // One input channel, stride 1: the direct kernel, which needs no patches, where it gives
@@ -240,7 +240,7 @@ public final class Conv2D: Layer {
             for g in 0..<Conv2D.groups { cols[g].reshape(rows: kk, columns: most) }
         }
         if needDx {
-            dx.reshape(to: [batch, inChannels, inH, inW])
+            dx.reshape(batch: batch, channels: inChannels, height: inH, width: inW)
             for g in 0..<Conv2D.groups { dcols[g].reshape(rows: kk, columns: most) }
         }
         let w = weight.value.data, yData = y.data, dyData = dy.data, xData = x.data, dxData = dx.data

@@ -18,7 +18,7 @@ public final class Flatten: Layer {
     // x: (B, C, H, W) -> y: (B, C·H·W)
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         inShape = x.shape
-        y.reshape(to: [x.rows, x.columns])
+        y.reshape(rows: x.rows, columns: x.columns)
         y.data.update(from: x.data, count: x.count)
         return y
     }

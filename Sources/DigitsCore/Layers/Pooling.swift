@@ -43,7 +43,7 @@ public final class MaxPool2D: Layer {
         self.x = x
         let planes = x.shape[0] * x.shape[1], h = x.shape[2], w = x.shape[3], k = kernelSize, s = stride
         let oh = (h - k) / s + 1, ow = (w - k) / s + 1
-        y.reshape(to: [x.shape[0], x.shape[1], oh, ow])
+        y.reshape(batch: x.shape[0], channels: x.shape[1], height: oh, width: ow)
         if k == 2 && s == 2 { which.reshape(to: y.shape) }
         let xData = x.data, yData = y.data, whichData = which.data
         // Planes are independent: slices of them run in parallel.
@@ -107,8 +107,8 @@ public final class MaxPool2D: Layer {
     func fusedBuffers(inputShape shape: [Int]) -> (y: Tensor, which: Tensor) {
         precondition(fusesIntoConvolution && shape.count == 4, "\(summary) cannot be fused for input \(shape)")
         x = nil
-        y.reshape(to: [shape[0], shape[1], shape[2] / 2, shape[3] / 2])
-        which.reshape(to: y.shape)
+        y.reshape(batch: shape[0], channels: shape[1], height: shape[2] / 2, width: shape[3] / 2)
+        which.reshape(batch: shape[0], channels: shape[1], height: shape[2] / 2, width: shape[3] / 2)
         return (y, which)
     }
 
@@ -295,7 +295,7 @@ public final class GlobalAveragePool: Layer {
         precondition(x.shape.count == 4, "\(summary) got input of shape \(x.shape)")
         inShape = x.shape
         let planes = x.shape[0] * x.shape[1], hw = x.shape[2] * x.shape[3]
-        y.reshape(to: [x.shape[0], x.shape[1]])
+        y.reshape(rows: x.shape[0], columns: x.shape[1])
         let scale = 1 / Float(hw)
         for p in 0..<planes {
             let src = x.data + p * hw

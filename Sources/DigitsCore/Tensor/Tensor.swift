@@ -82,6 +82,13 @@ public final class Tensor: @unchecked Sendable {
         reshape(to: [rows, columns])
     }
 
+    /// `reshape(to: [batch, channels, height, width])`, without allocating when the shape already
+    /// is that.
+    public func reshape(batch: Int, channels: Int, height: Int, width: Int) {
+        if shape.count == 4 && shape[0] == batch && shape[1] == channels && shape[2] == height && shape[3] == width { return }
+        reshape(to: [batch, channels, height, width])
+    }
+
     /// `reshape(to: [batch] + sample)`, without allocating when the shape already is that.
     public func reshape(batch: Int, sample: [Int]) {
         if shape.count == sample.count + 1 && shape[0] == batch && shape.dropFirst().elementsEqual(sample) { return }

@@ -164,8 +164,14 @@ public final class Trainer {
     public func trainStep(_ batch: UnsafeBufferPointer<Int>, of data: Dataset, learningRate: Float,
                           metrics: inout Metrics) throws(TrainingError) {
         zeroGradients(overwriting: batch.count > 0)
-        // A step that stops early (a loss not finite) leaves no layer told to overwrite.
-        defer { for case let dense as Dense in model.layers { dense.overwritesGradients = false } }
+        // A step that stops early (a loss not finite, before backward) leaves no layer told to
+        // overwrite, and its gradients zeroed, as every other parameter's.
+        defer {
+            for case let dense as Dense in model.layers where dense.overwritesGradients {
+                dense.overwritesGradients = false
+                for p in dense.parameters { p.grad.data.update(repeating: 0, count: p.grad.count) }
+            }
+        }
         let scale: Float = plan.reduction == .mean ? 1 / Float(batch.count) : 1
         // A batch in one chunk (the usual case): the loss is checked before backward, and the
         // optimiser updates each layer as soon as back-propagation is done with it, while its
