@@ -113,7 +113,7 @@ def load(name):
             "nd": 100 * checks["non-digits"]["flagged"] if "non-digits" in checks else float("nan")}
 res = {n: load(n) for n in runs}
 full, seed2 = res.get("full"), res.get("full-seed2")
-head = "| run | validation acc | validation NLL | " + " | ".join(sets) + " | non-digits flagged | train s |"
+head = "| run | validation acc | validation NLL | " + " | ".join(sets) + " | non-digits flagged | train s (busy machine, not a timing) |"
 print(head); print("|" + "---|" * (head.count("|") - 1))
 for n in runs:
     r = res[n]

@@ -45,12 +45,13 @@ struct ConnectionTests {
         let app = Studio.application(state: state, host: "127.0.0.1", port: 0, idleTimeout: .milliseconds(500))
         try await app.test(.live) { client in
             let port = try #require(client.port)
-            let start = ContinuousClock.now
+            // 0 is the server closing the connection; the 5 s wait running out would give -1. (No
+            // bound on the elapsed time: with the other suites running in parallel on 2 CPUs, the
+            // 0.5 s timeout has fired more than 4 s late.)
             #expect(await Support.onOwnThread { Self.sendAndWaitForClose(port: port, bytes: "", wait: 5) } == 0)
             #expect(await Support.onOwnThread {
                 Self.sendAndWaitForClose(port: port, bytes: "POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le", wait: 5)
             } == 0)
-            #expect(ContinuousClock.now - start < .seconds(4), "closed by the timeout, not by the 5 s wait")
             // The server still answers a whole request on a new connection (the test client's own
             // connection has been idle too long by now).
             // (Generous wait: handlers run on the shared task pool, which the other suites, run in
