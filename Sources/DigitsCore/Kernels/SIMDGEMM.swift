@@ -93,7 +93,8 @@ public final class SIMDGEMM: GEMMKernel {
 
     /// The kernel on the number of threads that pays on this machine: `DIGITS_THREADS` if set;
     /// otherwise 2 when the machine has two logical CPUs or more and two threads together
-    /// reach at least 1.5 times one thread's FMA throughput (a 10 ms measurement), else 1.
+    /// reach at least 1.5 times one thread's FMA throughput (a 10 ms measurement, made up to four
+    /// times, with pauses between, before settling on one thread), else 1.
     ///
     /// Two logical CPUs may be two cores or two hyperthreads of one core sharing its FMA units;
     /// only in the first case does splitting a multiply gain anything, so it is measured.
@@ -108,11 +109,21 @@ public final class SIMDGEMM: GEMMKernel {
         // created may not be scheduled for a few milliseconds, and meanwhile the calling thread
         // runs every part itself, which would measure two threads as one.
         _ = FMAPeak.measure(threads: 2, repeats: 10, iterations: 100_000)
-        // Best of 20 short samples each (about 10 ms in all), so that a moment of contention
-        // from another program does not decide.
-        let one = FMAPeak.measure(threads: 1, repeats: 20, iterations: 100_000)
-        let two = FMAPeak.measure(threads: 2, repeats: 20, iterations: 100_000)
-        return SIMDGEMM(threads: two >= twoThreadSpeedup * one ? 2 : 1)
+        // Best of 20 short samples each (about 10 ms in all), taken in turns so that a moment
+        // of contention from another program falls on both alike. A verdict of one thread is
+        // measured again, up to three more times after pauses of 10, 20 and 40 ms: a new thread
+        // may start on the caller's CPU and run after it rather than beside it until the
+        // scheduler moves it, and a neighbour may be busy for the whole of one try.
+        for attempt in 0..<4 {
+            if attempt > 0 { usleep(UInt32(10_000 << (attempt - 1))) }
+            var one = 0.0, two = 0.0
+            for _ in 0..<20 {
+                one = max(one, FMAPeak.measure(threads: 1, repeats: 1, iterations: 100_000))
+                two = max(two, FMAPeak.measure(threads: 2, repeats: 1, iterations: 100_000))
+            }
+            if two >= twoThreadSpeedup * one { return SIMDGEMM(threads: 2) }
+        }
+        return SIMDGEMM(threads: 1)
         #else
         return SIMDGEMM(threads: 1)
         #endif
