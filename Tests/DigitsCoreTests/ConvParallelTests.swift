@@ -75,7 +75,7 @@ import Testing
         #expect(!results[0].dW.allSatisfy { $0 == 0 })
     }
 
-    @Test("Conv2D's direct kernel for one input channel gives the same bits as im2col and the multiply",
+    @Test("Conv2D's direct kernels for one input channel: forward the same bits as im2col and the multiply, dW right",
           arguments: [(5, 0, 16, true), (5, 2, 7, false), (3, 1, 13, true)])
     func directOneChannel(shape: (k: Int, padding: Int, outC: Int, bias: Bool)) {
         var rng = RandomSource(seed: 12)
@@ -98,6 +98,11 @@ import Testing
                 var expected = ConvLayerTests.directConvolution(x, conv).map { Float($0) }
                 for i in expected.indices { expected[i] = max(expected[i], 0) }
                 expectClose(yValues, expected, relative: 1e-4, absolute: 1e-4, "forward")
+                // The weight gradient (the direct one, without patches, on either path): the plain
+                // loops' with dz = dy · ReLU'.
+                let dz = Tensor(shape: y.shape, values: zip(yValues, dy.array).map { $0 > 0 ? $1 : 0 })
+                let dW = Self.directBackward(x, dz, conv).dW.map { Float($0) }
+                expectClose(conv.weight.grad.array, dW, relative: 1e-4, absolute: 1e-4, "dW")
             }
         }
         #expect(results[0].y == results[1].y)

@@ -11,6 +11,10 @@
 /// (outC, samples, HW); one copy per (sample, channel) moves it to NCHW, adding the bias on the
 /// way (and the activation that follows, when `Sequential` fuses it: `forward(_:training:then:)`).
 ///
+/// A layer of one input channel and stride 1 (a network's first) has direct kernels instead,
+/// which read the image itself: forward (`directForward`, the same bits as the multiply) and the
+/// weight gradient (`directWeightGradient`). Its patches would be k·k copies of the image.
+///
 /// `ReferenceConv2D` computes the same thing with plain loops, and the tests check they agree.
 ///
 /// The batch is cut into `groups` fixed slices that run in parallel (`Parallel.forEach`); each
@@ -47,6 +51,11 @@ public final class Conv2D: Layer {
     /// BENCHMARKS.md). A larger patch matrix is rebuilt. It changes the speed and the memory,
     /// not the results.
     public var keptPatchValues = 0
+    /// Whether a layer of one input channel and stride 1 uses its direct kernels, which need no
+    /// patches (`directForward`, `directWeightGradient`), rather than im2col and the multiply:
+    /// on unless set, for tests and benchmarks that compare the two. The same forward bits; a
+    /// weight gradient summed in another order.
+    public var usesDirectKernels = true
 
     private var x: Tensor?                     // the last input, (B, inC, H, W)
     private var inH = 0, inW = 0, outH = 0, outW = 0, batch = 0
@@ -72,6 +81,8 @@ public final class Conv2D: Layer {
     /// Per slice: its share of dWᵀ (inC·k·k, outC) and of db (outC).
     private let dWeight: [Tensor]
     private let dBias: [Tensor]
+    /// Per slice, for `directWeightGradient` with padding: a chunk's padded images.
+    private let gradientScratch: [Tensor]
 
     /// A convolution with weights drawn by `initializer` (fan-in inC·k·k) and bias by
     /// `biasInitializer`, in that order, from `rng`.
@@ -101,6 +112,7 @@ public final class Conv2D: Layer {
         planes = slices.map { _ in Tensor(shape: [0]) }
         dWeight = slices.map { _ in Tensor(shape: [inChannels * k2, outChannels]) }
         dBias = slices.map { _ in Tensor(shape: [outChannels]) }
+        gradientScratch = slices.map { _ in Tensor(shape: [0]) }
     }
 
     public var summary: String {
@@ -181,7 +193,7 @@ public final class Conv2D: Layer {
         let keep = training && kk * batch * hw <= keptPatchValues
         // One input channel, stride 1: the direct kernel, which needs no patches, where it gives
         // the same bits as the multiply (see `directForward`).
-        let direct = !keep && inChannels == 1 && stride == 1 && kk <= SIMDGEMM.kc && GEMM.kernel is SIMDGEMM
+        let direct = usesDirectKernels && !keep && inChannels == 1 && stride == 1 && kk <= SIMDGEMM.kc && GEMM.kernel is SIMDGEMM
         for g in 0..<Conv2D.groups {
             if !keep { cols[g].reshape(rows: kk, columns: most) }
             // The direct kernel's scratch (a padded image and its flat outputs) lives in the
@@ -236,8 +248,13 @@ public final class Conv2D: Layer {
         let hw = outH * outW, kk = patchSize, outC = outChannels
         let most = min(chunkSamples, batch) * hw
         let needDx = computesInputGradient, kept = colsKept ? batchCols.data : nil
-        if kept == nil {
+        // One input channel, stride 1: the weight gradient without patches (`directWeightGradient`).
+        let directGradient = usesDirectKernels && inChannels == 1 && stride == 1
+        if kept == nil && !directGradient {
             for g in 0..<Conv2D.groups { cols[g].reshape(rows: kk, columns: most) }
+        }
+        if directGradient {
+            for g in 0..<Conv2D.groups { gradientScratch[g].reshape(rows: 1, columns: directGradientScratch) }
         }
         if needDx {
             dx.reshape(batch: batch, channels: inChannels, height: inH, width: inW)
@@ -291,21 +308,27 @@ public final class Conv2D: Layer {
                 // db (outC) += Σ over this slice's positions of dz, channel by channel.
                 VectorOps.addRowSums(dz, rows: outC, count: n, stride: n, into: dBias[g].data)
             }
-            // This slice's dW (outC, kk) += dz (outC, n) · colsᵀ (n, kk), with the patches kept
-            // from forward (or built again after an inference forward).
-            let c: UnsafeMutablePointer<Float>
-            if let kept {
-                c = kept + kk * first * hw
+            if directGradient {
+                // One input channel, stride 1: dWᵀ from the image itself, no patches.
+                directWeightGradient(xData, first: first, count: count, dz: dz, scratch: gradientScratch[g].data,
+                                     into: dWeight[g].data)
             } else {
-                c = cols[g].data
-                im2col(xData, first: first, count: count, into: c)
+                // This slice's dW (outC, kk) += dz (outC, n) · colsᵀ (n, kk), with the patches kept
+                // from forward (or built again after an inference forward).
+                let c: UnsafeMutablePointer<Float>
+                if let kept {
+                    c = kept + kk * first * hw
+                } else {
+                    c = cols[g].data
+                    im2col(xData, first: first, count: count, into: c)
+                }
+                // Computed transposed, dWᵀ (kk, outC) += cols (kk, n) · dzᵀ (n, outC), so that the
+                // channels, a multiple of 16 in most networks, fill the kernel's 16-wide tiles. The
+                // patches of an image are mostly background zeros, which packing skips; deeper
+                // layers' patches are dense, and the kernel finds that and reads them in place.
+                GEMM.multiply(transB: true, m: kk, n: outC, k: n, a: c, lda: n, b: dz, ldb: n,
+                              beta: 1, c: dWeight[g].data, ldc: outC)
             }
-            // Computed transposed, dWᵀ (kk, outC) += cols (kk, n) · dzᵀ (n, outC), so that the
-            // channels, a multiple of 16 in most networks, fill the kernel's 16-wide tiles. The
-            // patches of an image are mostly background zeros, which packing skips; deeper
-            // layers' patches are dense, and the kernel finds that and reads them in place.
-            GEMM.multiply(transB: true, m: kk, n: outC, k: n, a: c, lda: n, b: dz, ldb: n,
-                          beta: 1, c: dWeight[g].data, ldc: outC)
             guard needDx else { return }
             // dcols (kk, n) = Wᵀ (kk, outC) · dz (outC, n), then back into dx's samples.
             let dc = dcols[g].data
@@ -459,6 +482,122 @@ public final class Conv2D: Layer {
                                       which: pool.which + plane * pooledHW)
                 }
             }
+        }
+    }
+
+    // MARK: - The direct weight gradient of a one-channel layer
+
+    /// The scratch of `directWeightGradient`, in values: a chunk's padded images, when there is
+    /// padding (without, it reads the input in place).
+    private var directGradientScratch: Int {
+        padding == 0 ? 0 : min(chunkSamples, batch) * (inH + 2 * padding) * (inW + 2 * padding)
+    }
+
+    /// dWᵀ (k·k, outC) += the weight gradient of samples first ..< first+count, for one input
+    /// channel and stride 1, without patches:
+    ///
+    ///     dW[o, ky, kx] = Σ over samples and outputs (oy, ox) of dz[o, oy, ox] · P[oy + ky, ox + kx]
+    ///
+    /// P the zero-padded image. For two channels, one kernel column and up to five kernel rows at
+    /// a time, eight adjacent outputs ox are multiplied at once into ten vectors of sums that run
+    /// over the whole chunk, then are added across their lanes; the columns past the last
+    /// multiple of 8 come after, one at a time. The image is read a row apart (ky) in a pass, not
+    /// a column apart: loads one value apart would overlap, and the compiler turns them into
+    /// shuffles. (Laying dz out with P's row width, to run over a sample in one loop rather than
+    /// a loop a row, measured slower: the copy and the zero columns cost more than the loops.)
+    ///
+    /// Another order of the same sums than im2col and the multiply (`ConvParallelTests` checks
+    /// them close), fixed for any thread count, as the chunks are.
+    // x: (B, 1, H, W), dz: (outC, count·outH·outW) -> dWT: (k·k, outC), added to
+    private func directWeightGradient(_ x: UnsafePointer<Float>, first: Int, count: Int, dz: UnsafePointer<Float>,
+                                      scratch: UnsafeMutablePointer<Float>, into dWT: UnsafeMutablePointer<Float>) {
+        let k = kernelSize, p = padding, outC = outChannels, outW = self.outW, outH = self.outH
+        let inH = self.inH, inW = self.inW, hw = outH * outW, n = count * hw
+        let wp = inW + 2 * p, hp = inH + 2 * p
+        // The chunk's images: in place without padding, else copied inside a zero border.
+        let images: UnsafePointer<Float>
+        if p == 0 {
+            images = x + first * inH * inW
+        } else {
+            scratch.update(repeating: 0, count: count * hp * wp)
+            for b in 0..<count {
+                let plane = x + (first + b) * inH * inW, image = scratch + b * hp * wp
+                for r in 0..<inH { VectorOps.copy(plane + r * inW, image + (r + p) * wp + p, inW) }
+            }
+            images = UnsafePointer(scratch)
+        }
+        let vectorW = outW / 8 * 8
+        // Sums of channels o and o2 (the same channel when o is the last of an odd count) for kernel
+        // column kx and rows ky0 ..< ky0 + height (height ≤ 5, a constant where it is inlined).
+        @inline(__always) func sums(_ o: Int, _ o2: Int, _ kx: Int, _ ky0: Int, _ height: Int) {
+            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>(), a4 = SIMD8<Float>()
+            var b0 = SIMD8<Float>(), b1 = SIMD8<Float>(), b2 = SIMD8<Float>(), b3 = SIMD8<Float>(), b4 = SIMD8<Float>()
+            let w1 = wp, w2 = 2 * wp, w3 = 3 * wp, w4 = 4 * wp
+            for b in 0..<count {
+                let image = images + b * hp * wp + ky0 * wp + kx
+                let da = dz + o * n + b * hw, db = dz + o2 * n + b * hw
+                for oy in 0..<outH {
+                    let row = image + oy * wp, ra = da + oy * outW, rb = db + oy * outW
+                    var ox = 0
+                    while ox < vectorW {
+                        let ga = load8(ra + ox), gb = load8(rb + ox), s = row + ox
+                        var v = load8(s); a0 = madd(a0, ga, v); b0 = madd(b0, gb, v)
+                        if height > 1 { v = load8(s + w1); a1 = madd(a1, ga, v); b1 = madd(b1, gb, v) }
+                        if height > 2 { v = load8(s + w2); a2 = madd(a2, ga, v); b2 = madd(b2, gb, v) }
+                        if height > 3 { v = load8(s + w3); a3 = madd(a3, ga, v); b3 = madd(b3, gb, v) }
+                        if height > 4 { v = load8(s + w4); a4 = madd(a4, ga, v); b4 = madd(b4, gb, v) }
+                        ox += 8
+                    }
+                }
+            }
+            @inline(__always) func add(_ i: Int, _ sa: Float, _ sb: Float) {
+                guard i < height else { return }
+                let q = (ky0 + i) * k + kx
+                dWT[q * outC + o] += sa
+                if o2 != o { dWT[q * outC + o2] += sb }
+            }
+            add(0, a0.sum(), b0.sum())
+            add(1, a1.sum(), b1.sum())
+            add(2, a2.sum(), b2.sum())
+            add(3, a3.sum(), b3.sum())
+            add(4, a4.sum(), b4.sum())
+        }
+        // The columns past the last multiple of 8, a value at a time, after the vectors' sums.
+        func tailSums(_ o: Int) {
+            for ky in 0..<k {
+                for kx in 0..<k {
+                    var sum: Float = 0
+                    for b in 0..<count {
+                        let image = images + b * hp * wp + ky * wp + kx, d = dz + o * n + b * hw
+                        for oy in 0..<outH {
+                            for ox in vectorW..<outW { sum = madd(sum, d[oy * outW + ox], image[oy * wp + ox]) }
+                        }
+                    }
+                    dWT[(ky * k + kx) * outC + o] += sum
+                }
+            }
+        }
+        var o = 0
+        while o < outC {
+            let o2 = min(o + 1, outC - 1)
+            for kx in 0..<k {
+                var ky0 = 0
+                while ky0 < k {
+                    switch min(5, k - ky0) {
+                    case 5: sums(o, o2, kx, ky0, 5)
+                    case 4: sums(o, o2, kx, ky0, 4)
+                    case 3: sums(o, o2, kx, ky0, 3)
+                    case 2: sums(o, o2, kx, ky0, 2)
+                    default: sums(o, o2, kx, ky0, 1)
+                    }
+                    ky0 += 5
+                }
+            }
+            if vectorW < outW {
+                tailSums(o)
+                if o2 != o { tailSums(o2) }
+            }
+            o += 2
         }
     }
 
