@@ -38,6 +38,17 @@ public final class BatchNorm: Layer {
     private let xHatPlanes = Tensor(shape: [0])
     /// Per channel, in a backward fused with a pooling, one pooled plane's dy·f', (C, plane).
     private let pooledPlanes = Tensor(shape: [0])
+    /// In training, on planes smaller than `gathersBelow`: per channel, its values of the whole
+    /// batch in one run, and in backward a second run beside it, (C, 2·B·plane). Used with or
+    /// without a fused pooling, so that fusing changes no sum.
+    private let gathered = Tensor(shape: [0])
+
+    /// Planes of fewer values than this (a 5×5 or 10×10 map, or the one value a channel has after
+    /// a dense layer) are gathered in training, a channel at a time, into one run of B·plane
+    /// values: the statistics, normalisation and gradient then run over it in long vector
+    /// loops, where loops over each sample's few values would spend their time starting and
+    /// ending. The same formula for each value; sums taken in another order.
+    static let gathersBelow = 256
 
     /// Batch normalisation of `channels` channels.
     public init(channels: Int, momentum: Float = 0.1, epsilon: Float = 1e-5) {
@@ -98,6 +109,35 @@ public final class BatchNorm: Layer {
         let rm = runningMean.value.data, rv = runningVariance.value.data
         let xData = x.data, yData = y.data, invData = invStd.data, meanData = mean.data
         let batch = self.batch, plane = self.plane, momentum = self.momentum, epsilon = self.epsilon
+        if training && plane < BatchNorm.gathersBelow {
+            gathered.reshape(rows: channels, columns: 2 * n)
+            let runs = gathered.data
+            Parallel.forEach(channels) { c in
+                // Channel c of every sample, in one run.
+                let t = runs + c * 2 * n
+                for b in 0..<batch { VectorOps.copy(xData + b * stride + c * plane, t + b * plane, plane) }
+                let m = BatchNorm.sum(t, n) / Double(n)
+                let variance = BatchNorm.sumOfSquaredDeviations(t, n, mean: Float(m)) / Double(n)
+                let mu = Float(m), inv = Float(1 / (variance + Double(epsilon)).squareRoot())
+                let unbiased = n > 1 ? variance * Double(n) / Double(n - 1) : variance
+                rm[c] = (1 - momentum) * rm[c] + momentum * mu
+                rv[c] = (1 - momentum) * rv[c] + momentum * Float(unbiased)
+                meanData[c] = mu
+                invData[c] = inv
+                let g = gamma[c], bt = beta[c]
+                for i in 0..<n { t[i] = g * ((t[i] - mu) * inv) + bt }
+                activation?.forward(t, t, n)
+                for b in 0..<batch {
+                    if let pooledY, let pooledWhich {
+                        let at = (b * channels + c) * pooledHW
+                        MaxPool2D.pool2x2(t + b * plane, h: h, w: w, into: pooledY + at, which: pooledWhich + at)
+                    } else {
+                        VectorOps.copy(t + b * plane, yData + b * stride + c * plane, plane)
+                    }
+                }
+            }
+            return pooled?.y ?? y
+        }
         // Channels are independent: each is one part, so any thread count gives the same result.
         Parallel.forEach(channels) { c in
             var mu: Float, inv: Float
@@ -162,6 +202,43 @@ public final class BatchNorm: Layer {
         let dyData = dy.data, xData = x.data, yData = y.data, dxData = dx.data
         let invData = invStd.data, meanData = mean.data, hats = xHatPlanes.data
         let batch = self.batch, plane = self.plane, training = self.training, needDx = computesInputGradient
+        if training && plane < BatchNorm.gathersBelow {
+            gathered.reshape(rows: channels, columns: 2 * n)
+            let runs = gathered.data
+            Parallel.forEach(channels) { c in
+                // dz = dy·f' and x̂ of channel c of every sample, each in one run.
+                let dz = runs + c * 2 * n, h = dz + n
+                let mu = meanData[c], inv = invData[c]
+                for b in 0..<batch {
+                    let off = b * stride + c * plane
+                    if let pooledY, let pooledWhich {
+                        // Through the fused pooling: f' at each window's maximum, then sent to it.
+                        let at = (b * channels + c) * pooledHW
+                        var windows = UnsafePointer(dyData + at)
+                        if let activation {
+                            let t = windowsData + c * plane
+                            activation.backward(y: pooledY + at, dy: dyData + at, dx: t, pooledHW)
+                            windows = UnsafePointer(t)
+                        }
+                        MaxPool2D.unpool2x2(which: pooledWhich + at, dy: windows, h: mapH, w: mapW, into: dz + b * plane)
+                    } else if let activation {
+                        activation.backward(y: yData + off, dy: dyData + off, dx: dz + b * plane, plane)
+                    } else {
+                        VectorOps.copy(dyData + off, dz + b * plane, plane)
+                    }
+                    VectorOps.copy(xData + off, h + b * plane, plane)
+                }
+                for i in 0..<n { h[i] = (h[i] - mu) * inv }
+                let (sumDy, sumDyXHat) = BatchNorm.sumAndDot(dz, h, n)
+                dGamma[c] += sumDyXHat
+                dBeta[c] += sumDy
+                guard needDx else { return }
+                let k = gamma[c] * inv, meanDy = sumDy / Float(n), meanDyXHat = sumDyXHat / Float(n)
+                for i in 0..<n { dz[i] = k * (dz[i] - meanDy - h[i] * meanDyXHat) }
+                for b in 0..<batch { VectorOps.copy(dz + b * plane, dxData + b * stride + c * plane, plane) }
+            }
+            return needDx ? dx : nil
+        }
         Parallel.forEach(channels) { c in
             let mu = meanData[c], inv = invData[c], h = hats + c * plane
             /// x̂ of sample b's plane of this channel, into h: forward's operations.
@@ -214,5 +291,42 @@ public final class BatchNorm: Layer {
             }
         }
         return needDx ? dx : nil
+    }
+
+    // MARK: - Sums of a gathered run
+
+    /// Values summed in Float before their sum is added in Double.
+    private static let block = 512
+
+    /// Σ p[0..<count]: blocks summed eight lanes at a time, the blocks' sums in Double.
+    private static func sum(_ p: UnsafePointer<Float>, _ count: Int) -> Double {
+        var s = 0.0, i = 0
+        while i < count {
+            s += Double(VectorOps.sum(p + i, min(block, count - i)))
+            i += block
+        }
+        return s
+    }
+
+    /// Σ (p[i] − mean)² over 0..<count, in blocks as `sum`.
+    private static func sumOfSquaredDeviations(_ p: UnsafePointer<Float>, _ count: Int, mean: Float) -> Double {
+        var s = 0.0, i = 0
+        while i < count {
+            s += Double(VectorOps.sumOfSquaredDeviations(p + i, min(block, count - i), mean: mean))
+            i += block
+        }
+        return s
+    }
+
+    /// (Σ a[i], Σ a[i]·b[i]) over 0..<count, in blocks as `sum`, the blocks' sums added in Float,
+    /// as the gradient's sums of each sample's plane are.
+    private static func sumAndDot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> (Float, Float) {
+        var s: Float = 0, d: Float = 0, i = 0
+        while i < count {
+            let (bs, bd) = VectorOps.sumAndDot(a + i, b + i, min(block, count - i))
+            s += bs; d += bd
+            i += block
+        }
+        return (s, d)
     }
 }
