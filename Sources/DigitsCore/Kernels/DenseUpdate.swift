@@ -108,7 +108,7 @@ enum DenseUpdate {
             let mi = flushed(beta1 * load8(m + i) + c1 * gi)
             let vi = flushed(beta2 * load8(v + i) + c2 * gi * gi)
             store8(mi, m + i); store8(vi, v + i)
-            store8(wi - (stepSize * mi / ((vi * invC2).squareRoot() + epsilon) + decay * wi), w + i)
+            store8(wi - (stepSize * mi / (squareRootOfNonNegative(vi * invC2) + epsilon) + decay * wi), w + i)
             i &+= 8
         }
         adamReference(w: w, m: m, v: v, g: g, beta1: beta1, beta2: beta2, epsilon: epsilon,
