@@ -202,6 +202,28 @@ public final class BatchNorm: Layer {
         let dyData = dy.data, xData = x.data, yData = y.data, dxData = dx.data
         let invData = invStd.data, meanData = mean.data, hats = xHatPlanes.data
         let batch = self.batch, plane = self.plane, training = self.training, needDx = computesInputGradient
+        /// dz = dy·f' of sample b's plane of channel c, into `to`: through the fused pooling, f' at
+        /// each window's maximum (its pooled value), then sent to where the maximum was, 0
+        /// elsewhere. False, and nothing written, when there is neither activation nor pooling:
+        /// dz is dy.
+        @inline(__always) func planeGradient(_ b: Int, _ c: Int, into to: UnsafeMutablePointer<Float>) -> Bool {
+            if let pooledY, let pooledWhich {
+                let at = (b * channels + c) * pooledHW
+                var windows = UnsafePointer(dyData + at)
+                if let activation {
+                    let t = windowsData + c * plane
+                    activation.backward(y: pooledY + at, dy: dyData + at, dx: t, pooledHW)
+                    windows = UnsafePointer(t)
+                }
+                MaxPool2D.unpool2x2(which: pooledWhich + at, dy: windows, h: mapH, w: mapW, into: to)
+            } else if let activation {
+                let off = b * stride + c * plane
+                activation.backward(y: yData + off, dy: dyData + off, dx: to, plane)
+            } else {
+                return false
+            }
+            return true
+        }
         if training && plane < BatchNorm.gathersBelow {
             gathered.reshape(rows: channels, columns: 2 * n)
             let runs = gathered.data
@@ -211,21 +233,7 @@ public final class BatchNorm: Layer {
                 let mu = meanData[c], inv = invData[c]
                 for b in 0..<batch {
                     let off = b * stride + c * plane
-                    if let pooledY, let pooledWhich {
-                        // Through the fused pooling: f' at each window's maximum, then sent to it.
-                        let at = (b * channels + c) * pooledHW
-                        var windows = UnsafePointer(dyData + at)
-                        if let activation {
-                            let t = windowsData + c * plane
-                            activation.backward(y: pooledY + at, dy: dyData + at, dx: t, pooledHW)
-                            windows = UnsafePointer(t)
-                        }
-                        MaxPool2D.unpool2x2(which: pooledWhich + at, dy: windows, h: mapH, w: mapW, into: dz + b * plane)
-                    } else if let activation {
-                        activation.backward(y: yData + off, dy: dyData + off, dx: dz + b * plane, plane)
-                    } else {
-                        VectorOps.copy(dyData + off, dz + b * plane, plane)
-                    }
+                    if !planeGradient(b, c, into: dz + b * plane) { VectorOps.copy(dyData + off, dz + b * plane, plane) }
                     VectorOps.copy(xData + off, h + b * plane, plane)
                 }
                 for i in 0..<n { h[i] = (h[i] - mu) * inv }
@@ -249,22 +257,7 @@ public final class BatchNorm: Layer {
             var sumDy: Float = 0, sumDyXHat: Float = 0
             for b in 0..<batch {
                 let off = b * stride + c * plane
-                var g = UnsafePointer(dyData + off)
-                if let pooledY, let pooledWhich {
-                    // Through the fused pooling: f' at each window's maximum, then sent to it.
-                    let at = (b * channels + c) * pooledHW
-                    var windows = UnsafePointer(dyData + at)
-                    if let activation {
-                        let t = windowsData + c * plane
-                        activation.backward(y: pooledY + at, dy: dyData + at, dx: t, pooledHW)
-                        windows = UnsafePointer(t)
-                    }
-                    MaxPool2D.unpool2x2(which: pooledWhich + at, dy: windows, h: mapH, w: mapW, into: dxData + off)
-                    g = UnsafePointer(dxData + off)
-                } else if let activation {
-                    activation.backward(y: yData + off, dy: dyData + off, dx: dxData + off, plane)
-                    g = UnsafePointer(dxData + off)
-                }
+                let g = UnsafePointer(planeGradient(b, c, into: dxData + off) ? dxData + off : dyData + off)
                 xHat(b)
                 let (s, d) = VectorOps.sumAndDot(g, h, plane)
                 sumDy += s; sumDyXHat += d
