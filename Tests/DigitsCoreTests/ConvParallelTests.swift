@@ -80,20 +80,22 @@ import Testing
     func directOneChannel(shape: (k: Int, padding: Int, outC: Int, bias: Bool)) {
         var rng = RandomSource(seed: 12)
         let x = randomTensor([9, 1, 12, 12], &rng)
-        // Keeping the patches for backward turns the direct kernel off: the im2col path.
+        // Keeping the patches for backward turns the direct forward off (im2col and the multiply,
+        // the direct weight gradient still); `usesDirectKernels` turns both off.
         var results: [(y: [Float], dx: [Float], dW: [Float])] = []
-        for kept in [0, Int.max] {
+        for (kept, direct) in [(0, true), (Int.max, true), (0, false)] {
             var init_ = RandomSource(seed: 6)
             let conv = Conv2D(1, shape.outC, kernelSize: shape.k, padding: shape.padding, bias: shape.bias,
                               biasInitializer: .uniform(low: -0.5, high: 0.5), rng: &init_)
             conv.keptPatchValues = kept
+            conv.usesDirectKernels = direct
             var dyRNG = RandomSource(seed: 3)
             let y = conv.forward(x, training: true, then: .relu)
             let yValues = y.array
             let dy = randomTensor(y.shape, &dyRNG)
             let dx = conv.backward(dy, through: .relu)
             results.append((yValues, dx?.array ?? [], conv.weight.grad.array))
-            if kept == 0 {
+            if kept == 0 && direct {
                 // And right, not only the same: the plain loops, then ReLU.
                 var expected = ConvLayerTests.directConvolution(x, conv).map { Float($0) }
                 for i in expected.indices { expected[i] = max(expected[i], 0) }
@@ -106,8 +108,12 @@ import Testing
             }
         }
         #expect(results[0].y == results[1].y)
+        #expect(results[0].y == results[2].y)
         #expect(results[0].dx == results[1].dx)
+        #expect(results[0].dx == results[2].dx)
         #expect(results[0].dW == results[1].dW)
+        // Im2col and the multiply sum the weight gradient in another order.
+        expectClose(results[2].dW, results[0].dW, relative: 1e-4, absolute: 1e-4, "dW, im2col against direct")
         #expect(!results[0].y.allSatisfy { $0 == 0 })
     }
 
