@@ -124,7 +124,8 @@ import Testing
         #expect(again.forward(x, training: true).array == y)
     }
 
-    @Test("BatchNorm in training mode: gradients for (B, C, H, W) and (B, C)", arguments: [[3, 2, 3, 3], [5, 4]])
+    @Test("BatchNorm in training mode: gradients for (B, C, H, W) and (B, C), small planes (gathered) and large",
+          arguments: [[3, 2, 3, 3], [5, 4], [2, 2, 17, 17]])
     func batchNormGradients(shape: [Int]) {
         var rng = RandomSource(seed: 12)
         let bn = BatchNorm(channels: shape[1])

@@ -144,21 +144,24 @@ import Testing
         #expect(sameGradients)
     }
 
-    /// BatchNorm followed by an activation and a 2×2 pooling (odd 9×9 maps, whose last row and
+    /// BatchNorm followed by an activation and a 2×2 pooling (odd 9×9 and 17×17 maps, whose last row and
     /// column are in no window), by a pooling alone, and by an activation alone after a dense
     /// layer: training and inference forward, backward, the running statistics, on 1, 2 and 3
     /// threads.
     @Test("Fusing an activation and a pooling into the BatchNorm before them changes no bit, on any thread count",
-          arguments: [Activation.relu, .leakyReLU(alpha: 0.1), .sigmoid, .tanh])
-    func batchNormFusionIsExact(activation: Activation) throws {
+          arguments: [Activation.relu, .leakyReLU(alpha: 0.1), .sigmoid, .tanh], [9, 17])
+    func batchNormFusionIsExact(activation: Activation, side: Int) throws {
+        // Side 9: every BatchNorm's planes are gathered (under 256 values); side 17: the first
+        // BatchNorm's 17×17 planes take the per-plane path.
+        let pooled = side / 2 / 2
         let specs: [LayerSpec] = [
             .conv2d(inChannels: 1, outChannels: 6, kernelSize: 3, stride: 1, padding: 1, bias: false),
-            .batchNorm(channels: 6, momentum: 0.1, epsilon: 1e-5), .activation(activation),     // (6, 9, 9)
-            .maxPool2d(kernelSize: 2, stride: 2),                                               // (6, 4, 4)
+            .batchNorm(channels: 6, momentum: 0.1, epsilon: 1e-5), .activation(activation),     // (6, side, side)
+            .maxPool2d(kernelSize: 2, stride: 2),                                               // (6, side/2, side/2)
             .conv2d(inChannels: 6, outChannels: 4, kernelSize: 3, stride: 1, padding: 1, bias: false),
             .batchNorm(channels: 4, momentum: 0.1, epsilon: 1e-5),
-            .maxPool2d(kernelSize: 2, stride: 2), .flatten,                                     // (16)
-            .dense(inputs: 4 * 4, outputs: 12, bias: true),
+            .maxPool2d(kernelSize: 2, stride: 2), .flatten,                                     // (4·pooled²)
+            .dense(inputs: 4 * pooled * pooled, outputs: 12, bias: true),
             .batchNorm(channels: 12, momentum: 0.1, epsilon: 1e-5), .activation(activation),    // (12)
             .dense(inputs: 12, outputs: 3, bias: true),
         ]
@@ -167,8 +170,8 @@ import Testing
                 var rng = RandomSource(seed: 21)
                 var layers: [any Layer] = []
                 for spec in specs { layers.append(try spec.makeLayer(initializer: .he, rng: &rng)) }
-                let model = try Sequential(inputShape: [1, 9, 9], layers: layers, fusing: fusing)
-                let x = randomTensor([9, 1, 9, 9], &rng, in: 0...1)
+                let model = try Sequential(inputShape: [1, side, side], layers: layers, fusing: fusing)
+                let x = randomTensor([9, 1, side, side], &rng, in: 0...1)
                 var values: [[UInt32]] = []
                 for training in [true, false] {
                     values.append(model.forward(x, training: training).array.map(\.bitPattern))

@@ -43,7 +43,7 @@ public final class BatchNorm: Layer {
     /// without a fused pooling, so that fusing changes no sum.
     private let gathered = Tensor(shape: [0])
 
-    /// Planes of fewer values than this (a 5×5 or 10×10 map, or the one value a channel has after
+    /// Planes of fewer values than this (maps of 15×15 and under, or the one value a channel has after
     /// a dense layer) are gathered in training, a channel at a time, into one run of B·plane
     /// values: the statistics, normalisation and gradient then run over it in long vector
     /// loops, where loops over each sample's few values would spend their time starting and
@@ -180,7 +180,8 @@ public final class BatchNorm: Layer {
     }
 
     /// The backward of `forward(_:training:then:pool:)`: dz = dy · f'(y), from the output y, plane
-    /// by plane into dx while in cache, then this layer's backward with dz. With `pool`, dy is the
+    /// by plane while in cache (into dx, or into the gathered run of a small plane's channel),
+    /// then this layer's backward with dz. With `pool`, dy is the
     /// pooled map's gradient: each window's goes to its noted maximum, times f' at that maximum
     /// (the pooled value), the others get 0, as the pooling's backward and the activation's would.
     // dy: (B, C, …), or pooled (B, C, H/2, W/2) -> dx = (γ/σ)/N · (N·dz − Σdz − x̂·Σ(dz·x̂)) in

@@ -23,7 +23,7 @@
 /// kept for backward, chunk after chunk, when the whole batch's patch matrix holds at most
 /// `keptPatchValues` values; otherwise (a large layer or batch) and after an inference forward,
 /// backward builds each chunk's patches again, which costs a copy of the input but no memory
-/// that grows with the batch. Each slice sums its own weight gradient, and the
+/// that grows with the batch (a one-channel layer's direct kernels need none). Each slice sums its own weight gradient, and the
 /// slices' sums are added in order: the result does not depend on the thread count.
 /// Every buffer is sized on the first batch and reused after.
 public final class Conv2D: Layer {
@@ -49,7 +49,8 @@ public final class Conv2D: Layer {
     /// patches are rebuilt in backward, a chunk at a time, in cache just before the multiply
     /// reads them, which measured no slower than reading kept patches back from memory:
     /// BENCHMARKS.md). A larger patch matrix is rebuilt. It changes the speed and the memory,
-    /// not the results.
+    /// not the results. A layer that uses its direct kernels (`usesDirectKernels`) keeps none:
+    /// its backward reads no patches.
     public var keptPatchValues = 0
     /// Whether a layer of one input channel and stride 1 uses its direct kernels, which need no
     /// patches (`directForward`, `directWeightGradient`), rather than im2col and the multiply:
@@ -190,10 +191,12 @@ public final class Conv2D: Layer {
         let pooled = pool?.fusedBuffers(inputShape: [batch, outC, outH, outW])
         if pooled == nil { y.reshape(batch: batch, channels: outC, height: outH, width: outW) }
         let most = min(chunkSamples, batch) * hw
-        let keep = training && kk * batch * hw <= keptPatchValues
+        // A one-channel layer with its direct kernels reads no patches in backward: none kept.
+        let oneChannel = usesDirectKernels && inChannels == 1 && stride == 1
+        let keep = training && !oneChannel && kk * batch * hw <= keptPatchValues
         // One input channel, stride 1: the direct kernel, which needs no patches, where it gives
         // the same bits as the multiply (see `directForward`).
-        let direct = usesDirectKernels && !keep && inChannels == 1 && stride == 1 && kk <= SIMDGEMM.kc && GEMM.kernel is SIMDGEMM
+        let direct = oneChannel && kk <= SIMDGEMM.kc && GEMM.kernel is SIMDGEMM
         for g in 0..<Conv2D.groups {
             if !keep { cols[g].reshape(rows: kk, columns: most) }
             // The direct kernel's scratch (a padded image and its flat outputs) lives in the
