@@ -47,9 +47,10 @@ func madd(_ c: Float, _ a: Float, _ b: Float) -> Float {
 // MARK: - Square root
 
 /// √x lane by lane, for x ≥ +0: the same bits as `x.squareRoot()`, in one vector instruction
-/// (a NaN stays a NaN, with its sign bit cleared). `squareRoot()` of a value the compiler cannot prove non-negative becomes, on
-/// Linux, a scalar square root per lane with a library call beside it (for errno, should the
-/// value be negative); the square root of an absolute value cannot fail, and is vectorised.
+/// (a NaN stays a NaN, with its sign bit cleared). `squareRoot()` of a value the compiler cannot
+/// prove non-negative becomes, on Linux, a scalar square root per lane with a library call
+/// beside it (for errno, should the value be negative); the square root of an absolute value
+/// cannot fail, and is vectorised.
 @inline(__always)
 func squareRootOfNonNegative(_ x: SIMD8<Float>) -> SIMD8<Float> {
     var r = SIMD8<Float>()

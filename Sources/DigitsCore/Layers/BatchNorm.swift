@@ -109,6 +109,15 @@ public final class BatchNorm: Layer {
         let rm = runningMean.value.data, rv = runningVariance.value.data
         let xData = x.data, yData = y.data, invData = invStd.data, meanData = mean.data
         let batch = self.batch, plane = self.plane, momentum = self.momentum, epsilon = self.epsilon
+        /// Channel c's batch mean and variance (biased) to μ and 1/σ, and its running statistics
+        /// moved towards them (the running variance towards the unbiased one).
+        @inline(__always) func normalisation(_ c: Int, mean m: Double, variance: Double) -> (mu: Float, inv: Float) {
+            let mu = Float(m), inv = Float(1 / (variance + Double(epsilon)).squareRoot())
+            let unbiased = n > 1 ? variance * Double(n) / Double(n - 1) : variance
+            rm[c] = (1 - momentum) * rm[c] + momentum * mu
+            rv[c] = (1 - momentum) * rv[c] + momentum * Float(unbiased)
+            return (mu, inv)
+        }
         if training && plane < BatchNorm.gathersBelow {
             gathered.reshape(rows: channels, columns: 2 * n)
             let runs = gathered.data
@@ -118,10 +127,7 @@ public final class BatchNorm: Layer {
                 for b in 0..<batch { VectorOps.copy(xData + b * stride + c * plane, t + b * plane, plane) }
                 let m = BatchNorm.sum(t, n) / Double(n)
                 let variance = BatchNorm.sumOfSquaredDeviations(t, n, mean: Float(m)) / Double(n)
-                let mu = Float(m), inv = Float(1 / (variance + Double(epsilon)).squareRoot())
-                let unbiased = n > 1 ? variance * Double(n) / Double(n - 1) : variance
-                rm[c] = (1 - momentum) * rm[c] + momentum * mu
-                rv[c] = (1 - momentum) * rv[c] + momentum * Float(unbiased)
+                let (mu, inv) = normalisation(c, mean: m, variance: variance)
                 meanData[c] = mu
                 invData[c] = inv
                 let g = gamma[c], bt = beta[c]
@@ -152,12 +158,7 @@ public final class BatchNorm: Layer {
                 for b in 0..<batch {
                     v += Double(VectorOps.sumOfSquaredDeviations(xData + b * stride + c * plane, plane, mean: Float(m)))
                 }
-                let variance = v / Double(n)
-                mu = Float(m)
-                inv = Float(1 / (variance + Double(epsilon)).squareRoot())
-                let unbiased = n > 1 ? variance * Double(n) / Double(n - 1) : variance
-                rm[c] = (1 - momentum) * rm[c] + momentum * mu
-                rv[c] = (1 - momentum) * rv[c] + momentum * Float(unbiased)
+                (mu, inv) = normalisation(c, mean: m, variance: v / Double(n))
             } else {
                 mu = rm[c]
                 inv = 1 / (rv[c] + epsilon).squareRoot()

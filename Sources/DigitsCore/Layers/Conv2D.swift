@@ -394,7 +394,7 @@ public final class Conv2D: Layer {
                                into y: UnsafeMutablePointer<Float>, activation: Activation?,
                                pool: (y: UnsafeMutablePointer<Float>, which: UnsafeMutablePointer<Float>,
                                       plane: UnsafeMutablePointer<Float>)?) {
-        let k = kernelSize, kk = k * k, p = padding, outC = outChannels, outW = self.outW, outH = self.outH
+        let k = kernelSize, kk = k * k, outC = outChannels, outW = self.outW, outH = self.outH
         let inH = self.inH, inW = self.inW, hw = outH * outW
         let wp = outW + k - 1, positions = directPositions, block = Conv2D.directBlock
         let z = scratch, image = scratch + outC * positions
@@ -403,8 +403,7 @@ public final class Conv2D: Layer {
         image.update(repeating: 0, count: imageSize)
         for b in first..<(first + count) {
             // The sample inside its zero border.
-            let plane = x + b * inH * inW
-            for r in 0..<inH { VectorOps.copy(plane + r * inW, image + (r + p) * wp + p, inW) }
+            copyInsideBorder(x + b * inH * inW, into: image, width: wp)
             var t0 = 0
             while t0 < positions {
                 let s = UnsafePointer(image + t0)
@@ -488,6 +487,13 @@ public final class Conv2D: Layer {
         }
     }
 
+    /// One input plane (inH, inW) into `image`, rows `width` apart, inside a border of `padding`
+    /// values that the caller has zeroed: the padded image the direct kernels read.
+    @inline(__always)
+    private func copyInsideBorder(_ plane: UnsafePointer<Float>, into image: UnsafeMutablePointer<Float>, width: Int) {
+        for r in 0..<inH { VectorOps.copy(plane + r * inW, image + (r + padding) * width + padding, inW) }
+    }
+
     // MARK: - The direct weight gradient of a one-channel layer
 
     /// The scratch of `directWeightGradient`, in values: a chunk's padded images, when there is
@@ -524,8 +530,7 @@ public final class Conv2D: Layer {
         } else {
             scratch.update(repeating: 0, count: count * hp * wp)
             for b in 0..<count {
-                let plane = x + (first + b) * inH * inW, image = scratch + b * hp * wp
-                for r in 0..<inH { VectorOps.copy(plane + r * inW, image + (r + p) * wp + p, inW) }
+                copyInsideBorder(x + (first + b) * inH * inW, into: scratch + b * hp * wp, width: wp)
             }
             images = UnsafePointer(scratch)
         }
