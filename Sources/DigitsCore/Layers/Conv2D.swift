@@ -57,6 +57,12 @@ public final class Conv2D: Layer {
     /// on unless set, for tests and benchmarks that compare the two. The same forward bits; a
     /// weight gradient summed in another order.
     public var usesDirectKernels = true
+    /// The direct kernels' inner loops with wider registers (`OneChannelProductsKernel`,
+    /// `OneChannelGradientKernel`), or nil for the layer's own 8-lane loops: the defaults set at
+    /// start-up (`Conv2D.defaultWideProducts`), changeable for tests and benchmarks. The same
+    /// bits either way.
+    public var wideProducts = Conv2D.defaultWideProducts
+    public var wideGradientSums = Conv2D.defaultWideGradientSums
 
     private var x: Tensor?                     // the last input, (B, inC, H, W)
     private var inH = 0, inW = 0, outH = 0, outW = 0, batch = 0
@@ -404,7 +410,11 @@ public final class Conv2D: Layer {
         for b in first..<(first + count) {
             // The sample inside its zero border.
             copyInsideBorder(x + b * inH * inW, into: image, width: wp)
-            var t0 = 0
+            if let wideProducts {
+                // The same sums with wider registers (`OneChannelProductsKernel`).
+                wideProducts(image, wp, k, w, outC, positions, z)
+            }
+            var t0 = wideProducts == nil ? 0 : positions
             while t0 < positions {
                 let s = UnsafePointer(image + t0)
                 var o = 0
@@ -584,6 +594,39 @@ public final class Conv2D: Layer {
                     dWT[(ky * k + kx) * outC + o] += sum
                 }
             }
+        }
+        if let wide = wideGradientSums {
+            // Four channels at a time with wider registers (`OneChannelGradientKernel`): the same
+            // lanes, added across and into dWᵀ as above. Channel c of a group is o + c, the last
+            // channel repeated past the end (and added once).
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * 5 * 8) { buffer in
+                let sums = buffer.baseAddress!
+                var o = 0
+                while o < outC {
+                    @inline(__always) func channel(_ c: Int) -> Int { min(o + c, outC - 1) }
+                    let pairs = outC - o > 2 ? 2 : 1, last = min(o + 2 * pairs, outC)
+                    for kx in 0..<k {
+                        var ky0 = 0
+                        while ky0 < k {
+                            let height = min(5, k - ky0)
+                            wide(images + ky0 * wp + kx, hp * wp, wp,
+                                 dz + channel(0) * n, dz + channel(1) * n, dz + channel(2) * n, dz + channel(3) * n,
+                                 pairs, count, hw, outH, outW, vectorW, height, sums)
+                            for c in 0..<(last - o) {
+                                for i in 0..<height {
+                                    dWT[((ky0 + i) * k + kx) * outC + o + c] += load8(sums + (c * 5 + i) * 8).sum()
+                                }
+                            }
+                            ky0 += 5
+                        }
+                    }
+                    if vectorW < outW {
+                        for c in o..<last { tailSums(c) }
+                    }
+                    o = last
+                }
+            }
+            return
         }
         var o = 0
         while o < outC {
