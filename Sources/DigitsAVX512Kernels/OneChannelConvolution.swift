@@ -60,15 +60,16 @@ private func products(vectors V: Int, _ s: UnsafePointer<Float>, _ rowStride: In
     while o < channels {
         let w0 = w + o * kk
         var a0 = V16(), a1 = V16()
-        var q = 0
-        for ky in 0..<k {
+        var q = 0, row = s
+        for _ in 0..<k {
             for kx in 0..<k {
-                let at = s + (ky * rowStride + kx)
+                let at = row + kx
                 let c = V16(repeating: w0[q])
                 a0 = a0.addingProduct(c, load(at))
                 if V > 1 { a1 = a1.addingProduct(c, load(at + 16)) }
-                q += 1
+                q &+= 1
             }
+            row += rowStride
         }
         let z = out + o * positions
         store(a0, z); if V > 1 { store(a1, z + 16) }
@@ -76,39 +77,42 @@ private func products(vectors V: Int, _ s: UnsafePointer<Float>, _ rowStride: In
     }
 }
 
-/// Eight channels: accumulators a<channel><vector>.
+/// Eight channels: accumulators a<channel><vector>. (Index arithmetic wraps: the products of
+/// a real layer are far from overflowing, and the checks cost a third of the loop.)
 @inline(__always)
 private func eight(vectors V: Int, _ s: UnsafePointer<Float>, _ rowStride: Int, _ k: Int,
                    _ w: UnsafePointer<Float>, _ positions: Int, _ z: UnsafeMutablePointer<Float>) {
-    let kk = k * k
+    let kk = k &* k
+    let w0 = w, w1 = w0 + kk, w2 = w1 + kk, w3 = w2 + kk, w4 = w3 + kk, w5 = w4 + kk, w6 = w5 + kk, w7 = w6 + kk
     var a00 = V16(), a01 = V16(), a10 = V16(), a11 = V16(), a20 = V16(), a21 = V16(), a30 = V16(), a31 = V16()
     var a40 = V16(), a41 = V16(), a50 = V16(), a51 = V16(), a60 = V16(), a61 = V16(), a70 = V16(), a71 = V16()
-    var q = 0
-    for ky in 0..<k {
+    var q = 0, row = s
+    for _ in 0..<k {
         for kx in 0..<k {
-            let at = s + (ky * rowStride + kx)
+            let at = row + kx
             let x0 = load(at), x1 = V > 1 ? load(at + 16) : V16()
-            var c = V16(repeating: w[q])
+            var c = V16(repeating: w0[q])
             a00 = a00.addingProduct(c, x0); if V > 1 { a01 = a01.addingProduct(c, x1) }
-            c = V16(repeating: w[kk + q])
+            c = V16(repeating: w1[q])
             a10 = a10.addingProduct(c, x0); if V > 1 { a11 = a11.addingProduct(c, x1) }
-            c = V16(repeating: w[2 * kk + q])
+            c = V16(repeating: w2[q])
             a20 = a20.addingProduct(c, x0); if V > 1 { a21 = a21.addingProduct(c, x1) }
-            c = V16(repeating: w[3 * kk + q])
+            c = V16(repeating: w3[q])
             a30 = a30.addingProduct(c, x0); if V > 1 { a31 = a31.addingProduct(c, x1) }
-            c = V16(repeating: w[4 * kk + q])
+            c = V16(repeating: w4[q])
             a40 = a40.addingProduct(c, x0); if V > 1 { a41 = a41.addingProduct(c, x1) }
-            c = V16(repeating: w[5 * kk + q])
+            c = V16(repeating: w5[q])
             a50 = a50.addingProduct(c, x0); if V > 1 { a51 = a51.addingProduct(c, x1) }
-            c = V16(repeating: w[6 * kk + q])
+            c = V16(repeating: w6[q])
             a60 = a60.addingProduct(c, x0); if V > 1 { a61 = a61.addingProduct(c, x1) }
-            c = V16(repeating: w[7 * kk + q])
+            c = V16(repeating: w7[q])
             a70 = a70.addingProduct(c, x0); if V > 1 { a71 = a71.addingProduct(c, x1) }
-            q += 1
+            q &+= 1
         }
+        row += rowStride
     }
     @inline(__always) func put(_ channel: Int, _ v0: V16, _ v1: V16) {
-        let at = z + channel * positions
+        let at = z + channel &* positions
         store(v0, at); if V > 1 { store(v1, at + 16) }
     }
     put(0, a00, a01); put(1, a10, a11); put(2, a20, a21); put(3, a30, a31)
@@ -119,26 +123,28 @@ private func eight(vectors V: Int, _ s: UnsafePointer<Float>, _ rowStride: Int, 
 @inline(__always)
 private func four(vectors V: Int, _ s: UnsafePointer<Float>, _ rowStride: Int, _ k: Int,
                   _ w: UnsafePointer<Float>, _ positions: Int, _ z: UnsafeMutablePointer<Float>) {
-    let kk = k * k
+    let kk = k &* k
+    let w0 = w, w1 = w0 + kk, w2 = w1 + kk, w3 = w2 + kk
     var a00 = V16(), a01 = V16(), a10 = V16(), a11 = V16(), a20 = V16(), a21 = V16(), a30 = V16(), a31 = V16()
-    var q = 0
-    for ky in 0..<k {
+    var q = 0, row = s
+    for _ in 0..<k {
         for kx in 0..<k {
-            let at = s + (ky * rowStride + kx)
+            let at = row + kx
             let x0 = load(at), x1 = V > 1 ? load(at + 16) : V16()
-            var c = V16(repeating: w[q])
+            var c = V16(repeating: w0[q])
             a00 = a00.addingProduct(c, x0); if V > 1 { a01 = a01.addingProduct(c, x1) }
-            c = V16(repeating: w[kk + q])
+            c = V16(repeating: w1[q])
             a10 = a10.addingProduct(c, x0); if V > 1 { a11 = a11.addingProduct(c, x1) }
-            c = V16(repeating: w[2 * kk + q])
+            c = V16(repeating: w2[q])
             a20 = a20.addingProduct(c, x0); if V > 1 { a21 = a21.addingProduct(c, x1) }
-            c = V16(repeating: w[3 * kk + q])
+            c = V16(repeating: w3[q])
             a30 = a30.addingProduct(c, x0); if V > 1 { a31 = a31.addingProduct(c, x1) }
-            q += 1
+            q &+= 1
         }
+        row += rowStride
     }
     @inline(__always) func put(_ channel: Int, _ v0: V16, _ v1: V16) {
-        let at = z + channel * positions
+        let at = z + channel &* positions
         store(v0, at); if V > 1 { store(v1, at + 16) }
     }
     put(0, a00, a01); put(1, a10, a11); put(2, a20, a21); put(3, a30, a31)
@@ -198,11 +204,11 @@ private struct Gradient {
     func run(pairs P: Int, height H: Int) {
         var a0 = V16(), a1 = V16(), a2 = V16(), a3 = V16(), a4 = V16()
         var c0 = V16(), c1 = V16(), c2 = V16(), c3 = V16(), c4 = V16()
-        let w1 = rowStride, w2 = 2 * rowStride, w3 = 3 * rowStride, w4 = 4 * rowStride
+        let w1 = rowStride, w2 = 2 &* rowStride, w3 = 3 &* rowStride, w4 = 4 &* rowStride
         for b in 0..<count {
-            let image = images + b * imageStride, d = b * sampleStride
+            let image = images + b &* imageStride, d = b &* sampleStride
             for oy in 0..<rows {
-                let row = image + oy * rowStride, r = d + oy * dzRowStride
+                let row = image + oy &* rowStride, r = d &+ oy &* dzRowStride
                 let ra = dzA + r, rb = dzB + r, rc = dzC + r, rd = dzD + r
                 var x = 0
                 while x < vectorW {
@@ -219,7 +225,7 @@ private struct Gradient {
                     if H > 2 { v = both(s + w2); a2 = a2.addingProduct(ga, v); if P > 1 { c2 = c2.addingProduct(gc, v) } }
                     if H > 3 { v = both(s + w3); a3 = a3.addingProduct(ga, v); if P > 1 { c3 = c3.addingProduct(gc, v) } }
                     if H > 4 { v = both(s + w4); a4 = a4.addingProduct(ga, v); if P > 1 { c4 = c4.addingProduct(gc, v) } }
-                    x += 8
+                    x &+= 8
                 }
             }
         }
