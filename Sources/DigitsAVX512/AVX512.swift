@@ -41,8 +41,8 @@ public enum AVX512 {
     }
 
     /// Makes the core's matrix multiply and new `Conv2D` layers' one-channel direct kernels use
-    /// the AVX-512 loops, and `FMAPeak` measure at their width, when the processor has AVX-512, the build fuses multiply-adds (the kernel's
-    /// arithmetic) and `DIGITS_AVX512` is not `0`. Call once at start-up, before any training;
+    /// the AVX-512 loops, and `FMAPeak` measure at their width, when the processor has AVX-512,
+    /// the build fuses multiply-adds (the kernels' arithmetic) and `DIGITS_AVX512` is not `0`. Call once at start-up, before any training;
     /// a `GEMM.kernel` already made is replaced by the same kernel with the wide tiles.
     /// - Returns: whether they are in use.
     @discardableResult

@@ -108,15 +108,16 @@ import Testing
     }
 
     /// Convolutions followed by a 2×2 pooling (with or without an activation between): the
-    /// direct one-channel kernel (16 channels on 24×24) and the multiply (a 3×3 layer on odd
-    /// 11×11 maps, whose last row and column are in no window), every activation.
+    /// direct one-channel kernel (16 channels on 24×24) and the multiply (a 2×2 layer on odd
+    /// 11×11 maps, whose last row and column are in no window, with and without bias: with
+    /// neither bias nor activation it is pooled straight from the product), every activation.
     @Test("Fusing a 2×2 pooling into the convolution before it changes no bit, forward or backward",
-          arguments: [Activation.relu, .leakyReLU(alpha: 0.1), .sigmoid, .tanh, nil])
-    func poolFusionIsExact(activation: Activation?) throws {
+          arguments: [Activation.relu, .leakyReLU(alpha: 0.1), .sigmoid, .tanh, nil], [true, false])
+    func poolFusionIsExact(activation: Activation?, bias: Bool) throws {
         let act: [LayerSpec] = activation.map { [.activation($0)] } ?? []
         let specs: [LayerSpec] = [.conv2d(inChannels: 1, outChannels: 16, kernelSize: 5, stride: 1, padding: 0, bias: true)]
             + act + [.maxPool2d(kernelSize: 2, stride: 2)]                                    // (16, 12, 12)
-            + [.conv2d(inChannels: 16, outChannels: 8, kernelSize: 2, stride: 1, padding: 0, bias: true)]
+            + [.conv2d(inChannels: 16, outChannels: 8, kernelSize: 2, stride: 1, padding: 0, bias: bias)]
             + act + [.maxPool2d(kernelSize: 2, stride: 2)]                                    // (8, 11, 11) -> (8, 5, 5)
             + [.flatten, .dense(inputs: 8 * 25, outputs: 3, bias: true)]
         func run(fusing: Bool) throws -> (out: [Float], grads: [[Float]], steps: [Range<Int>]) {

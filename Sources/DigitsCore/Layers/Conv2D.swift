@@ -62,6 +62,7 @@ public final class Conv2D: Layer {
     /// start-up (`Conv2D.defaultWideProducts`), changeable for tests and benchmarks. The same
     /// bits either way.
     public var wideProducts = Conv2D.defaultWideProducts
+    /// The direct weight gradient's lane sums with wider registers, or nil: as `wideProducts`.
     public var wideGradientSums = Conv2D.defaultWideGradientSums
 
     private var x: Tensor?                     // the last input, (B, inC, H, W)
@@ -420,9 +421,9 @@ public final class Conv2D: Layer {
                                into y: UnsafeMutablePointer<Float>, activation: Activation?,
                                pool: (y: UnsafeMutablePointer<Float>, which: UnsafeMutablePointer<Float>,
                                       plane: UnsafeMutablePointer<Float>)?) {
-        let k = kernelSize, kk = k * k, outC = outChannels, outW = self.outW, outH = self.outH
+        let k = kernelSize, outC = outChannels, outW = self.outW, outH = self.outH
         let inH = self.inH, inW = self.inW, hw = outH * outW
-        let wp = outW + k - 1, positions = directPositions, block = Conv2D.directBlock
+        let wp = outW + k - 1, positions = directPositions
         let z = scratch, image = scratch + outC * positions
         let imageSize = positions + (k - 1) * wp + k
         let w = UnsafePointer(weight.value.data), biasData = bias?.value.data
@@ -430,60 +431,12 @@ public final class Conv2D: Layer {
         for b in first..<(first + count) {
             // The sample inside its zero border.
             copyInsideBorder(x + b * inH * inW, into: image, width: wp)
+            // z (outC, positions): every padded position's sums, with wider registers where given
+            // (`OneChannelProductsKernel`; the same sums).
             if let wideProducts {
-                // The same sums with wider registers (`OneChannelProductsKernel`).
                 wideProducts(image, wp, k, w, outC, positions, z)
-            }
-            var t0 = wideProducts == nil ? 0 : positions
-            while t0 < positions {
-                let s = UnsafePointer(image + t0)
-                var o = 0
-                while o + 4 <= outC {
-                    let w0 = w + o * kk, w1 = w0 + kk, w2 = w1 + kk, w3 = w2 + kk
-                    var a00 = SIMD8<Float>(), a01 = SIMD8<Float>()
-                    var a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
-                    var a20 = SIMD8<Float>(), a21 = SIMD8<Float>()
-                    var a30 = SIMD8<Float>(), a31 = SIMD8<Float>()
-                    var q = 0
-                    for ky in 0..<k {
-                        for kx in 0..<k {
-                            let at = s + (ky * wp + kx)
-                            let x0 = load8(at), x1 = load8(at + 8)
-                            var c = SIMD8<Float>(repeating: w0[q])
-                            a00 = madd(a00, c, x0); a01 = madd(a01, c, x1)
-                            c = SIMD8<Float>(repeating: w1[q])
-                            a10 = madd(a10, c, x0); a11 = madd(a11, c, x1)
-                            c = SIMD8<Float>(repeating: w2[q])
-                            a20 = madd(a20, c, x0); a21 = madd(a21, c, x1)
-                            c = SIMD8<Float>(repeating: w3[q])
-                            a30 = madd(a30, c, x0); a31 = madd(a31, c, x1)
-                            q += 1
-                        }
-                    }
-                    let z0 = z + o * positions + t0, z1 = z0 + positions, z2 = z1 + positions, z3 = z2 + positions
-                    store8(a00, z0); store8(a01, z0 + 8)
-                    store8(a10, z1); store8(a11, z1 + 8)
-                    store8(a20, z2); store8(a21, z2 + 8)
-                    store8(a30, z3); store8(a31, z3 + 8)
-                    o += 4
-                }
-                while o < outC {
-                    let w0 = w + o * kk
-                    var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
-                    var q = 0
-                    for ky in 0..<k {
-                        for kx in 0..<k {
-                            let at = s + (ky * wp + kx)
-                            let c = SIMD8<Float>(repeating: w0[q])
-                            a0 = madd(a0, c, load8(at)); a1 = madd(a1, c, load8(at + 8))
-                            q += 1
-                        }
-                    }
-                    let z0 = z + o * positions + t0
-                    store8(a0, z0); store8(a1, z0 + 8)
-                    o += 1
-                }
-                t0 += block
+            } else {
+                Conv2D.directProducts(image, wp, k, w, outC, positions, z)
             }
             // The valid columns of each row, + bias, activation: as forward's copy does.
             for o in 0..<outC {
@@ -514,6 +467,66 @@ public final class Conv2D: Layer {
                                       which: pool.which + plane * pooledHW)
                 }
             }
+        }
+    }
+
+    /// The direct forward's sums, 16 positions (two vectors) of four channels at a time:
+    /// z[o · positions + t] = Σ over q = (ky, kx), in order, of w[o, q] · image[t + ky·Wp + kx]
+    /// (`OneChannelProductsKernel`'s contract, which wider loops also meet).
+    // image: padded, rows Wp apart; w: (outC, k·k) -> z: (outC, positions)
+    private static func directProducts(_ image: UnsafePointer<Float>, _ wp: Int, _ k: Int, _ w: UnsafePointer<Float>,
+                                       _ outC: Int, _ positions: Int, _ z: UnsafeMutablePointer<Float>) {
+        let kk = k * k, block = Conv2D.directBlock
+        var t0 = 0
+        while t0 < positions {
+            let s = UnsafePointer(image + t0)
+            var o = 0
+            while o + 4 <= outC {
+                let w0 = w + o * kk, w1 = w0 + kk, w2 = w1 + kk, w3 = w2 + kk
+                var a00 = SIMD8<Float>(), a01 = SIMD8<Float>()
+                var a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
+                var a20 = SIMD8<Float>(), a21 = SIMD8<Float>()
+                var a30 = SIMD8<Float>(), a31 = SIMD8<Float>()
+                var q = 0
+                for ky in 0..<k {
+                    for kx in 0..<k {
+                        let at = s + (ky * wp + kx)
+                        let x0 = load8(at), x1 = load8(at + 8)
+                        var c = SIMD8<Float>(repeating: w0[q])
+                        a00 = madd(a00, c, x0); a01 = madd(a01, c, x1)
+                        c = SIMD8<Float>(repeating: w1[q])
+                        a10 = madd(a10, c, x0); a11 = madd(a11, c, x1)
+                        c = SIMD8<Float>(repeating: w2[q])
+                        a20 = madd(a20, c, x0); a21 = madd(a21, c, x1)
+                        c = SIMD8<Float>(repeating: w3[q])
+                        a30 = madd(a30, c, x0); a31 = madd(a31, c, x1)
+                        q += 1
+                    }
+                }
+                let z0 = z + o * positions + t0, z1 = z0 + positions, z2 = z1 + positions, z3 = z2 + positions
+                store8(a00, z0); store8(a01, z0 + 8)
+                store8(a10, z1); store8(a11, z1 + 8)
+                store8(a20, z2); store8(a21, z2 + 8)
+                store8(a30, z3); store8(a31, z3 + 8)
+                o += 4
+            }
+            while o < outC {
+                let w0 = w + o * kk
+                var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
+                var q = 0
+                for ky in 0..<k {
+                    for kx in 0..<k {
+                        let at = s + (ky * wp + kx)
+                        let c = SIMD8<Float>(repeating: w0[q])
+                        a0 = madd(a0, c, load8(at)); a1 = madd(a1, c, load8(at + 8))
+                        q += 1
+                    }
+                }
+                let z0 = z + o * positions + t0
+                store8(a0, z0); store8(a1, z0 + 8)
+                o += 1
+            }
+            t0 += block
         }
     }
 
