@@ -50,11 +50,11 @@ private func products(vectors V: Int, _ s: UnsafePointer<Float>, _ rowStride: In
     let kk = k * k
     var o = 0
     while o + 8 <= channels {
-        eight(vectors: V, s, rowStride, k, w + o * kk, positions, out + o * positions)
+        group(channels: 8, vectors: V, s, rowStride, k, w + o * kk, positions, out + o * positions)
         o += 8
     }
     while o + 4 <= channels {
-        four(vectors: V, s, rowStride, k, w + o * kk, positions, out + o * positions)
+        group(channels: 4, vectors: V, s, rowStride, k, w + o * kk, positions, out + o * positions)
         o += 4
     }
     while o < channels {
@@ -77,10 +77,11 @@ private func products(vectors V: Int, _ s: UnsafePointer<Float>, _ rowStride: In
     }
 }
 
-/// Eight channels: accumulators a<channel><vector>. (Index arithmetic wraps: the products of
-/// a real layer are far from overflowing, and the checks cost a third of the loop.)
+/// Four or eight channels (`C`, a constant where it is inlined): accumulators a<channel><vector>.
+/// (Index arithmetic wraps: the products of a real layer are far from overflowing, and the checks
+/// cost a third of the loop.)
 @inline(__always)
-private func eight(vectors V: Int, _ s: UnsafePointer<Float>, _ rowStride: Int, _ k: Int,
+private func group(channels C: Int, vectors V: Int, _ s: UnsafePointer<Float>, _ rowStride: Int, _ k: Int,
                    _ w: UnsafePointer<Float>, _ positions: Int, _ z: UnsafeMutablePointer<Float>) {
     let kk = k &* k
     let w0 = w, w1 = w0 + kk, w2 = w1 + kk, w3 = w2 + kk, w4 = w3 + kk, w5 = w4 + kk, w6 = w5 + kk, w7 = w6 + kk
@@ -91,22 +92,14 @@ private func eight(vectors V: Int, _ s: UnsafePointer<Float>, _ rowStride: Int, 
         for kx in 0..<k {
             let at = row + kx
             let x0 = load(at), x1 = V > 1 ? load(at + 16) : V16()
-            var c = V16(repeating: w0[q])
-            a00 = a00.addingProduct(c, x0); if V > 1 { a01 = a01.addingProduct(c, x1) }
-            c = V16(repeating: w1[q])
-            a10 = a10.addingProduct(c, x0); if V > 1 { a11 = a11.addingProduct(c, x1) }
-            c = V16(repeating: w2[q])
-            a20 = a20.addingProduct(c, x0); if V > 1 { a21 = a21.addingProduct(c, x1) }
-            c = V16(repeating: w3[q])
-            a30 = a30.addingProduct(c, x0); if V > 1 { a31 = a31.addingProduct(c, x1) }
-            c = V16(repeating: w4[q])
-            a40 = a40.addingProduct(c, x0); if V > 1 { a41 = a41.addingProduct(c, x1) }
-            c = V16(repeating: w5[q])
-            a50 = a50.addingProduct(c, x0); if V > 1 { a51 = a51.addingProduct(c, x1) }
-            c = V16(repeating: w6[q])
-            a60 = a60.addingProduct(c, x0); if V > 1 { a61 = a61.addingProduct(c, x1) }
-            c = V16(repeating: w7[q])
-            a70 = a70.addingProduct(c, x0); if V > 1 { a71 = a71.addingProduct(c, x1) }
+            // Channel j's weight times both vectors: acc = fma(w, x, acc).
+            @inline(__always) func step(_ wj: UnsafePointer<Float>, _ acc0: inout V16, _ acc1: inout V16) {
+                let c = V16(repeating: wj[q])
+                acc0 = acc0.addingProduct(c, x0)
+                if V > 1 { acc1 = acc1.addingProduct(c, x1) }
+            }
+            step(w0, &a00, &a01); step(w1, &a10, &a11); step(w2, &a20, &a21); step(w3, &a30, &a31)
+            if C > 4 { step(w4, &a40, &a41); step(w5, &a50, &a51); step(w6, &a60, &a61); step(w7, &a70, &a71) }
             q &+= 1
         }
         row += rowStride
@@ -116,38 +109,7 @@ private func eight(vectors V: Int, _ s: UnsafePointer<Float>, _ rowStride: Int, 
         store(v0, at); if V > 1 { store(v1, at + 16) }
     }
     put(0, a00, a01); put(1, a10, a11); put(2, a20, a21); put(3, a30, a31)
-    put(4, a40, a41); put(5, a50, a51); put(6, a60, a61); put(7, a70, a71)
-}
-
-/// Four channels: accumulators a<channel><vector>.
-@inline(__always)
-private func four(vectors V: Int, _ s: UnsafePointer<Float>, _ rowStride: Int, _ k: Int,
-                  _ w: UnsafePointer<Float>, _ positions: Int, _ z: UnsafeMutablePointer<Float>) {
-    let kk = k &* k
-    let w0 = w, w1 = w0 + kk, w2 = w1 + kk, w3 = w2 + kk
-    var a00 = V16(), a01 = V16(), a10 = V16(), a11 = V16(), a20 = V16(), a21 = V16(), a30 = V16(), a31 = V16()
-    var q = 0, row = s
-    for _ in 0..<k {
-        for kx in 0..<k {
-            let at = row + kx
-            let x0 = load(at), x1 = V > 1 ? load(at + 16) : V16()
-            var c = V16(repeating: w0[q])
-            a00 = a00.addingProduct(c, x0); if V > 1 { a01 = a01.addingProduct(c, x1) }
-            c = V16(repeating: w1[q])
-            a10 = a10.addingProduct(c, x0); if V > 1 { a11 = a11.addingProduct(c, x1) }
-            c = V16(repeating: w2[q])
-            a20 = a20.addingProduct(c, x0); if V > 1 { a21 = a21.addingProduct(c, x1) }
-            c = V16(repeating: w3[q])
-            a30 = a30.addingProduct(c, x0); if V > 1 { a31 = a31.addingProduct(c, x1) }
-            q &+= 1
-        }
-        row += rowStride
-    }
-    @inline(__always) func put(_ channel: Int, _ v0: V16, _ v1: V16) {
-        let at = z + channel &* positions
-        store(v0, at); if V > 1 { store(v1, at + 16) }
-    }
-    put(0, a00, a01); put(1, a10, a11); put(2, a20, a21); put(3, a30, a31)
+    if C > 4 { put(4, a40, a41); put(5, a50, a51); put(6, a60, a61); put(7, a70, a71) }
 }
 
 // MARK: - Weight gradient: lane-wise sums
