@@ -118,7 +118,7 @@ private func group(channels C: Int, vectors V: Int, _ s: UnsafePointer<Float>, _
 /// order). Each zmm holds two channels' 8-lane sums side by side (lanes 0-7 the pair's first
 /// channel, 8-15 its second), so every lane runs the same chain of fused multiply-adds as the
 /// core's 8-lane loop; the image's eight values are read once into both halves. Two pairs and
-/// five kernel rows: twenty accumulators. Must only be called on a processor with AVX-512.
+/// five kernel rows: ten accumulators, twenty channels' rows of sums. Must only be called on a processor with AVX-512.
 public func avx512OneChannelGradientSums(_ images: UnsafePointer<Float>, _ imageStride: Int, _ rowStride: Int,
                                          _ dzA: UnsafePointer<Float>, _ dzB: UnsafePointer<Float>,
                                          _ dzC: UnsafePointer<Float>, _ dzD: UnsafePointer<Float>,

@@ -16,7 +16,7 @@ import Testing
 
     /// One forward (ReLU, and pooled when asked) and backward of a one-channel layer: y, dW, db.
     static func run(k: Int, padding: Int, outC: Int, size: Int, pool: Bool,
-                    kernels: (OneChannelProductsKernel, OneChannelGradientKernel)?) -> [[Float]] {
+                    kernels: (OneChannelProductsKernel, OneChannelGradientKernel)?, threads: Int = 1) -> [[Float]] {
         var rng = RandomSource(seed: 31)
         let x = randomTensor([7, 1, size, size], &rng)
         var init_ = RandomSource(seed: 2)
@@ -26,27 +26,38 @@ import Testing
         conv.wideGradientSums = kernels?.1
         conv.chunkValues = 3_000                        // several chunks a slice
         let pooling = pool ? MaxPool2D(kernelSize: 2, stride: 2) : nil
-        let y = conv.forward(x, training: true, then: .relu, pool: pooling)
-        let dy = randomTensor(y.shape, &rng)
-        _ = conv.backward(dy, through: .relu, pool: pooling)
-        return [y.array, conv.weight.grad.array, conv.bias!.grad.array]
+        return Parallel.$threadCount.withValue(threads) {
+            let y = conv.forward(x, training: true, then: .relu, pool: pooling)
+            let dy = randomTensor(y.shape, &rng)
+            _ = conv.backward(dy, through: .relu, pool: pooling)
+            return [y.array, conv.weight.grad.array, conv.bias!.grad.array]
+        }
     }
 
+    /// Shapes: kernels 3-11 (k = 6 and 11 run the gradient's one-row variants after five rows),
+    /// 1-20 channels (groups of eight, four and one in the forward; one and two pairs, and a last
+    /// channel repeated, in the gradient), outputs narrower than 8 and past a multiple of 8
+    /// (the gradient's tail columns), an odd multiple of 16 positions (the forward's last 16),
+    /// pooled and not. Products too small for the direct forward (fewer than three channels,
+    /// or `GEMMPlan.isSmall`) go through the multiply on both sides, which checks the gradient alone.
     // A portable build (DIGITS_NO_FMA) multiplies and adds separately, unlike the wide loops.
-    @Test("a one-channel Conv2D gives the same bits with the wide loops as with its 8-lane ones",
+    @Test("a one-channel Conv2D gives the same bits with the wide loops as with its 8-lane ones, on 1-3 threads",
           .enabled(if: SIMDGEMM.fusesMultiplyAdd),
           arguments: [(5, 0, 16, 28, true), (5, 2, 7, 12, false), (3, 1, 13, 12, true), (7, 3, 5, 9, false),
-                      (4, 0, 3, 20, false), (5, 0, 1, 28, false), (3, 0, 2, 6, false), (5, 1, 20, 17, false)])
+                      (4, 0, 3, 20, false), (5, 0, 1, 28, false), (3, 0, 2, 6, false), (5, 1, 20, 17, false),
+                      (6, 0, 16, 28, false), (3, 0, 3, 40, true), (6, 2, 11, 23, true), (11, 5, 9, 19, false)])
     func sameBits(shape: (k: Int, padding: Int, outC: Int, size: Int, pool: Bool)) {
         let plain = Self.run(k: shape.k, padding: shape.padding, outC: shape.outC, size: shape.size, pool: shape.pool,
                              kernels: nil)
         #expect(!plain[1].allSatisfy { $0 == 0 })
         for (name, products, gradientSums) in Self.kernels {
-            let wide = Self.run(k: shape.k, padding: shape.padding, outC: shape.outC, size: shape.size, pool: shape.pool,
-                                kernels: (products, gradientSums))
-            for (part, label) in ["y", "dW", "db"].enumerated() {
-                #expect(wide[part].map(\.bitPattern) == plain[part].map(\.bitPattern),
-                        "\(name), k \(shape.k) padding \(shape.padding) outC \(shape.outC): \(label) differs")
+            for threads in [1, 2, 3] {
+                let wide = Self.run(k: shape.k, padding: shape.padding, outC: shape.outC, size: shape.size,
+                                    pool: shape.pool, kernels: (products, gradientSums), threads: threads)
+                for (part, label) in ["y", "dW", "db"].enumerated() {
+                    #expect(wide[part].map(\.bitPattern) == plain[part].map(\.bitPattern),
+                            "\(name) on \(threads) threads, k \(shape.k) padding \(shape.padding) outC \(shape.outC): \(label) differs")
+                }
             }
         }
     }

@@ -7,7 +7,8 @@
 ///
 /// for every channel o < `channels` and position t < `positions` (a multiple of 16), each sum
 /// the chain acc = fma(w, image, acc) from zero, q in order, as the core's own loop sums it:
-/// then the bits are the same with or without it, on any machine.
+/// then the bits are the same with or without it, on any machine, in a build that fuses
+/// multiply-adds (`SIMDGEMM.fusesMultiplyAdd`; DigitsAVX512 installs no kernel in the others).
 ///
 /// Parameters, in order: the padded image, its row stride, the kernel size k, the weights
 /// (channels, k·k), the channel count, the positions, where to write (channels, positions).

@@ -57,12 +57,12 @@ public final class Conv2D: Layer {
     /// on unless set, for tests and benchmarks that compare the two. The same forward bits; a
     /// weight gradient summed in another order.
     public var usesDirectKernels = true
-    /// The direct kernels' inner loops with wider registers (`OneChannelProductsKernel`,
-    /// `OneChannelGradientKernel`), or nil for the layer's own 8-lane loops: the defaults set at
-    /// start-up (`Conv2D.defaultWideProducts`), changeable for tests and benchmarks. The same
-    /// bits either way.
+    /// The direct forward's products with wider registers (`OneChannelProductsKernel`), or nil
+    /// for the layer's own 8-lane loop: the default set at start-up
+    /// (`Conv2D.defaultWideProducts`), changeable for tests and benchmarks. The same bits either way.
     public var wideProducts = Conv2D.defaultWideProducts
-    /// The direct weight gradient's lane sums with wider registers, or nil: as `wideProducts`.
+    /// The direct weight gradient's lane sums with wider registers (`OneChannelGradientKernel`),
+    /// or nil: as `wideProducts`.
     public var wideGradientSums = Conv2D.defaultWideGradientSums
 
     private var x: Tensor?                     // the last input, (B, inC, H, W)
