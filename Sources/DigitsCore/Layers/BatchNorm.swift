@@ -211,13 +211,8 @@ public final class BatchNorm: Layer {
         @inline(__always) func planeGradient(_ b: Int, _ c: Int, into to: UnsafeMutablePointer<Float>) -> Bool {
             if let pooledY, let pooledWhich {
                 let at = (b * channels + c) * pooledHW
-                var windows = UnsafePointer(dyData + at)
-                if let activation {
-                    let t = windowsData + c * plane
-                    activation.backward(y: pooledY + at, dy: dyData + at, dx: t, pooledHW)
-                    windows = UnsafePointer(t)
-                }
-                MaxPool2D.unpool2x2(which: pooledWhich + at, dy: windows, h: mapH, w: mapW, into: to)
+                MaxPool2D.unpool2x2(which: pooledWhich + at, dy: dyData + at, through: activation, y: pooledY + at,
+                                    scratch: windowsData + c * plane, h: mapH, w: mapW, into: to)
             } else if let activation {
                 let off = b * stride + c * plane
                 activation.backward(y: yData + off, dy: dyData + off, dx: to, plane)

@@ -180,6 +180,24 @@ public final class MaxPool2D: Layer {
         unsafeBitCast(m, to: SIMD8<UInt32>.self)
     }
 
+    /// The gradient of one plane through an activation and the 2×2 pooling fused after it: each
+    /// window's gradient times f' at the window's maximum (its pooled value `y`), sent to where
+    /// the maximum was; 0 elsewhere, as the pooling's backward and the activation's would give
+    /// it. `scratch` holds the windows' gradients through f' (h/2 · w/2 values) when there is an
+    /// activation.
+    // dy, y: (h/2, w/2) -> d: (h, w)
+    @inline(__always)
+    static func unpool2x2(which: UnsafePointer<Float>, dy: UnsafePointer<Float>, through activation: Activation?,
+                          y: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>, h: Int, w: Int,
+                          into d: UnsafeMutablePointer<Float>) {
+        var windows = dy
+        if let activation {
+            activation.backward(y: y, dy: dy, dx: scratch, (h / 2) * (w / 2))
+            windows = UnsafePointer(scratch)
+        }
+        unpool2x2(which: which, dy: windows, h: h, w: w, into: d)
+    }
+
     /// Backward of 2×2 windows, 2 apart: every input gets its window's gradient if forward
     /// noted it as the window's first maximum, else 0 (written with vector selects rather than
     /// branches, and without zeroing dx first). Reads the notes and dy, not the input.
