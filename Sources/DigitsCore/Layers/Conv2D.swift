@@ -529,10 +529,10 @@ public final class Conv2D: Layer {
     ///
     ///     dW[o, ky, kx] = Σ over samples and outputs (oy, ox) of dz[o, oy, ox] · P[oy + ky, ox + kx]
     ///
-    /// P the zero-padded image. For four channels, one kernel column and up to five kernel rows
-    /// at a time, eight adjacent outputs ox are multiplied at once into vectors of sums that run
-    /// over the whole chunk (`directGradientSums`, or wider loops), then are added across their
-    /// lanes; the columns past the last multiple of 8 come after, one at a time. The image is read a row apart (ky) in a pass, not
+    /// P the zero-padded image. For two channels, one kernel column and up to five kernel rows at
+    /// a time, eight adjacent outputs ox are multiplied at once into ten vectors of sums that run
+    /// over the whole chunk, then are added across their lanes; the columns past the last
+    /// multiple of 8 come after, one at a time. The image is read a row apart (ky) in a pass, not
     /// a column apart: loads one value apart would overlap, and the compiler turns them into
     /// shuffles. (Laying dz out with P's row width, to run over a sample in one loop rather than
     /// a loop a row, measured slower: the copy and the zero columns cost more than the loops.)
@@ -557,6 +557,41 @@ public final class Conv2D: Layer {
             images = UnsafePointer(scratch)
         }
         let vectorW = outW / 8 * 8
+        // Sums of channels o and o2 (the same channel when o is the last of an odd count) for kernel
+        // column kx and rows ky0 ..< ky0 + height (height ≤ 5, a constant where it is inlined).
+        @inline(__always) func sums(_ o: Int, _ o2: Int, _ kx: Int, _ ky0: Int, _ height: Int) {
+            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>(), a4 = SIMD8<Float>()
+            var b0 = SIMD8<Float>(), b1 = SIMD8<Float>(), b2 = SIMD8<Float>(), b3 = SIMD8<Float>(), b4 = SIMD8<Float>()
+            let w1 = wp, w2 = 2 * wp, w3 = 3 * wp, w4 = 4 * wp
+            for b in 0..<count {
+                let image = images + b * hp * wp + ky0 * wp + kx
+                let da = dz + o * n + b * hw, db = dz + o2 * n + b * hw
+                for oy in 0..<outH {
+                    let row = image + oy * wp, ra = da + oy * outW, rb = db + oy * outW
+                    var ox = 0
+                    while ox < vectorW {
+                        let ga = load8(ra + ox), gb = load8(rb + ox), s = row + ox
+                        var v = load8(s); a0 = madd(a0, ga, v); b0 = madd(b0, gb, v)
+                        if height > 1 { v = load8(s + w1); a1 = madd(a1, ga, v); b1 = madd(b1, gb, v) }
+                        if height > 2 { v = load8(s + w2); a2 = madd(a2, ga, v); b2 = madd(b2, gb, v) }
+                        if height > 3 { v = load8(s + w3); a3 = madd(a3, ga, v); b3 = madd(b3, gb, v) }
+                        if height > 4 { v = load8(s + w4); a4 = madd(a4, ga, v); b4 = madd(b4, gb, v) }
+                        ox += 8
+                    }
+                }
+            }
+            @inline(__always) func add(_ i: Int, _ sa: Float, _ sb: Float) {
+                guard i < height else { return }
+                let q = (ky0 + i) * k + kx
+                dWT[q * outC + o] += sa
+                if o2 != o { dWT[q * outC + o2] += sb }
+            }
+            add(0, a0.sum(), b0.sum())
+            add(1, a1.sum(), b1.sum())
+            add(2, a2.sum(), b2.sum())
+            add(3, a3.sum(), b3.sum())
+            add(4, a4.sum(), b4.sum())
+        }
         // The columns past the last multiple of 8, a value at a time, after the vectors' sums.
         func tailSums(_ o: Int) {
             for ky in 0..<k {
@@ -572,94 +607,61 @@ public final class Conv2D: Layer {
                 }
             }
         }
-        // Four channels at a time (two pairs), one kernel column and up to five kernel rows: the
-        // lane sums (`OneChannelGradientKernel`; with wider registers where given, the same bits),
-        // added across and into dWᵀ. Channel c of a group is o + c, the last channel repeated past
-        // the end (and added once).
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * 5 * 8) { buffer in
-            let sums = buffer.baseAddress!
-            var o = 0
-            while o < outC {
-                @inline(__always) func channel(_ c: Int) -> Int { min(o + c, outC - 1) }
-                let pairs = outC - o > 2 ? 2 : 1, last = min(o + 2 * pairs, outC)
-                let dzA = dz + channel(0) * n, dzB = dz + channel(1) * n
-                let dzC = dz + channel(2) * n, dzD = dz + channel(3) * n
-                for kx in 0..<k {
-                    var ky0 = 0
-                    while ky0 < k {
-                        let height = min(5, k - ky0), at = images + ky0 * wp + kx
-                        if let wideGradientSums {
-                            wideGradientSums(at, hp * wp, wp, dzA, dzB, dzC, dzD, pairs, count, hw, outH, outW, vectorW,
-                                             height, sums)
-                        } else {
-                            Conv2D.directGradientSums(at, hp * wp, wp, dzA, dzB, dzC, dzD, pairs, count, hw, outH, outW,
-                                                      vectorW, height, sums)
-                        }
-                        for c in 0..<(last - o) {
-                            for i in 0..<height {
-                                dWT[((ky0 + i) * k + kx) * outC + o + c] += load8(sums + (c * 5 + i) * 8).sum()
+        if let wide = wideGradientSums {
+            // Four channels at a time with wider registers (`OneChannelGradientKernel`): the same
+            // lanes, added across and into dWᵀ as above. Channel c of a group is o + c, the last
+            // channel repeated past the end (and added once).
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * 5 * 8) { buffer in
+                let sums = buffer.baseAddress!
+                var o = 0
+                while o < outC {
+                    @inline(__always) func channel(_ c: Int) -> Int { min(o + c, outC - 1) }
+                    let pairs = outC - o > 2 ? 2 : 1, last = min(o + 2 * pairs, outC)
+                    for kx in 0..<k {
+                        var ky0 = 0
+                        while ky0 < k {
+                            let height = min(5, k - ky0)
+                            wide(images + ky0 * wp + kx, hp * wp, wp,
+                                 dz + channel(0) * n, dz + channel(1) * n, dz + channel(2) * n, dz + channel(3) * n,
+                                 pairs, count, hw, outH, outW, vectorW, height, sums)
+                            for c in 0..<(last - o) {
+                                for i in 0..<height {
+                                    dWT[((ky0 + i) * k + kx) * outC + o + c] += load8(sums + (c * 5 + i) * 8).sum()
+                                }
                             }
+                            ky0 += 5
                         }
-                        ky0 += 5
                     }
-                }
-                if vectorW < outW {
-                    for c in o..<last { tailSums(c) }
-                }
-                o = last
-            }
-        }
-    }
-
-    /// The direct weight gradient's lane sums with 8-lane vectors (`OneChannelGradientKernel`'s
-    /// contract): a pair of channels at a time, ten vectors of sums (two channels, up to five
-    /// kernel rows) in AVX2's sixteen registers, each over the whole chunk.
-    // images at (ky0, kx), rows rowStride apart; dz_A…D: (count, rows, dzRowStride) -> sums (4, 5, 8)
-    private static func directGradientSums(
-        _ images: UnsafePointer<Float>, _ imageStride: Int, _ rowStride: Int,
-        _ dzA: UnsafePointer<Float>, _ dzB: UnsafePointer<Float>, _ dzC: UnsafePointer<Float>, _ dzD: UnsafePointer<Float>,
-        _ pairs: Int, _ count: Int, _ sampleStride: Int, _ rows: Int, _ dzRowStride: Int, _ vectorW: Int,
-        _ height: Int, _ sums: UnsafeMutablePointer<Float>
-    ) {
-        // Channels da and db, into sums from `out` (height ≤ 5, a constant where it is inlined).
-        @inline(__always) func pair(_ da: UnsafePointer<Float>, _ db: UnsafePointer<Float>, _ height: Int,
-                                    _ out: UnsafeMutablePointer<Float>) {
-            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>(), a4 = SIMD8<Float>()
-            var b0 = SIMD8<Float>(), b1 = SIMD8<Float>(), b2 = SIMD8<Float>(), b3 = SIMD8<Float>(), b4 = SIMD8<Float>()
-            let w1 = rowStride, w2 = 2 * rowStride, w3 = 3 * rowStride, w4 = 4 * rowStride
-            for b in 0..<count {
-                let image = images + b * imageStride, d = b * sampleStride
-                for oy in 0..<rows {
-                    let row = image + oy * rowStride, ra = da + d + oy * dzRowStride, rb = db + d + oy * dzRowStride
-                    var ox = 0
-                    while ox < vectorW {
-                        let ga = load8(ra + ox), gb = load8(rb + ox), s = row + ox
-                        var v = load8(s); a0 = madd(a0, ga, v); b0 = madd(b0, gb, v)
-                        if height > 1 { v = load8(s + w1); a1 = madd(a1, ga, v); b1 = madd(b1, gb, v) }
-                        if height > 2 { v = load8(s + w2); a2 = madd(a2, ga, v); b2 = madd(b2, gb, v) }
-                        if height > 3 { v = load8(s + w3); a3 = madd(a3, ga, v); b3 = madd(b3, gb, v) }
-                        if height > 4 { v = load8(s + w4); a4 = madd(a4, ga, v); b4 = madd(b4, gb, v) }
-                        ox += 8
+                    if vectorW < outW {
+                        for c in o..<last { tailSums(c) }
                     }
+                    o = last
                 }
             }
-            @inline(__always) func put(_ i: Int, _ a: SIMD8<Float>, _ b: SIMD8<Float>) {
-                guard i < height else { return }
-                store8(a, out + i * 8); store8(b, out + (5 + i) * 8)
-            }
-            put(0, a0, b0); put(1, a1, b1); put(2, a2, b2); put(3, a3, b3); put(4, a4, b4)
+            return
         }
-        @inline(__always) func pair(_ da: UnsafePointer<Float>, _ db: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
-            switch height {
-            case 5: pair(da, db, 5, out)
-            case 4: pair(da, db, 4, out)
-            case 3: pair(da, db, 3, out)
-            case 2: pair(da, db, 2, out)
-            default: pair(da, db, 1, out)
+        var o = 0
+        while o < outC {
+            let o2 = min(o + 1, outC - 1)
+            for kx in 0..<k {
+                var ky0 = 0
+                while ky0 < k {
+                    switch min(5, k - ky0) {
+                    case 5: sums(o, o2, kx, ky0, 5)
+                    case 4: sums(o, o2, kx, ky0, 4)
+                    case 3: sums(o, o2, kx, ky0, 3)
+                    case 2: sums(o, o2, kx, ky0, 2)
+                    default: sums(o, o2, kx, ky0, 1)
+                    }
+                    ky0 += 5
+                }
             }
+            if vectorW < outW {
+                tailSums(o)
+                if o2 != o { tailSums(o2) }
+            }
+            o += 2
         }
-        pair(dzA, dzB, sums)
-        if pairs > 1 { pair(dzC, dzD, sums + 2 * 5 * 8) }
     }
 
     // MARK: - Patches
