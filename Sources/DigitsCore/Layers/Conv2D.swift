@@ -379,8 +379,10 @@ public final class Conv2D: Layer {
 
     // MARK: - The direct kernel of a one-channel layer
 
-    /// Outputs computed a block at a time: 16 positions (two vectors) of four channels, eight
-    /// accumulators (three vectors, twelve, leave too few of AVX2's sixteen registers: one spills).
+    /// Outputs computed a block at a time: 16 positions (two vectors) of six channels, twelve
+    /// accumulators; with the two image vectors and a weight, fifteen of AVX2's sixteen registers
+    /// (three vectors of four channels, also twelve, leave too few: one spills). Blocks of four
+    /// and of one channel take the rest.
     private static let directBlock = 16
 
     /// The direct kernel's scratch, in values: a sample's padded image, (outH + k − 1) rows of
@@ -449,9 +451,10 @@ public final class Conv2D: Layer {
         }
     }
 
-    /// The direct forward's sums, 16 positions (two vectors) of four channels at a time:
-    /// z[o · positions + t] = Σ over q = (ky, kx), in order, of w[o, q] · image[t + ky·Wp + kx]
-    /// (`OneChannelProductsKernel`'s contract, which wider loops also meet).
+    /// The direct forward's sums, 16 positions (two vectors) of six channels at a time, then
+    /// four, then one: z[o · positions + t] = Σ over q = (ky, kx), in order, of
+    /// w[o, q] · image[t + ky·Wp + kx] (`OneChannelProductsKernel`'s contract, which wider loops
+    /// also meet). Every output is the same chain of multiply-adds in a block of any size.
     // image: padded, rows Wp apart; w: (outC, k·k) -> z: (outC, positions)
     private static func directProducts(_ image: UnsafePointer<Float>, _ wp: Int, _ k: Int, _ w: UnsafePointer<Float>,
                                        _ outC: Int, _ positions: Int, _ z: UnsafeMutablePointer<Float>) {
@@ -460,6 +463,45 @@ public final class Conv2D: Layer {
         while t0 < positions {
             let s = UnsafePointer(image + t0)
             var o = 0
+            // Six channels while at least six are left, except eight (two blocks of four).
+            while outC - o >= 6 && outC - o != 8 {
+                let w0 = w + o * kk, w1 = w0 + kk, w2 = w1 + kk, w3 = w2 + kk, w4 = w3 + kk, w5 = w4 + kk
+                var a00 = SIMD8<Float>(), a01 = SIMD8<Float>()
+                var a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
+                var a20 = SIMD8<Float>(), a21 = SIMD8<Float>()
+                var a30 = SIMD8<Float>(), a31 = SIMD8<Float>()
+                var a40 = SIMD8<Float>(), a41 = SIMD8<Float>()
+                var a50 = SIMD8<Float>(), a51 = SIMD8<Float>()
+                var q = 0
+                for ky in 0..<k {
+                    for kx in 0..<k {
+                        let at = s + (ky &* wp &+ kx)
+                        let x0 = load8(at), x1 = load8(at + 8)
+                        var c = SIMD8<Float>(repeating: w0[q])
+                        a00 = madd(a00, c, x0); a01 = madd(a01, c, x1)
+                        c = SIMD8<Float>(repeating: w1[q])
+                        a10 = madd(a10, c, x0); a11 = madd(a11, c, x1)
+                        c = SIMD8<Float>(repeating: w2[q])
+                        a20 = madd(a20, c, x0); a21 = madd(a21, c, x1)
+                        c = SIMD8<Float>(repeating: w3[q])
+                        a30 = madd(a30, c, x0); a31 = madd(a31, c, x1)
+                        c = SIMD8<Float>(repeating: w4[q])
+                        a40 = madd(a40, c, x0); a41 = madd(a41, c, x1)
+                        c = SIMD8<Float>(repeating: w5[q])
+                        a50 = madd(a50, c, x0); a51 = madd(a51, c, x1)
+                        q &+= 1
+                    }
+                }
+                let z0 = z + o * positions + t0, z1 = z0 + positions, z2 = z1 + positions
+                let z3 = z2 + positions, z4 = z3 + positions, z5 = z4 + positions
+                store8(a00, z0); store8(a01, z0 + 8)
+                store8(a10, z1); store8(a11, z1 + 8)
+                store8(a20, z2); store8(a21, z2 + 8)
+                store8(a30, z3); store8(a31, z3 + 8)
+                store8(a40, z4); store8(a41, z4 + 8)
+                store8(a50, z5); store8(a51, z5 + 8)
+                o += 6
+            }
             while o + 4 <= outC {
                 let w0 = w + o * kk, w1 = w0 + kk, w2 = w1 + kk, w3 = w2 + kk
                 var a00 = SIMD8<Float>(), a01 = SIMD8<Float>()
