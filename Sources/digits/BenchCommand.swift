@@ -20,7 +20,7 @@ struct Bench: ParsableCommand {
     @Option(parsing: .unconditional, help: "Threads the matrix multiply may use while training and classifying (default: 2 if measured to pay, else 1; results are the same for any count).")
     var threads: Int?
 
-    @Option(parsing: .unconditional, help: "Repeats of each GEMM and peak measurement; the best is kept.")
+    @Option(parsing: .unconditional, help: "Repeats of each GEMM measurement (the FMA peak and each convolution layer get ten times as many); the best is kept.")
     var repeats = 5
 
     @Option(parsing: .unconditional, help: "Times each training run is repeated; the best is kept.")
