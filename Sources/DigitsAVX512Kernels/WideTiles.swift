@@ -30,52 +30,39 @@ typealias V16 = SIMD16<Float>
 ///
 /// With `c` nil the sums go to `out` (row r at `out + 64·r`). Otherwise C's first `rows` rows
 /// (row r at `c + r·ldc`) are finished as the micro-kernel finishes them: alpha·sum (no product
-/// when alpha is 1), then + beta·C as one fused multiply-add when beta is not 0.
+/// when alpha is 1), then + beta·C as one fused multiply-add when beta is not 0; and when C's
+/// last row panel has four rows or fewer, only the first two or four of A's rows are multiplied
+/// (the others would be thrown away).
 ///
 /// Must only be called on a processor with AVX-512 (x86-64-v4).
 public func avx512WideTiles(_ count: Int, _ dense: Int32, _ a: UnsafePointer<Float>, _ aRowStride: Int, _ aStep: Int,
                             _ indices: UnsafePointer<Int32>, _ b: UnsafePointer<Float>, _ bStride: Int, _ bPanelStride: Int,
                             _ panels: Int, _ out: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>?,
                             _ ldc: Int, _ rows: Int, _ alpha: Float, _ beta: Float) {
-    switch panels {
-    case 1: tile1(count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc, rows, alpha, beta)
-    case 2: tile2(count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc, rows, alpha, beta)
-    case 3: tile3(count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc, rows, alpha, beta)
-    default: tile4(count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc, rows, alpha, beta)
+    // C's last row panel may have fewer rows than the tile: then only the rows stored are
+    // computed (2 or 4 of the 6), with the same sums.
+    let r = c == nil || rows > 4 ? 6 : rows > 2 ? 4 : 2
+    switch (panels, r) {
+    case (1, 6): tile(panels: 1, rows: 6, count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc, rows, alpha, beta)
+    case (2, 6): tile(panels: 2, rows: 6, count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc, rows, alpha, beta)
+    case (3, 6): tile(panels: 3, rows: 6, count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc, rows, alpha, beta)
+    case (_, 6): tile(panels: 4, rows: 6, count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc, rows, alpha, beta)
+    case (1, 4): tile(panels: 1, rows: 4, count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc, rows, alpha, beta)
+    case (2, 4): tile(panels: 2, rows: 4, count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc, rows, alpha, beta)
+    case (3, 4): tile(panels: 3, rows: 4, count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc, rows, alpha, beta)
+    case (_, 4): tile(panels: 4, rows: 4, count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc, rows, alpha, beta)
+    case (1, _): tile(panels: 1, rows: 2, count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc, rows, alpha, beta)
+    case (2, _): tile(panels: 2, rows: 2, count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc, rows, alpha, beta)
+    case (3, _): tile(panels: 3, rows: 2, count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc, rows, alpha, beta)
+    default: tile(panels: 4, rows: 2, count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc, rows, alpha, beta)
     }
 }
 
-// One function per panel count, each with its count a constant, so that the compiler keeps
-// exactly 6·P accumulators in registers (24 of the 32 for four panels) and no branch in the loop.
-@inline(never) private func tile1(_ count: Int, _ dense: Int32, _ a: UnsafePointer<Float>, _ aRowStride: Int, _ aStep: Int,
-                                  _ indices: UnsafePointer<Int32>, _ b: UnsafePointer<Float>, _ bStride: Int, _ bPanelStride: Int,
-                                  _ out: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>?, _ ldc: Int,
-                                  _ rows: Int, _ alpha: Float, _ beta: Float) {
-    tile(panels: 1, count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc, rows, alpha, beta)
-}
-@inline(never) private func tile2(_ count: Int, _ dense: Int32, _ a: UnsafePointer<Float>, _ aRowStride: Int, _ aStep: Int,
-                                  _ indices: UnsafePointer<Int32>, _ b: UnsafePointer<Float>, _ bStride: Int, _ bPanelStride: Int,
-                                  _ out: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>?, _ ldc: Int,
-                                  _ rows: Int, _ alpha: Float, _ beta: Float) {
-    tile(panels: 2, count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc, rows, alpha, beta)
-}
-@inline(never) private func tile3(_ count: Int, _ dense: Int32, _ a: UnsafePointer<Float>, _ aRowStride: Int, _ aStep: Int,
-                                  _ indices: UnsafePointer<Int32>, _ b: UnsafePointer<Float>, _ bStride: Int, _ bPanelStride: Int,
-                                  _ out: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>?, _ ldc: Int,
-                                  _ rows: Int, _ alpha: Float, _ beta: Float) {
-    tile(panels: 3, count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc, rows, alpha, beta)
-}
-@inline(never) private func tile4(_ count: Int, _ dense: Int32, _ a: UnsafePointer<Float>, _ aRowStride: Int, _ aStep: Int,
-                                  _ indices: UnsafePointer<Int32>, _ b: UnsafePointer<Float>, _ bStride: Int, _ bPanelStride: Int,
-                                  _ out: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>?, _ ldc: Int,
-                                  _ rows: Int, _ alpha: Float, _ beta: Float) {
-    tile(panels: 4, count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc, rows, alpha, beta)
-}
-
-/// The tile for `panels` panels (a constant where it is inlined): accumulator c_rp holds row r
-/// of A's panel times panel p of B.
+/// The tile for `panels` panels and the first `rows` rows of A's panel (constants where it is
+/// inlined: one copy per case above, each with exactly rows·panels accumulators in registers and
+/// no branch in the loop): accumulator c_rp holds row r of A's panel times panel p of B.
 @inline(__always)
-private func tile(panels P: Int, _ count: Int, _ dense: Int32, _ a: UnsafePointer<Float>, _ aRowStride: Int, _ aStep: Int,
+private func tile(panels P: Int, rows R: Int, _ count: Int, _ dense: Int32, _ a: UnsafePointer<Float>, _ aRowStride: Int, _ aStep: Int,
                   _ indices: UnsafePointer<Int32>, _ b: UnsafePointer<Float>, _ bStride: Int, _ bPanelStride: Int,
                   _ out: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>?, _ ldc: Int,
                   _ rows: Int, _ alpha: Float, _ beta: Float) {
@@ -100,26 +87,34 @@ private func tile(panels P: Int, _ count: Int, _ dense: Int32, _ a: UnsafePointe
         x = V16(repeating: ap[aRowStride])
         c10 = c10.addingProduct(x, b0)
         if P > 1 { c11 = c11.addingProduct(x, b1) }; if P > 2 { c12 = c12.addingProduct(x, b2) }; if P > 3 { c13 = c13.addingProduct(x, b3) }
-        x = V16(repeating: ap[2 * aRowStride])
-        c20 = c20.addingProduct(x, b0)
-        if P > 1 { c21 = c21.addingProduct(x, b1) }; if P > 2 { c22 = c22.addingProduct(x, b2) }; if P > 3 { c23 = c23.addingProduct(x, b3) }
-        x = V16(repeating: ap[3 * aRowStride])
-        c30 = c30.addingProduct(x, b0)
-        if P > 1 { c31 = c31.addingProduct(x, b1) }; if P > 2 { c32 = c32.addingProduct(x, b2) }; if P > 3 { c33 = c33.addingProduct(x, b3) }
-        x = V16(repeating: ap[4 * aRowStride])
-        c40 = c40.addingProduct(x, b0)
-        if P > 1 { c41 = c41.addingProduct(x, b1) }; if P > 2 { c42 = c42.addingProduct(x, b2) }; if P > 3 { c43 = c43.addingProduct(x, b3) }
-        x = V16(repeating: ap[5 * aRowStride])
-        c50 = c50.addingProduct(x, b0)
-        if P > 1 { c51 = c51.addingProduct(x, b1) }; if P > 2 { c52 = c52.addingProduct(x, b2) }; if P > 3 { c53 = c53.addingProduct(x, b3) }
+        if R > 2 {
+            x = V16(repeating: ap[2 * aRowStride])
+            c20 = c20.addingProduct(x, b0)
+            if P > 1 { c21 = c21.addingProduct(x, b1) }; if P > 2 { c22 = c22.addingProduct(x, b2) }; if P > 3 { c23 = c23.addingProduct(x, b3) }
+            x = V16(repeating: ap[3 * aRowStride])
+            c30 = c30.addingProduct(x, b0)
+            if P > 1 { c31 = c31.addingProduct(x, b1) }; if P > 2 { c32 = c32.addingProduct(x, b2) }; if P > 3 { c33 = c33.addingProduct(x, b3) }
+        }
+        if R > 4 {
+            x = V16(repeating: ap[4 * aRowStride])
+            c40 = c40.addingProduct(x, b0)
+            if P > 1 { c41 = c41.addingProduct(x, b1) }; if P > 2 { c42 = c42.addingProduct(x, b2) }; if P > 3 { c43 = c43.addingProduct(x, b3) }
+            x = V16(repeating: ap[5 * aRowStride])
+            c50 = c50.addingProduct(x, b0)
+            if P > 1 { c51 = c51.addingProduct(x, b1) }; if P > 2 { c52 = c52.addingProduct(x, b2) }; if P > 3 { c53 = c53.addingProduct(x, b3) }
+        }
         ap += aStep
     }
     finishRow(panels: P, 0, c00, c01, c02, c03, out, c, ldc, rows, alpha, beta)
     finishRow(panels: P, 1, c10, c11, c12, c13, out, c, ldc, rows, alpha, beta)
-    finishRow(panels: P, 2, c20, c21, c22, c23, out, c, ldc, rows, alpha, beta)
-    finishRow(panels: P, 3, c30, c31, c32, c33, out, c, ldc, rows, alpha, beta)
-    finishRow(panels: P, 4, c40, c41, c42, c43, out, c, ldc, rows, alpha, beta)
-    finishRow(panels: P, 5, c50, c51, c52, c53, out, c, ldc, rows, alpha, beta)
+    if R > 2 {
+        finishRow(panels: P, 2, c20, c21, c22, c23, out, c, ldc, rows, alpha, beta)
+        finishRow(panels: P, 3, c30, c31, c32, c33, out, c, ldc, rows, alpha, beta)
+    }
+    if R > 4 {
+        finishRow(panels: P, 4, c40, c41, c42, c43, out, c, ldc, rows, alpha, beta)
+        finishRow(panels: P, 5, c50, c51, c52, c53, out, c, ldc, rows, alpha, beta)
+    }
 }
 
 /// Row r of a tile: its sums to `out` when C is nil; else, when r < rows, C's row finished.

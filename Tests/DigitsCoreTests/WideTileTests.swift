@@ -81,9 +81,9 @@ import Testing
         }
     }
 
-    @Test("the AVX-512 kernel gives its plain reference's bits, dense and with skipped k-steps",
-          .enabled(if: AVX512.isAvailable), arguments: [1, 2, 3, 4])
-    func avx512AgainstReference(panels: Int) throws {
+    @Test("the AVX-512 kernel gives its plain reference's bits, dense and with skipped k-steps, storing 1-6 rows of C",
+          .enabled(if: AVX512.isAvailable), arguments: [1, 2, 3, 4], [1, 2, 3, 4, 5, 6])
+    func avx512AgainstReference(panels: Int, rows: Int) throws {
         let avx512 = try #require(AVX512.wideTiles)
         var rng = RandomSource(seed: UInt64(panels))
         let count = 37, bStride = 16 * panels + 3, aRowStride = 41
@@ -92,7 +92,7 @@ import Testing
         let indices = (0..<count).map { Int32(2 * $0 + 1) }
         let ldc = 16 * panels + 5
         let old = (0..<(6 * ldc)).map { _ in rng.uniform(-1, 1) }
-        // The sums alone; then C finished with alpha and beta (5 of the 6 rows stored).
+        // The sums alone; then C finished with alpha and beta (`rows` of the 6 rows stored).
         for (dense, finish, alpha, beta) in [(Int32(1), false, Float(1), Float(0)), (0, false, 1, 0),
                                              (1, true, 1, 0), (0, true, 1.5, 0.5), (1, true, 1, 1)] {
             var got = [Float](repeating: .nan, count: 6 * 64), expected = got
@@ -103,15 +103,17 @@ import Testing
                         gotC.withUnsafeMutableBufferPointer { gc in
                             expectedC.withUnsafeMutableBufferPointer { ec in
                                 avx512(count, dense, ap.baseAddress!, aRowStride, 1, ip.baseAddress!, bp.baseAddress!, bStride, 16,
-                                       panels, &got, finish ? gc.baseAddress! : nil, ldc, 5, alpha, beta)
+                                       panels, &got, finish ? gc.baseAddress! : nil, ldc, rows, alpha, beta)
                                 referenceWideTiles(count, dense, ap.baseAddress!, aRowStride, 1, ip.baseAddress!, bp.baseAddress!,
-                                                   bStride, 16, panels, &expected, finish ? ec.baseAddress! : nil, ldc, 5, alpha, beta)
+                                                   bStride, 16, panels, &expected, finish ? ec.baseAddress! : nil, ldc, rows, alpha, beta)
                             }
                         }
                     }
                 }
             }
-            #expect(gotC.map(\.bitPattern) == expectedC.map(\.bitPattern), "\(panels) panels, dense \(dense), C")
+            #expect(gotC.map(\.bitPattern) == expectedC.map(\.bitPattern), "\(panels) panels, \(rows) rows, dense \(dense), C")
+            #expect(!finish || gotC.prefix(rows * ldc) != old.prefix(rows * ldc), "C's rows stored")
+            #expect(gotC.dropFirst(rows * ldc) == old.dropFirst(rows * ldc), "C's rows past `rows` untouched")
             #expect(finish || gotC == old, "C untouched without it")
             #expect(got.map(\.bitPattern) == expected.map(\.bitPattern), "\(panels) panels, dense \(dense), sums")
         }
