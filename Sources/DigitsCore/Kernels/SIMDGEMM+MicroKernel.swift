@@ -11,51 +11,8 @@ extension SIMDGEMM {
     /// `dense` means the panel of A kept every k-step, so B is read straight through; otherwise
     /// `indices` says which row of B each packed A column pairs with. Row q of the B panel starts
     /// at `b + q·bStride` (16 for a packed panel, ldb when read in place).
-    ///
-    /// A tile of four rows of C or fewer (the last row panel) multiplies only the first two or
-    /// four of A's rows (`microKernelFewRows`): the same sums, a third or two thirds of the work.
     @inline(__always)
     static func microKernel(count: Int, dense: Bool,
-                            a: UnsafePointer<Float>, aRowStride: Int, aStep: Int, indices: UnsafePointer<Int32>,
-                            b: UnsafePointer<Float>, bStride: Int,
-                            c: UnsafeMutablePointer<Float>, ldc: Int, transposedC: Bool, rows: Int, cols: Int,
-                            alpha: Float, beta: Float, bias: UnsafePointer<Float>?, activation: Activation?,
-                            tile: UnsafeMutablePointer<Float>) {
-        if rows <= 4 {
-            microKernelFewRows(count: count, dense: dense, a: a, aRowStride: aRowStride, aStep: aStep, indices: indices,
-                               b: b, bStride: bStride, c: c, ldc: ldc, transposedC: transposedC, rows: rows, cols: cols,
-                               alpha: alpha, beta: beta, bias: bias, activation: activation, tile: tile)
-            return
-        }
-        microKernel(computing: mr, count: count, dense: dense, a: a, aRowStride: aRowStride, aStep: aStep, indices: indices,
-                    b: b, bStride: bStride, c: c, ldc: ldc, transposedC: transposedC, rows: rows, cols: cols,
-                    alpha: alpha, beta: beta, bias: bias, activation: activation, tile: tile)
-    }
-
-    /// `microKernel` for a tile of at most four rows of C: two or four rows of A multiplied.
-    /// Not inlined: it runs once a column panel at most, for the last row panel.
-    @inline(never)
-    static func microKernelFewRows(count: Int, dense: Bool,
-                                   a: UnsafePointer<Float>, aRowStride: Int, aStep: Int, indices: UnsafePointer<Int32>,
-                                   b: UnsafePointer<Float>, bStride: Int,
-                                   c: UnsafeMutablePointer<Float>, ldc: Int, transposedC: Bool, rows: Int, cols: Int,
-                                   alpha: Float, beta: Float, bias: UnsafePointer<Float>?, activation: Activation?,
-                                   tile: UnsafeMutablePointer<Float>) {
-        if rows <= 2 {
-            microKernel(computing: 2, count: count, dense: dense, a: a, aRowStride: aRowStride, aStep: aStep, indices: indices,
-                        b: b, bStride: bStride, c: c, ldc: ldc, transposedC: transposedC, rows: rows, cols: cols,
-                        alpha: alpha, beta: beta, bias: bias, activation: activation, tile: tile)
-        } else {
-            microKernel(computing: 4, count: count, dense: dense, a: a, aRowStride: aRowStride, aStep: aStep, indices: indices,
-                        b: b, bStride: bStride, c: c, ldc: ldc, transposedC: transposedC, rows: rows, cols: cols,
-                        alpha: alpha, beta: beta, bias: bias, activation: activation, tile: tile)
-        }
-    }
-
-    /// The tile with the first `R` rows of A multiplied (2, 4 or 6, a constant where it is
-    /// inlined); the other rows' sums stay zero, and only C's first `rows` ≤ R rows are stored.
-    @inline(__always)
-    static func microKernel(computing R: Int, count: Int, dense: Bool,
                             a: UnsafePointer<Float>, aRowStride: Int, aStep: Int, indices: UnsafePointer<Int32>,
                             b: UnsafePointer<Float>, bStride: Int,
                             c: UnsafeMutablePointer<Float>, ldc: Int, transposedC: Bool, rows: Int, cols: Int,
@@ -74,18 +31,14 @@ extension SIMDGEMM {
             c00 = madd(c00, x, b0); c01 = madd(c01, x, b1)
             x = SIMD8<Float>(repeating: ap[aRowStride])
             c10 = madd(c10, x, b0); c11 = madd(c11, x, b1)
-            if R > 2 {
-                x = SIMD8<Float>(repeating: ap[2 &* aRowStride])
-                c20 = madd(c20, x, b0); c21 = madd(c21, x, b1)
-                x = SIMD8<Float>(repeating: ap[3 &* aRowStride])
-                c30 = madd(c30, x, b0); c31 = madd(c31, x, b1)
-            }
-            if R > 4 {
-                x = SIMD8<Float>(repeating: ap[4 &* aRowStride])
-                c40 = madd(c40, x, b0); c41 = madd(c41, x, b1)
-                x = SIMD8<Float>(repeating: ap[5 &* aRowStride])
-                c50 = madd(c50, x, b0); c51 = madd(c51, x, b1)
-            }
+            x = SIMD8<Float>(repeating: ap[2 &* aRowStride])
+            c20 = madd(c20, x, b0); c21 = madd(c21, x, b1)
+            x = SIMD8<Float>(repeating: ap[3 &* aRowStride])
+            c30 = madd(c30, x, b0); c31 = madd(c31, x, b1)
+            x = SIMD8<Float>(repeating: ap[4 &* aRowStride])
+            c40 = madd(c40, x, b0); c41 = madd(c41, x, b1)
+            x = SIMD8<Float>(repeating: ap[5 &* aRowStride])
+            c50 = madd(c50, x, b0); c51 = madd(c51, x, b1)
             ap += aStep
         }
         if dense {
