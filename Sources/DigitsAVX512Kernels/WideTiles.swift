@@ -42,25 +42,49 @@ public func avx512WideTiles(_ count: Int, _ dense: Int32, _ a: UnsafePointer<Flo
     // C's last row panel may have fewer rows than the tile: then only the rows stored are
     // computed (2 or 4 of the 6), with the same sums.
     let r = c == nil || rows > 4 ? 6 : rows > 2 ? 4 : 2
+    @inline(__always) func run<P: TileCount, R: TileCount>(_: P.Type, _: R.Type) {
+        tile(P.self, R.self, count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc, rows, alpha, beta)
+    }
     switch (panels, r) {
-    case (1, 6): tile(panels: 1, rows: 6, count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc, rows, alpha, beta)
-    case (2, 6): tile(panels: 2, rows: 6, count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc, rows, alpha, beta)
-    case (3, 6): tile(panels: 3, rows: 6, count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc, rows, alpha, beta)
-    case (_, 6): tile(panels: 4, rows: 6, count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc, rows, alpha, beta)
-    case (1, 4): tile(panels: 1, rows: 4, count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc, rows, alpha, beta)
-    case (2, 4): tile(panels: 2, rows: 4, count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc, rows, alpha, beta)
-    case (3, 4): tile(panels: 3, rows: 4, count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc, rows, alpha, beta)
-    case (_, 4): tile(panels: 4, rows: 4, count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc, rows, alpha, beta)
-    case (1, _): tile(panels: 1, rows: 2, count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc, rows, alpha, beta)
-    case (2, _): tile(panels: 2, rows: 2, count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc, rows, alpha, beta)
-    case (3, _): tile(panels: 3, rows: 2, count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc, rows, alpha, beta)
-    default: tile(panels: 4, rows: 2, count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc, rows, alpha, beta)
+    case (1, 6): run(One.self, Six.self)
+    case (2, 6): run(Two.self, Six.self)
+    case (3, 6): run(Three.self, Six.self)
+    case (_, 6): run(Four.self, Six.self)
+    case (1, 4): run(One.self, Four.self)
+    case (2, 4): run(Two.self, Four.self)
+    case (3, 4): run(Three.self, Four.self)
+    case (_, 4): run(Four.self, Four.self)
+    case (1, _): run(One.self, Two.self)
+    case (2, _): run(Two.self, Two.self)
+    case (3, _): run(Three.self, Two.self)
+    default: run(Four.self, Two.self)
     }
 }
 
+// The panel and row counts as types, so that each (panels, rows) pair gets its own copy of the
+// tile, with its counts constants: exactly rows·panels accumulators in registers (24 of the 32
+// for six rows of four panels) and no branch in the loop. (A function called with the counts as
+// arguments from twelve places is not inlined twelve times, and would keep them as variables.)
+private protocol TileCount { static var value: Int { get } }
+private enum One: TileCount { static var value: Int { 1 } }
+private enum Two: TileCount { static var value: Int { 2 } }
+private enum Three: TileCount { static var value: Int { 3 } }
+private enum Four: TileCount { static var value: Int { 4 } }
+private enum Six: TileCount { static var value: Int { 6 } }
+
+/// `tile(panels:rows:…)` for P panels and R rows, one specialised function per pair.
+@inline(never)
+private func tile<P: TileCount, R: TileCount>(_: P.Type, _: R.Type, _ count: Int, _ dense: Int32, _ a: UnsafePointer<Float>,
+                                              _ aRowStride: Int, _ aStep: Int, _ indices: UnsafePointer<Int32>,
+                                              _ b: UnsafePointer<Float>, _ bStride: Int, _ bPanelStride: Int,
+                                              _ out: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>?, _ ldc: Int,
+                                              _ rows: Int, _ alpha: Float, _ beta: Float) {
+    tile(panels: P.value, rows: R.value, count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc,
+         rows, alpha, beta)
+}
+
 /// The tile for `panels` panels and the first `rows` rows of A's panel (constants where it is
-/// inlined: one copy per case above, each with exactly rows·panels accumulators in registers and
-/// no branch in the loop): accumulator c_rp holds row r of A's panel times panel p of B.
+/// inlined): accumulator c_rp holds row r of A's panel times panel p of B.
 @inline(__always)
 private func tile(panels P: Int, rows R: Int, _ count: Int, _ dense: Int32, _ a: UnsafePointer<Float>, _ aRowStride: Int, _ aStep: Int,
                   _ indices: UnsafePointer<Int32>, _ b: UnsafePointer<Float>, _ bStride: Int, _ bPanelStride: Int,
