@@ -43,7 +43,7 @@ public func avx512WideTiles(_ count: Int, _ dense: Int32, _ a: UnsafePointer<Flo
     // computed (2 or 4 of the 6), with the same sums.
     let r = c == nil || rows > 4 ? 6 : rows > 2 ? 4 : 2
     @inline(__always) func run<P: TileCount, R: TileCount>(_: P.Type, _: R.Type) {
-        tile(P.self, R.self, count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc, rows, alpha, beta)
+        specialisedTile(P.self, R.self, count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc, rows, alpha, beta)
     }
     switch (panels, r) {
     case (1, 6): run(One.self, Six.self)
@@ -74,11 +74,11 @@ private enum Six: TileCount { static var value: Int { 6 } }
 
 /// `tile(panels:rows:…)` for P panels and R rows, one specialised function per pair.
 @inline(never)
-private func tile<P: TileCount, R: TileCount>(_: P.Type, _: R.Type, _ count: Int, _ dense: Int32, _ a: UnsafePointer<Float>,
-                                              _ aRowStride: Int, _ aStep: Int, _ indices: UnsafePointer<Int32>,
-                                              _ b: UnsafePointer<Float>, _ bStride: Int, _ bPanelStride: Int,
-                                              _ out: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>?, _ ldc: Int,
-                                              _ rows: Int, _ alpha: Float, _ beta: Float) {
+private func specialisedTile<P: TileCount, R: TileCount>(
+    _: P.Type, _: R.Type, _ count: Int, _ dense: Int32, _ a: UnsafePointer<Float>, _ aRowStride: Int, _ aStep: Int,
+    _ indices: UnsafePointer<Int32>, _ b: UnsafePointer<Float>, _ bStride: Int, _ bPanelStride: Int,
+    _ out: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>?, _ ldc: Int, _ rows: Int, _ alpha: Float, _ beta: Float
+) {
     tile(panels: P.value, rows: R.value, count, dense, a, aRowStride, aStep, indices, b, bStride, bPanelStride, out, c, ldc,
          rows, alpha, beta)
 }
