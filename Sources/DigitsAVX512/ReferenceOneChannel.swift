@@ -21,10 +21,11 @@ public let referenceOneChannelProducts: OneChannelProductsKernel = {
 
 /// The plain reference for `avx512OneChannelGradientSums`: lane j of each sum the chain
 /// acc = fma(dz, image, acc) over samples, rows and the columns x < vectorW with x % 8 = j, in
-/// order, as `OneChannelGradientKernel` specifies.
+/// order, then each row's tail term (its dz 0 in the lanes j < 8 − tail), as
+/// `OneChannelGradientKernel` specifies.
 public let referenceOneChannelGradientSums: OneChannelGradientKernel = {
     images, imageStride, rowStride, dzA, dzB, dzC, dzD, pairs, count, sampleStride, rows, dzRowStride, vectorW,
-    height, sums in
+    tail, height, sums in
     let channels = [dzA, dzB, dzC, dzD].prefix(2 * pairs)
     for (c, dz) in channels.enumerated() {
         for i in 0..<height {
@@ -35,6 +36,11 @@ public let referenceOneChannelGradientSums: OneChannelGradientKernel = {
                         for x in stride(from: j, to: vectorW, by: 8) {
                             acc = acc.addingProduct(dz[b * sampleStride + oy * dzRowStride + x],
                                                     images[b * imageStride + (oy + i) * rowStride + x])
+                        }
+                        if tail > 0 {
+                            let x = vectorW + tail - 8 + j
+                            let g: Float = j < 8 - tail ? 0 : dz[b * sampleStride + oy * dzRowStride + x]
+                            acc = acc.addingProduct(g, images[b * imageStride + (oy + i) * rowStride + x])
                         }
                     }
                 }

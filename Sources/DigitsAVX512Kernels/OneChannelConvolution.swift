@@ -123,11 +123,11 @@ public func avx512OneChannelGradientSums(_ images: UnsafePointer<Float>, _ image
                                          _ dzA: UnsafePointer<Float>, _ dzB: UnsafePointer<Float>,
                                          _ dzC: UnsafePointer<Float>, _ dzD: UnsafePointer<Float>,
                                          _ pairs: Int, _ count: Int, _ sampleStride: Int, _ rows: Int,
-                                         _ dzRowStride: Int, _ vectorW: Int, _ height: Int,
+                                         _ dzRowStride: Int, _ vectorW: Int, _ tail: Int, _ height: Int,
                                          _ sums: UnsafeMutablePointer<Float>) {
     let g = Gradient(images: images, imageStride: imageStride, rowStride: rowStride, dzA: dzA, dzB: dzB,
                      dzC: dzC, dzD: dzD, count: count, sampleStride: sampleStride, rows: rows,
-                     dzRowStride: dzRowStride, vectorW: vectorW, sums: sums)
+                     dzRowStride: dzRowStride, vectorW: vectorW, tail: tail, sums: sums)
     switch (pairs > 1, height) {
     case (true, 5): g.two5()
     case (true, 4): g.two4()
@@ -147,7 +147,7 @@ public func avx512OneChannelGradientSums(_ images: UnsafePointer<Float>, _ image
 private struct Gradient {
     let images: UnsafePointer<Float>, imageStride: Int, rowStride: Int
     let dzA: UnsafePointer<Float>, dzB: UnsafePointer<Float>, dzC: UnsafePointer<Float>, dzD: UnsafePointer<Float>
-    let count: Int, sampleStride: Int, rows: Int, dzRowStride: Int, vectorW: Int
+    let count: Int, sampleStride: Int, rows: Int, dzRowStride: Int, vectorW: Int, tail: Int
     let sums: UnsafeMutablePointer<Float>
 
     @inline(never) func two5() { run(pairs: 2, height: 5) }
@@ -167,15 +167,18 @@ private struct Gradient {
         var a0 = V16(), a1 = V16(), a2 = V16(), a3 = V16(), a4 = V16()
         var c0 = V16(), c1 = V16(), c2 = V16(), c3 = V16(), c4 = V16()
         let w1 = rowStride, w2 = 2 &* rowStride, w3 = 3 &* rowStride, w4 = 4 &* rowStride
+        // The tail's vector: at tailAt, its dz read as 0 in the lanes of columns already done
+        // (in both halves: each is a channel's eight columns).
+        let tailAt = vectorW &+ tail &- 8
+        let lane = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7)
+        let done = lane .< SIMD16<Int32>(repeating: Int32(truncatingIfNeeded: 8 &- tail))
         for b in 0..<count {
             let image = images + b &* imageStride, d = b &* sampleStride
             for oy in 0..<rows {
                 let row = image + oy &* rowStride, r = d &+ oy &* dzRowStride
                 let ra = dzA + r, rb = dzB + r, rc = dzC + r, rd = dzD + r
-                var x = 0
-                while x < vectorW {
-                    let ga = V16(lowHalf: load8(ra + x), highHalf: load8(rb + x))
-                    let gc = P > 1 ? V16(lowHalf: load8(rc + x), highHalf: load8(rd + x)) : V16()
+                // Eight columns from x, the pairs' dz ga and gc: every kernel row's sums.
+                @inline(__always) func columns(_ x: Int, _ ga: V16, _ gc: V16) {
                     let s = row + x
                     @inline(__always) func both(_ p: UnsafePointer<Float>) -> V16 {
                         let v = load8(p)
@@ -187,7 +190,20 @@ private struct Gradient {
                     if H > 2 { v = both(s + w2); a2 = a2.addingProduct(ga, v); if P > 1 { c2 = c2.addingProduct(gc, v) } }
                     if H > 3 { v = both(s + w3); a3 = a3.addingProduct(ga, v); if P > 1 { c3 = c3.addingProduct(gc, v) } }
                     if H > 4 { v = both(s + w4); a4 = a4.addingProduct(ga, v); if P > 1 { c4 = c4.addingProduct(gc, v) } }
+                }
+                @inline(__always) func dz(_ x: Int) -> (V16, V16) {
+                    (V16(lowHalf: load8(ra + x), highHalf: load8(rb + x)),
+                     P > 1 ? V16(lowHalf: load8(rc + x), highHalf: load8(rd + x)) : V16())
+                }
+                var x = 0
+                while x < vectorW {
+                    let (ga, gc) = dz(x)
+                    columns(x, ga, gc)
                     x &+= 8
+                }
+                if tail > 0 {
+                    let (ga, gc) = dz(tailAt)
+                    columns(tailAt, ga.replacing(with: 0, where: done), gc.replacing(with: 0, where: done))
                 }
             }
         }

@@ -69,9 +69,10 @@ import Testing
             out[0] += 1
         }
         let nudgedSums: OneChannelGradientKernel = {
-            images, imageStride, rowStride, a, b, c, d, pairs, count, sampleStride, rows, dzRowStride, vectorW, height, sums in
+            images, imageStride, rowStride, a, b, c, d, pairs, count, sampleStride, rows, dzRowStride, vectorW, tail,
+            height, sums in
             referenceOneChannelGradientSums(images, imageStride, rowStride, a, b, c, d, pairs, count, sampleStride, rows,
-                                            dzRowStride, vectorW, height, sums)
+                                            dzRowStride, vectorW, tail, height, sums)
             sums[0] += 1
         }
         let plain = Self.run(k: 5, padding: 0, outC: 16, size: 28, pool: false, kernels: nil)

@@ -26,7 +26,10 @@ public typealias OneChannelProductsKernel = @convention(c) (
 ///                                 of dz_c[b·sampleStride + oy·dzRowStride + x] · images[b·imageStride + (oy + i)·rowStride + x]
 ///
 /// with c = 0, 1 the first pair's channels (`dzA`, `dzB`) and c = 2, 3 the second's (`dzC`,
-/// `dzD`, only when `pairs` is 2), `images` already at the kernel column and first row. Each
+/// `dzD`, only when `pairs` is 2), `images` already at the kernel column and first row; and,
+/// when `tail` (0-7) is not 0, after each row's x < vectorW one more term at
+/// x = vectorW + tail − 8 + j, its dz read as 0 in the lanes j < 8 − tail (columns already
+/// summed): the row's last `tail` columns, in the lanes j ≥ 8 − tail. Each
 /// lane's sum is the chain acc = fma(dz, image, acc) from zero over b, oy and x in order, as
 /// the core's 8-lane loop sums it, so the lanes (and their sums across, which the core adds)
 /// are the same bits with or without it.
@@ -34,7 +37,7 @@ public typealias OneChannelGradientKernel = @convention(c) (
     _ images: UnsafePointer<Float>, _ imageStride: Int, _ rowStride: Int,
     _ dzA: UnsafePointer<Float>, _ dzB: UnsafePointer<Float>, _ dzC: UnsafePointer<Float>, _ dzD: UnsafePointer<Float>,
     _ pairs: Int, _ count: Int, _ sampleStride: Int, _ rows: Int, _ dzRowStride: Int, _ vectorW: Int,
-    _ height: Int, _ sums: UnsafeMutablePointer<Float>
+    _ tail: Int, _ height: Int, _ sums: UnsafeMutablePointer<Float>
 ) -> Void
 
 extension Conv2D {

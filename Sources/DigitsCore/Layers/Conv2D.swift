@@ -573,8 +573,10 @@ public final class Conv2D: Layer {
     ///
     /// P the zero-padded image. For two channels, one kernel column and up to five kernel rows at
     /// a time, eight adjacent outputs ox are multiplied at once into ten vectors of sums that run
-    /// over the whole chunk, then are added across their lanes; the columns past the last
-    /// multiple of 8 come after, one at a time. The image is read a row apart (ky) in a pass, not
+    /// over the whole chunk, then are added across their lanes. A row's columns past the last
+    /// multiple of 8 (`tail` of them) are one more vector, the row's last eight columns, with
+    /// the dz of the columns already done read as 0 (a map narrower than 8, one at a time
+    /// after the vectors' sums). The image is read a row apart (ky) in a pass, not
     /// a column apart: loads one value apart would overlap, and the compiler turns them into
     /// shuffles. (Laying dz out with P's row width, to run over a sample in one loop rather than
     /// a loop a row, measured slower: the copy and the zero columns cost more than the loops.)
@@ -599,6 +601,10 @@ public final class Conv2D: Layer {
             images = UnsafePointer(scratch)
         }
         let vectorW = outW / 8 * 8
+        // The columns past vectorW done as one more vector, at tailAt, and the lanes of that
+        // vector whose dz is read as 0 (columns before vectorW, already done).
+        let tail = outW >= 8 ? outW - vectorW : 0, tailAt = vectorW + tail - 8
+        let done = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7) .< SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: 8 - tail))
         // Sums of channels o and o2 (the same channel when o is the last of an odd count) for kernel
         // column kx and rows ky0 ..< ky0 + height (height ≤ 5, a constant where it is inlined).
         @inline(__always) func sums(_ o: Int, _ o2: Int, _ kx: Int, _ ky0: Int, _ height: Int) {
@@ -610,15 +616,23 @@ public final class Conv2D: Layer {
                 let da = dz + o * n + b * hw, db = dz + o2 * n + b * hw
                 for oy in 0..<outH {
                     let row = image + oy * wp, ra = da + oy * outW, rb = db + oy * outW
-                    var ox = 0
-                    while ox < vectorW {
-                        let ga = load8(ra + ox), gb = load8(rb + ox), s = row + ox
+                    // Eight columns from ox, dz ga and gb: every kernel row's sums.
+                    @inline(__always) func columns(_ ox: Int, _ ga: SIMD8<Float>, _ gb: SIMD8<Float>) {
+                        let s = row + ox
                         var v = load8(s); a0 = madd(a0, ga, v); b0 = madd(b0, gb, v)
                         if height > 1 { v = load8(s + w1); a1 = madd(a1, ga, v); b1 = madd(b1, gb, v) }
                         if height > 2 { v = load8(s + w2); a2 = madd(a2, ga, v); b2 = madd(b2, gb, v) }
                         if height > 3 { v = load8(s + w3); a3 = madd(a3, ga, v); b3 = madd(b3, gb, v) }
                         if height > 4 { v = load8(s + w4); a4 = madd(a4, ga, v); b4 = madd(b4, gb, v) }
+                    }
+                    var ox = 0
+                    while ox < vectorW {
+                        columns(ox, load8(ra + ox), load8(rb + ox))
                         ox += 8
+                    }
+                    if tail > 0 {
+                        columns(tailAt, load8(ra + tailAt).replacing(with: 0, where: done),
+                                load8(rb + tailAt).replacing(with: 0, where: done))
                     }
                 }
             }
@@ -634,7 +648,7 @@ public final class Conv2D: Layer {
             add(3, a3.sum(), b3.sum())
             add(4, a4.sum(), b4.sum())
         }
-        // The columns past the last multiple of 8, a value at a time, after the vectors' sums.
+        // A map narrower than 8: its columns a value at a time, after the (empty) vectors' sums.
         func tailSums(_ o: Int) {
             for ky in 0..<k {
                 for kx in 0..<k {
@@ -665,7 +679,7 @@ public final class Conv2D: Layer {
                             let height = min(5, k - ky0)
                             wide(images + ky0 * wp + kx, hp * wp, wp,
                                  dz + channel(0) * n, dz + channel(1) * n, dz + channel(2) * n, dz + channel(3) * n,
-                                 pairs, count, hw, outH, outW, vectorW, height, sums)
+                                 pairs, count, hw, outH, outW, vectorW, tail, height, sums)
                             for c in 0..<(last - o) {
                                 for i in 0..<height {
                                     dWT[((ky0 + i) * k + kx) * outC + o + c] += load8(sums + (c * 5 + i) * 8).sum()
@@ -674,7 +688,7 @@ public final class Conv2D: Layer {
                             ky0 += 5
                         }
                     }
-                    if vectorW < outW {
+                    if vectorW + tail < outW {
                         for c in o..<last { tailSums(c) }
                     }
                     o = last
@@ -698,7 +712,7 @@ public final class Conv2D: Layer {
                     ky0 += 5
                 }
             }
-            if vectorW < outW {
+            if vectorW + tail < outW {
                 tailSums(o)
                 if o2 != o { tailSums(o2) }
             }
