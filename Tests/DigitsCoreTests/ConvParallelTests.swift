@@ -176,4 +176,40 @@ import Testing
         #expect(try run(threads: 2) == one)
         #expect(try run(threads: 3) == one)
     }
+
+    /// x (B, C, H, W) inside a zero border of `p` pixels: (B, C, H + 2p, W + 2p).
+    static func padded(_ x: Tensor, _ p: Int) -> Tensor {
+        let (b, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let out = Tensor(shape: [b, c, h + 2 * p, w + 2 * p])
+        for n in 0..<b { for ch in 0..<c { for i in 0..<h { for j in 0..<w { out[n, ch, i + p, j + p] = x[n, ch, i, j] } } } }
+        return out
+    }
+
+    @Test("a stride-1 Conv2D with padding gives the same bits as without, on the input padded by hand (y, dW, the inside of dx)",
+          arguments: [(3, 5, 3, 1, 9), (2, 4, 5, 2, 12), (4, 3, 3, 2, 7), (1, 6, 5, 2, 11), (3, 2, 7, 3, 8)])
+    func paddingAsABorder(shape: (inC: Int, outC: Int, k: Int, padding: Int, size: Int)) {
+        var rng = RandomSource(seed: 12)
+        let x = randomTensor([7, shape.inC, shape.size, shape.size], &rng)
+        let dy = randomTensor([7, shape.outC, shape.size + 2 * shape.padding - shape.k + 1,
+                               shape.size + 2 * shape.padding - shape.k + 1], &rng)
+        var results: [(y: [Float], dW: [Float], dx: Tensor)] = []
+        for (input, padding) in [(x, shape.padding), (Self.padded(x, shape.padding), 0)] {
+            var init_ = RandomSource(seed: 3)
+            let conv = Conv2D(shape.inC, shape.outC, kernelSize: shape.k, padding: padding, bias: false, rng: &init_)
+            conv.usesDirectKernels = false              // im2col and col2im for one channel too
+            conv.chunkValues = 1_500                    // several chunks a slice
+            let y = conv.forward(input, training: true).array
+            let dx = conv.backward(dy)!
+            results.append((y, conv.weight.grad.array, Tensor(shape: dx.shape, values: dx.array)))
+        }
+        #expect(results[0].y.map(\.bitPattern) == results[1].y.map(\.bitPattern))
+        #expect(results[0].dW.map(\.bitPattern) == results[1].dW.map(\.bitPattern))
+        let p = shape.padding, inside = results[1].dx
+        var same = true
+        for n in 0..<7 { for c in 0..<shape.inC { for i in 0..<shape.size { for j in 0..<shape.size {
+            same = same && results[0].dx[n, c, i, j].bitPattern == inside[n, c, i + p, j + p].bitPattern
+        } } } }
+        #expect(same, "dx differs from the padded input's dx inside the border")
+        #expect(!results[0].dW.allSatisfy { $0 == 0 })
+    }
 }

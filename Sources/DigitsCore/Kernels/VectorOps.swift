@@ -24,6 +24,14 @@ enum VectorOps {
     static func add(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, _ count: Int) {
         var i = 0
         while i &+ 8 <= count { store8(load8(dst + i) + load8(src + i), dst + i); i &+= 8 }
+        if i < count && count >= 8 {
+            // The last (count mod 8) values as one vector that overlaps the previous, its lanes
+            // already added kept as they are.
+            let at = count &- 8, old = load8(dst + at)
+            let added = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7) .< SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: i &- at))
+            store8((old + load8(src + at)).replacing(with: old, where: added), dst + at)
+            return
+        }
         while i < count { dst[i] += src[i]; i &+= 1 }
     }
 

@@ -91,6 +91,9 @@ public final class Conv2D: Layer {
     private let dBias: [Tensor]
     /// Per slice, for `directWeightGradient` with padding: a chunk's padded images.
     private let gradientScratch: [Tensor]
+    /// Per slice, for im2col and col2im with stride 1 and padding: one input plane inside its
+    /// zero border, (H + 2·padding, W + 2·padding).
+    private let paddedPlane: [Tensor]
 
     /// A convolution with weights drawn by `initializer` (fan-in inC·k·k) and bias by
     /// `biasInitializer`, in that order, from `rng`.
@@ -121,6 +124,7 @@ public final class Conv2D: Layer {
         dWeight = slices.map { _ in Tensor(shape: [inChannels * k2, outChannels]) }
         dBias = slices.map { _ in Tensor(shape: [outChannels]) }
         gradientScratch = slices.map { _ in Tensor(shape: [0]) }
+        paddedPlane = slices.map { _ in Tensor(shape: [0]) }
     }
 
     public var summary: String {
@@ -206,6 +210,7 @@ public final class Conv2D: Layer {
         let direct = oneChannel && kk <= SIMDGEMM.kc && GEMM.kernel is SIMDGEMM
         for g in 0..<Conv2D.groups {
             if !keep { cols[g].reshape(rows: kk, columns: most) }
+            paddedPlane[g].reshape(rows: 1, columns: paddedPlaneSize)
             // The direct kernel's scratch (a padded image and its flat outputs) lives in the
             // product's buffer: at least as large as a chunk's product, which backward needs.
             product[g].reshape(rows: 1, columns: direct ? max(outC * most, directScratch) : outC * most)
@@ -226,7 +231,7 @@ public final class Conv2D: Layer {
                 return
             }
             let c = keep ? kept + kk * first * hw : cols[g].data
-            im2col(xData, first: first, count: count, into: c)
+            im2col(xData, first: first, count: count, into: c, scratch: paddedPlane[g].data)
             // product (outC, n) = W (outC, kk) · cols (kk, n)
             GEMM.multiply(m: outC, n: n, k: kk, a: w, lda: kk, b: c, ldb: n, c: p, ldc: n, denseA: true)
             // (outC, count, HW) -> (count, outC, HW), + bias, activation (and pooled, in place:
@@ -283,6 +288,7 @@ public final class Conv2D: Layer {
         if kept == nil && !directGradient {
             for g in 0..<Conv2D.groups { cols[g].reshape(rows: kk, columns: most) }
         }
+        for g in 0..<Conv2D.groups { paddedPlane[g].reshape(rows: 1, columns: paddedPlaneSize) }
         if directGradient {
             for g in 0..<Conv2D.groups { gradientScratch[g].reshape(rows: 1, columns: directGradientScratch) }
         }
@@ -345,7 +351,7 @@ public final class Conv2D: Layer {
                     c = kept + kk * first * hw
                 } else {
                     c = cols[g].data
-                    im2col(xData, first: first, count: count, into: c)
+                    im2col(xData, first: first, count: count, into: c, scratch: paddedPlane[g].data)
                 }
                 // Computed transposed, dWᵀ (kk, outC) += cols (kk, n) · dzᵀ (n, outC), so that the
                 // channels, a multiple of 16 in most networks, fill the kernel's 16-wide tiles. The
@@ -358,8 +364,7 @@ public final class Conv2D: Layer {
             // dcols (kk, n) = Wᵀ (kk, outC) · dz (outC, n), then back into dx's samples.
             let dc = dcols[g].data
             GEMM.multiply(m: kk, n: n, k: outC, a: wT, lda: outC, b: dz, ldb: n, c: dc, ldc: n, denseA: true)
-            (dxData + first * planeIn).update(repeating: 0, count: count * planeIn)
-            col2im(dc, first: first, count: count, into: dxData)
+            col2im(dc, first: first, count: count, into: dxData, scratch: paddedPlane[g].data)
         }
         // The slices' sums, added in order.
         let dW = weight.grad.data
@@ -734,15 +739,44 @@ public final class Conv2D: Layer {
         return low <= high ? low..<(high + 1) : 0..<0
     }
 
+    /// Values of `paddedPlane`: an input plane inside its zero border, with stride 1 and
+    /// padding (else none).
+    private var paddedPlaneSize: Int {
+        stride == 1 && padding > 0 ? (inH + 2 * padding) * (inW + 2 * padding) : 0
+    }
+
     /// x[first ..< first+count] (count, inC, H, W) -> cols (inC·k·k, count·outH·outW); zeros where
     /// a patch overhangs the padding.
     ///
     /// Row (c, ky, kx) of cols holds, for each sample and output pixel (oy, ox), the input pixel
-    /// (oy·s − p + ky, ox·s − p + kx) of channel c: for stride 1, a run of the input row.
-    private func im2col(_ x: UnsafePointer<Float>, first: Int, count: Int, into cols: UnsafeMutablePointer<Float>) {
+    /// (oy·s − p + ky, ox·s − p + kx) of channel c: for stride 1, a run of the input row. With
+    /// stride 1 and padding, each input plane is first copied inside a zero border (`scratch`,
+    /// `paddedPlaneSize` values), and every output row is then a run of a padded row: no test
+    /// for the border in the copies.
+    private func im2col(_ x: UnsafePointer<Float>, first: Int, count: Int, into cols: UnsafeMutablePointer<Float>,
+                        scratch: UnsafeMutablePointer<Float>) {
         let k = kernelSize, s = stride, p = padding, hw = outH * outW, n = count * hw, planeSize = inH * inW
         let outW = self.outW, outH = self.outH, inW = self.inW
         let x = x + first * inChannels * planeSize
+        if s == 1 && p > 0 {
+            let wp = inW + 2 * p
+            scratch.update(repeating: 0, count: paddedPlaneSize)
+            for c in 0..<inChannels {
+                for b in 0..<count {
+                    copyInsideBorder(x + (b * inChannels + c) * planeSize, into: scratch, width: wp)
+                    for q in 0..<(k * k) {
+                        var src = scratch + (q / k) * wp + q % k
+                        var dst = cols + (c * k * k + q) * n + b * hw
+                        for _ in 0..<outH {
+                            VectorOps.copy(src, dst, outW)
+                            src += wp
+                            dst += outW
+                        }
+                    }
+                }
+            }
+            return
+        }
         for c in 0..<inChannels {
             for ky in 0..<k {
                 let oys = validRange(kernelOffset: ky, inSize: inH, outSize: outH)
@@ -788,12 +822,37 @@ public final class Conv2D: Layer {
         }
     }
 
-    /// dcols (inC·k·k, count·outH·outW) -> dx[first ..< first+count] (count, inC, H, W), adding
-    /// every patch's share (those samples of dx must be zero).
-    private func col2im(_ dcols: UnsafePointer<Float>, first: Int, count: Int, into dx: UnsafeMutablePointer<Float>) {
+    /// dcols (inC·k·k, count·outH·outW) -> dx[first ..< first+count] (count, inC, H, W), every
+    /// patch's share added, (ky, kx) in order, into each input pixel from zero. With stride 1
+    /// and padding, a plane's shares are added into `scratch`, the plane inside its border, and
+    /// its inside then copied to dx: the same additions in the same order, none tested for the
+    /// border.
+    private func col2im(_ dcols: UnsafePointer<Float>, first: Int, count: Int, into dx: UnsafeMutablePointer<Float>,
+                        scratch: UnsafeMutablePointer<Float>) {
         let k = kernelSize, s = stride, p = padding, hw = outH * outW, n = count * hw, planeSize = inH * inW
-        let outW = self.outW, inW = self.inW
+        let outW = self.outW, outH = self.outH, inW = self.inW, inH = self.inH
         let dx = dx + first * inChannels * planeSize
+        if s == 1 && p > 0 {
+            let wp = inW + 2 * p
+            for c in 0..<inChannels {
+                for b in 0..<count {
+                    scratch.update(repeating: 0, count: paddedPlaneSize)
+                    for q in 0..<(k * k) {
+                        var from = dcols + (c * k * k + q) * n + b * hw
+                        var to = scratch + (q / k) * wp + q % k
+                        for _ in 0..<outH {
+                            VectorOps.add(from, into: to, outW)
+                            from += outW
+                            to += wp
+                        }
+                    }
+                    let plane = dx + (b * inChannels + c) * planeSize
+                    for r in 0..<inH { VectorOps.copy(scratch + (r + p) * wp + p, plane + r * inW, inW) }
+                }
+            }
+            return
+        }
+        dx.update(repeating: 0, count: count * inChannels * planeSize)
         for c in 0..<inChannels {
             for ky in 0..<k {
                 let oys = validRange(kernelOffset: ky, inSize: inH, outSize: outH)
