@@ -306,7 +306,6 @@ public final class Conv2D: Layer {
             }
         }
         let wT = UnsafePointer(weightT.data)
-        let planeIn = inChannels * inH * inW
         let hasBias = bias != nil
         let pooled = pool?.fusedOutput, pooledHW = (outH / 2) * (outW / 2), outH = self.outH, outW = self.outW
         if pooled != nil {
