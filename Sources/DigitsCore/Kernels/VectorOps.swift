@@ -22,17 +22,17 @@ enum VectorOps {
     /// dst[0..<count] += src[0..<count].
     @inline(__always)
     static func add(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, _ count: Int) {
-        var i = 0
-        while i &+ 8 <= count { store8(load8(dst + i) + load8(src + i), dst + i); i &+= 8 }
-        if i < count && count >= 8 {
-            // The last (count mod 8) values as one vector that overlaps the previous, its lanes
-            // already added kept as they are.
-            let at = count &- 8, old = load8(dst + at)
-            let added = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7) .< SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: i &- at))
-            store8((old + load8(src + at)).replacing(with: old, where: added), dst + at)
+        guard count >= 8 else {
+            for i in 0..<count { dst[i] += src[i] }
             return
         }
-        while i < count { dst[i] += src[i]; i &+= 1 }
+        // The last eight sums, taken before anything is stored (a load that overlaps a store
+        // just made waits for it): where they overlap the vectors before them they are the
+        // same sums, stored twice.
+        let at = count &- 8, last = load8(dst + at) + load8(src + at)
+        var i = 0
+        while i &+ 8 <= count { store8(load8(dst + i) + load8(src + i), dst + i); i &+= 8 }
+        if i < count { store8(last, dst + at) }
     }
 
     /// Σ p[0..<count].
