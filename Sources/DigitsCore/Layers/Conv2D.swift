@@ -748,23 +748,27 @@ public final class Conv2D: Layer {
     /// a patch overhangs the padding.
     ///
     /// Row (c, ky, kx) of cols holds, for each sample and output pixel (oy, ox), the input pixel
-    /// (oy·s − p + ky, ox·s − p + kx) of channel c: for stride 1, a run of the input row. With
-    /// stride 1 and padding, each input plane is first copied inside a zero border (`scratch`,
-    /// `paddedPlaneSize` values), and every output row is then a run of a padded row: no test
-    /// for the border in the copies.
+    /// (oy·s − p + ky, ox·s − p + kx) of channel c. With stride 1 the patches are built a plane
+    /// at a time (the plane stays in L1 while its k·k rows are written), every output row a run
+    /// of an input row; with padding, of a row of the plane copied inside a zero border first
+    /// (`scratch`, `paddedPlaneSize` values): no test for the border in the copies.
     private func im2col(_ x: UnsafePointer<Float>, first: Int, count: Int, into cols: UnsafeMutablePointer<Float>,
                         scratch: UnsafeMutablePointer<Float>) {
         let k = kernelSize, s = stride, p = padding, hw = outH * outW, n = count * hw, planeSize = inH * inW
         let outW = self.outW, outH = self.outH, inW = self.inW
         let x = x + first * inChannels * planeSize
-        if s == 1 && p > 0 {
+        if s == 1 {
+            // Plane after plane: each (ky, kx) row of its patches a run of a row of the plane,
+            // read from L1 (inside its border, when there is padding).
             let wp = inW + 2 * p
-            scratch.update(repeating: 0, count: paddedPlaneSize)
+            if p > 0 { scratch.update(repeating: 0, count: paddedPlaneSize) }
             for c in 0..<inChannels {
                 for b in 0..<count {
-                    copyInsideBorder(x + (b * inChannels + c) * planeSize, into: scratch, width: wp)
+                    let plane = x + (b * inChannels + c) * planeSize
+                    if p > 0 { copyInsideBorder(plane, into: scratch, width: wp) }
+                    let source = p > 0 ? UnsafePointer(scratch) : plane
                     for q in 0..<(k * k) {
-                        var src = scratch + (q / k) * wp + q % k
+                        var src = source + (q / k) * wp + q % k
                         var dst = cols + (c * k * k + q) * n + b * hw
                         for _ in 0..<outH {
                             VectorOps.copy(src, dst, outW)
@@ -783,19 +787,6 @@ public final class Conv2D: Layer {
                     let row = cols + ((c * k + ky) * k + kx) * n
                     let oxs = validRange(kernelOffset: kx, inSize: inW, outSize: outW)
                     let lo = oxs.lowerBound, hi = oxs.upperBound
-                    if s == 1 && lo == 0 && hi == outW && oys.count == outH {
-                        // No padding reached: every output row is a run of an input row.
-                        for b in 0..<count {
-                            var src = x + (b * inChannels + c) * planeSize + (ky - p) * inW + kx - p
-                            var dst = row + b * hw
-                            for _ in 0..<outH {
-                                VectorOps.copy(src, dst, outW)
-                                src += inW
-                                dst += outW
-                            }
-                        }
-                        continue
-                    }
                     for b in 0..<count {
                         let plane = x + (b * inChannels + c) * planeSize
                         let out = row + b * hw
@@ -805,11 +796,7 @@ public final class Conv2D: Layer {
                         var src = plane + (oys.lowerBound * s - p + ky) * inW - p + kx
                         for _ in oys {
                             for ox in 0..<lo { dst[ox] = 0 }
-                            if s == 1 {
-                                VectorOps.copy(src + lo, dst + lo, hi - lo)
-                            } else {
-                                for ox in lo..<hi { dst[ox] = src[ox * s] }
-                            }
+                            for ox in lo..<hi { dst[ox] = src[ox * s] }
                             for ox in hi..<outW { dst[ox] = 0 }
                             dst += outW
                             src += s * inW
@@ -822,31 +809,37 @@ public final class Conv2D: Layer {
     }
 
     /// dcols (inC·k·k, count·outH·outW) -> dx[first ..< first+count] (count, inC, H, W), every
-    /// patch's share added, (ky, kx) in order, into each input pixel from zero. With stride 1
-    /// and padding, a plane's shares are added into `scratch`, the plane inside its border, and
-    /// its inside then copied to dx: the same additions in the same order, none tested for the
-    /// border.
+    /// patch's share added, (ky, kx) in order, into each input pixel from zero. With stride 1,
+    /// a plane at a time (it stays in L1 while its k·k rows are added in), each row of shares
+    /// added into a run of the plane; with padding, into `scratch`, the plane inside its border,
+    /// whose inside is then copied to dx: the same additions in the same order, none tested for
+    /// the border.
     private func col2im(_ dcols: UnsafePointer<Float>, first: Int, count: Int, into dx: UnsafeMutablePointer<Float>,
                         scratch: UnsafeMutablePointer<Float>) {
         let k = kernelSize, s = stride, p = padding, hw = outH * outW, n = count * hw, planeSize = inH * inW
         let outW = self.outW, outH = self.outH, inW = self.inW, inH = self.inH
         let dx = dx + first * inChannels * planeSize
-        if s == 1 && p > 0 {
+        if s == 1 {
+            // Plane after plane: its shares added in L1 (inside its border, when there is
+            // padding, and the inside copied out).
             let wp = inW + 2 * p
             for c in 0..<inChannels {
                 for b in 0..<count {
-                    scratch.update(repeating: 0, count: paddedPlaneSize)
+                    let plane = dx + (b * inChannels + c) * planeSize
+                    let target = p > 0 ? scratch : plane
+                    target.update(repeating: 0, count: p > 0 ? paddedPlaneSize : planeSize)
                     for q in 0..<(k * k) {
                         var from = dcols + (c * k * k + q) * n + b * hw
-                        var to = scratch + (q / k) * wp + q % k
+                        var to = target + (q / k) * wp + q % k
                         for _ in 0..<outH {
                             VectorOps.add(from, into: to, outW)
                             from += outW
                             to += wp
                         }
                     }
-                    let plane = dx + (b * inChannels + c) * planeSize
-                    for r in 0..<inH { VectorOps.copy(scratch + (r + p) * wp + p, plane + r * inW, inW) }
+                    if p > 0 {
+                        for r in 0..<inH { VectorOps.copy(scratch + (r + p) * wp + p, plane + r * inW, inW) }
+                    }
                 }
             }
             return
@@ -860,29 +853,12 @@ public final class Conv2D: Layer {
                     let oxs = validRange(kernelOffset: kx, inSize: inW, outSize: outW)
                     let lo = oxs.lowerBound, hi = oxs.upperBound
                     guard lo < hi else { continue }
-                    if s == 1 && lo == 0 && hi == outW && oys.count == outH {
-                        // No padding reached: every output row adds into a run of an input row.
-                        for b in 0..<count {
-                            var from = row + b * hw
-                            var to = dx + (b * inChannels + c) * planeSize + (ky - p) * inW + kx - p
-                            for _ in 0..<outH {
-                                VectorOps.add(from, into: to, outW)
-                                from += outW
-                                to += inW
-                            }
-                        }
-                        continue
-                    }
                     for b in 0..<count {
                         let plane = dx + (b * inChannels + c) * planeSize
                         var from = row + b * hw + oys.lowerBound * outW
                         var to = plane + (oys.lowerBound * s - p + ky) * inW - p + kx
                         for _ in oys {
-                            if s == 1 {
-                                VectorOps.add(from + lo, into: to + lo, hi - lo)
-                            } else {
-                                for ox in lo..<hi { to[ox * s] += from[ox] }
-                            }
+                            for ox in lo..<hi { to[ox * s] += from[ox] }
                             from += outW
                             to += s * inW
                         }
