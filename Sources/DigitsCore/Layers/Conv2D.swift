@@ -738,6 +738,12 @@ public final class Conv2D: Layer {
         return low <= high ? low..<(high + 1) : 0..<0
     }
 
+    /// Where kernel value q = ky·k + kx reads in a plane whose rows are `rowWidth` apart.
+    @inline(__always)
+    private func kernelOffset(_ q: Int, rowWidth: Int) -> Int {
+        (q / kernelSize) * rowWidth + q % kernelSize
+    }
+
     /// Values of `paddedPlane`: an input plane inside its zero border, with stride 1 and
     /// padding (else none).
     private var paddedPlaneSize: Int {
@@ -768,7 +774,7 @@ public final class Conv2D: Layer {
                     if p > 0 { copyInsideBorder(plane, into: scratch, width: wp) }
                     let source = p > 0 ? UnsafePointer(scratch) : plane
                     for q in 0..<(k * k) {
-                        var src = source + (q / k) * wp + q % k
+                        var src = source + kernelOffset(q, rowWidth: wp)
                         var dst = cols + (c * k * k + q) * n + b * hw
                         for _ in 0..<outH {
                             VectorOps.copy(src, dst, outW)
@@ -780,6 +786,8 @@ public final class Conv2D: Layer {
             }
             return
         }
+        // Stride 2 or more: each output column reads every s-th value of an input row, and
+        // zeros where the patch overhangs the padding.
         for c in 0..<inChannels {
             for ky in 0..<k {
                 let oys = validRange(kernelOffset: ky, inSize: inH, outSize: outH)
@@ -830,7 +838,7 @@ public final class Conv2D: Layer {
                     target.update(repeating: 0, count: p > 0 ? paddedPlaneSize : planeSize)
                     for q in 0..<(k * k) {
                         var from = dcols + (c * k * k + q) * n + b * hw
-                        var to = target + (q / k) * wp + q % k
+                        var to = target + kernelOffset(q, rowWidth: wp)
                         for _ in 0..<outH {
                             VectorOps.add(from, into: to, outW)
                             from += outW
@@ -844,6 +852,8 @@ public final class Conv2D: Layer {
             }
             return
         }
+        // Stride 2 or more: each share added to every s-th value of an input row, none where the
+        // patch overhangs the padding.
         dx.update(repeating: 0, count: count * inChannels * planeSize)
         for c in 0..<inChannels {
             for ky in 0..<k {
