@@ -89,11 +89,9 @@ public final class Conv2D: Layer {
     /// Per slice: its share of dWᵀ (inC·k·k, outC) and of db (outC).
     private let dWeight: [Tensor]
     private let dBias: [Tensor]
-    /// Per slice, for `directWeightGradient` with padding: a chunk's padded images.
-    private let gradientScratch: [Tensor]
-    /// Per slice, for im2col and col2im with stride 1 and padding: one input plane inside its
-    /// zero border, (H + 2·padding, W + 2·padding).
-    private let paddedPlane: [Tensor]
+    /// Per slice, input planes inside their zero border (H + 2·padding, W + 2·padding): a
+    /// chunk's images for `directWeightGradient`, one plane for im2col and col2im (stride 1).
+    private let paddedImages: [Tensor]
 
     /// A convolution with weights drawn by `initializer` (fan-in inC·k·k) and bias by
     /// `biasInitializer`, in that order, from `rng`.
@@ -123,8 +121,7 @@ public final class Conv2D: Layer {
         planes = slices.map { _ in Tensor(shape: [0]) }
         dWeight = slices.map { _ in Tensor(shape: [inChannels * k2, outChannels]) }
         dBias = slices.map { _ in Tensor(shape: [outChannels]) }
-        gradientScratch = slices.map { _ in Tensor(shape: [0]) }
-        paddedPlane = slices.map { _ in Tensor(shape: [0]) }
+        paddedImages = slices.map { _ in Tensor(shape: [0]) }
     }
 
     public var summary: String {
@@ -210,7 +207,7 @@ public final class Conv2D: Layer {
         let direct = oneChannel && kk <= SIMDGEMM.kc && GEMM.kernel is SIMDGEMM
         for g in 0..<Conv2D.groups {
             if !keep { cols[g].reshape(rows: kk, columns: most) }
-            paddedPlane[g].reshape(rows: 1, columns: paddedPlaneSize)
+            paddedImages[g].reshape(rows: 1, columns: paddedPlaneSize)
             // The direct kernel's scratch (a padded image and its flat outputs) lives in the
             // product's buffer: at least as large as a chunk's product, which backward needs.
             product[g].reshape(rows: 1, columns: direct ? max(outC * most, directScratch) : outC * most)
@@ -231,7 +228,7 @@ public final class Conv2D: Layer {
                 return
             }
             let c = keep ? kept + kk * first * hw : cols[g].data
-            im2col(xData, first: first, count: count, into: c, scratch: paddedPlane[g].data)
+            im2col(xData, first: first, count: count, into: c, scratch: paddedImages[g].data)
             // product (outC, n) = W (outC, kk) · cols (kk, n)
             GEMM.multiply(m: outC, n: n, k: kk, a: w, lda: kk, b: c, ldb: n, c: p, ldc: n, denseA: true)
             // (outC, count, HW) -> (count, outC, HW), + bias, activation (and pooled, in place:
@@ -288,10 +285,8 @@ public final class Conv2D: Layer {
         if kept == nil && !directGradient {
             for g in 0..<Conv2D.groups { cols[g].reshape(rows: kk, columns: most) }
         }
-        for g in 0..<Conv2D.groups { paddedPlane[g].reshape(rows: 1, columns: paddedPlaneSize) }
-        if directGradient {
-            for g in 0..<Conv2D.groups { gradientScratch[g].reshape(rows: 1, columns: directGradientScratch) }
-        }
+        let padded = max(directGradient ? directGradientScratch : 0, paddedPlaneSize)
+        for g in 0..<Conv2D.groups { paddedImages[g].reshape(rows: 1, columns: padded) }
         if needDx {
             dx.reshape(batch: batch, channels: inChannels, height: inH, width: inW)
             for g in 0..<Conv2D.groups { dcols[g].reshape(rows: kk, columns: most) }
@@ -340,7 +335,7 @@ public final class Conv2D: Layer {
             }
             if directGradient {
                 // One input channel, stride 1: dWᵀ from the image itself, no patches.
-                directWeightGradient(xData, first: first, count: count, dz: dz, scratch: gradientScratch[g].data,
+                directWeightGradient(xData, first: first, count: count, dz: dz, scratch: paddedImages[g].data,
                                      into: dWeight[g].data)
             } else {
                 // This slice's dW (outC, kk) += dz (outC, n) · colsᵀ (n, kk), with the patches kept
@@ -350,7 +345,7 @@ public final class Conv2D: Layer {
                     c = kept + kk * first * hw
                 } else {
                     c = cols[g].data
-                    im2col(xData, first: first, count: count, into: c, scratch: paddedPlane[g].data)
+                    im2col(xData, first: first, count: count, into: c, scratch: paddedImages[g].data)
                 }
                 // Computed transposed, dWᵀ (kk, outC) += cols (kk, n) · dzᵀ (n, outC), so that the
                 // channels, a multiple of 16 in most networks, fill the kernel's 16-wide tiles. The
@@ -363,7 +358,7 @@ public final class Conv2D: Layer {
             // dcols (kk, n) = Wᵀ (kk, outC) · dz (outC, n), then back into dx's samples.
             let dc = dcols[g].data
             GEMM.multiply(m: kk, n: n, k: outC, a: wT, lda: outC, b: dz, ldb: n, c: dc, ldc: n, denseA: true)
-            col2im(dc, first: first, count: count, into: dxData, scratch: paddedPlane[g].data)
+            col2im(dc, first: first, count: count, into: dxData, scratch: paddedImages[g].data)
         }
         // The slices' sums, added in order.
         let dW = weight.grad.data
@@ -744,7 +739,7 @@ public final class Conv2D: Layer {
         (q / kernelSize) * rowWidth + q % kernelSize
     }
 
-    /// Values of `paddedPlane`: an input plane inside its zero border, with stride 1 and
+    /// Values of one padded plane for im2col and col2im: an input plane inside its zero border, with stride 1 and
     /// padding (else none).
     private var paddedPlaneSize: Int {
         stride == 1 && padding > 0 ? (inH + 2 * padding) * (inW + 2 * padding) : 0
