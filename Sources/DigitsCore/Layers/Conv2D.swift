@@ -15,6 +15,10 @@
 /// which read the image itself: forward (`directForward`, the same bits as the multiply) and the
 /// weight gradient (`directWeightGradient`). Its patches would be k·k copies of the image.
 ///
+/// A large 3×3 layer of stride 1 goes through Winograd's F(2×2, 3×3) instead (`Winograd`,
+/// `usesWinograd`): 16 matrix products on transformed 4×4 tiles, 2.25 times fewer
+/// multiply-adds, the same values up to rounding.
+///
 /// `ReferenceConv2D` computes the same thing with plain loops, and the tests check they agree.
 ///
 /// The batch is cut into `groups` fixed slices that run in parallel (`Parallel.forEach`); each
@@ -64,6 +68,14 @@ public final class Conv2D: Layer {
     /// The direct weight gradient's lane sums with wider registers (`OneChannelGradientKernel`),
     /// or nil: as `wideProducts`.
     public var wideGradientSums = Conv2D.defaultWideGradientSums
+    /// Whether a 3×3 layer of stride 1 and padding at most 2 is computed with Winograd's
+    /// F(2×2, 3×3) (`Winograd`) rather than im2col and the multiply: 2.25 times fewer
+    /// multiply-adds, the same results up to rounding (not the same bits). nil (the default):
+    /// where it measured faster (BENCHMARKS.md), layers of at least 32 input and 64 output
+    /// channels on maps of at least 13 columns (seven 2×2 tiles a row, of a vector's eight
+    /// lanes); on smaller layers its transforms cost more than the multiplies save. true: every
+    /// such layer of more than one input channel; false: none.
+    public var usesWinograd: Bool? = nil
 
     private var x: Tensor?                     // the last input, (B, inC, H, W)
     private var inH = 0, inW = 0, outH = 0, outW = 0, batch = 0
@@ -86,7 +98,11 @@ public final class Conv2D: Layer {
     /// Per slice, when a 2×2 pooling is fused: one output plane (outH·outW) before it is pooled,
     /// and in backward one pooled plane's dy·f'.
     private let planes: [Tensor]
-    /// Per slice: its share of dWᵀ (inC·k·k, outC) and of db (outC).
+    /// The kernels transformed for Winograd's forward, (16, outC, inC), and for its input
+    /// gradient (16, inC, outC).
+    private let winogradWeights = Tensor(shape: [0])
+    private let winogradFlipped = Tensor(shape: [0])
+    /// Per slice: its share of dWᵀ (inC·k·k, outC), or with Winograd of dUᵀ (16, inC, outC), and of db (outC).
     private let dWeight: [Tensor]
     private let dBias: [Tensor]
     /// Per slice, input planes inside their zero border (H + 2·padding, W + 2·padding): a
@@ -159,9 +175,30 @@ public final class Conv2D: Layer {
     /// Samples per chunk: enough for about `chunkValues` patch values, at least one.
     private var chunkSamples: Int { max(1, chunkValues / max(patchSize * outH * outW, 1)) }
 
+    /// Whether this layer's products go through `Winograd`.
+    private var winograd: Bool {
+        guard kernelSize == 3 && stride == 1 && padding <= 2 && inChannels > 1 else { return false }
+        return usesWinograd ?? (inChannels >= 32 && outChannels >= 64 && outW >= 13)
+    }
+
+    /// Winograd's tiles of the output (forward, weight gradient) and of the input (input gradient).
+    private var outputTiles: Winograd.Tiles { Winograd.Tiles(height: outH, width: outW) }
+    private var inputTiles: Winograd.Tiles { Winograd.Tiles(height: inH, width: inW) }
+
+    /// Samples per chunk with Winograd: enough for about `chunkValues` transformed values.
+    private var winogradChunkSamples: Int {
+        max(1, chunkValues / max(16 * max(inChannels, outChannels) * max(outputTiles.perSample, inputTiles.perSample), 1))
+    }
+
+    /// Values of each slice's transformed inputs and products with Winograd (16 · channels · ld).
+    private var winogradScratch: Int {
+        let count = min(winogradChunkSamples, batch)
+        return 16 * max(inChannels, outChannels) * max(outputTiles.ld(count: count), inputTiles.ld(count: count))
+    }
+
     /// Runs `body(slice, first, count)` for every chunk of the batch, slices in parallel.
     private func forEachChunk(_ body: (_ slice: Int, _ first: Int, _ count: Int) -> Void) {
-        let chunk = chunkSamples, batch = self.batch
+        let chunk = winograd ? winogradChunkSamples : chunkSamples, batch = self.batch
         Parallel.forEach(Conv2D.groups) { g in
             let samples = Parallel.slice(g, of: Conv2D.groups, count: batch)
             var first = samples.lowerBound
@@ -198,16 +235,23 @@ public final class Conv2D: Layer {
         let hw = outH * outW, kk = patchSize, outC = outChannels
         let pooled = pool?.fusedBuffers(inputShape: [batch, outC, outH, outW])
         if pooled == nil { y.reshape(batch: batch, channels: outC, height: outH, width: outW) }
-        let most = min(chunkSamples, batch) * hw
+        let winograd = self.winograd
+        let most = min(winograd ? winogradChunkSamples : chunkSamples, batch) * hw
         // A one-channel layer with its direct kernels reads no patches in backward: none kept.
         let oneChannel = usesDirectKernels && inChannels == 1 && stride == 1
-        let keep = training && !oneChannel && kk * batch * hw <= keptPatchValues
+        let keep = training && !oneChannel && !winograd && kk * batch * hw <= keptPatchValues
         // One input channel, stride 1: the direct kernel, which needs no patches, where it gives
         // the same bits as the multiply (see `directForward`).
         let direct = oneChannel && kk <= SIMDGEMM.kc && GEMM.kernel is SIMDGEMM
         for g in 0..<Conv2D.groups {
-            if !keep { cols[g].reshape(rows: kk, columns: most) }
-            paddedImages[g].reshape(rows: 1, columns: paddedPlaneSize)
+            if winograd {
+                cols[g].reshape(rows: 1, columns: winogradScratch)
+                dcols[g].reshape(rows: 1, columns: winogradScratch)
+                paddedImages[g].reshape(rows: 1, columns: max(outputTiles.paddedSize, inputTiles.paddedSize))
+            } else {
+                if !keep { cols[g].reshape(rows: kk, columns: most) }
+                paddedImages[g].reshape(rows: 1, columns: paddedPlaneSize)
+            }
             // The direct kernel's scratch (a padded image and its flat outputs) lives in the
             // product's buffer: at least as large as a chunk's product, which backward needs.
             product[g].reshape(rows: 1, columns: direct ? max(outC * most, directScratch) : outC * most)
@@ -217,6 +261,12 @@ public final class Conv2D: Layer {
         if keep { batchCols.reshape(rows: kk, columns: batch * hw) }
         let w = weight.value.data, biasData = bias?.value.data, yData = y.data, xData = x.data
         let kept = batchCols.data
+        if winograd {
+            winogradWeights.reshape(rows: 16, columns: outC * inChannels)
+            Winograd.transformWeights(w, outChannels: outC, inChannels: inChannels, flipped: false, into: winogradWeights.data)
+        }
+        let u = UnsafePointer(winogradWeights.data), tiles = outputTiles
+        let inC = inChannels, inPlane = inH * inW, inH = self.inH, inW = self.inW, padding = self.padding
         let pooledY = pooled?.y.data, pooledWhich = pooled?.which.data, pooledHW = (outH / 2) * (outW / 2)
         let outH = self.outH, outW = self.outW
         forEachChunk { g, first, count in
@@ -227,10 +277,18 @@ public final class Conv2D: Layer {
                               pool: poolInto)
                 return
             }
-            let c = keep ? kept + kk * first * hw : cols[g].data
-            im2col(xData, first: first, count: count, into: c, scratch: paddedImages[g].data)
-            // product (outC, n) = W (outC, kk) · cols (kk, n)
-            GEMM.multiply(m: outC, n: n, k: kk, a: w, lda: kk, b: c, ldb: n, c: p, ldc: n, denseA: true)
+            if winograd {
+                // product (outC, n) with Winograd's tiles, laid out as the multiply's.
+                Winograd.convolve(xData + first * inC * inPlane, sampleStride: inC * inPlane, channelStride: inPlane,
+                                  channels: inC, height: inH, width: inW, padding: padding, u: u, outChannels: outC,
+                                  into: p, outSampleStride: hw, outChannelStride: n, tiles: tiles, count: count,
+                                  v: cols[g].data, m: dcols[g].data, padded: paddedImages[g].data)
+            } else {
+                let c = keep ? kept + kk * first * hw : cols[g].data
+                im2col(xData, first: first, count: count, into: c, scratch: paddedImages[g].data)
+                // product (outC, n) = W (outC, kk) · cols (kk, n)
+                GEMM.multiply(m: outC, n: n, k: kk, a: w, lda: kk, b: c, ldb: n, c: p, ldc: n, denseA: true)
+            }
             // (outC, count, HW) -> (count, outC, HW), + bias, activation (and pooled, in place:
             // straight from the product when there is neither)
             for b in 0..<count {
@@ -278,21 +336,38 @@ public final class Conv2D: Layer {
     public func backward(_ dy: Tensor, through activation: Activation?, pool: MaxPool2D? = nil) -> Tensor? {
         guard let x else { preconditionFailure("\(summary): backward before forward") }
         let hw = outH * outW, kk = patchSize, outC = outChannels
-        let most = min(chunkSamples, batch) * hw
+        let winograd = self.winograd
+        let most = min(winograd ? winogradChunkSamples : chunkSamples, batch) * hw
         let needDx = computesInputGradient, kept = colsKept ? batchCols.data : nil
         // One input channel, stride 1: the weight gradient without patches (`directWeightGradient`).
         let directGradient = usesDirectKernels && inChannels == 1 && stride == 1
-        if kept == nil && !directGradient {
-            for g in 0..<Conv2D.groups { cols[g].reshape(rows: kk, columns: most) }
+        if winograd {
+            for g in 0..<Conv2D.groups {
+                cols[g].reshape(rows: 1, columns: winogradScratch)
+                dcols[g].reshape(rows: 1, columns: winogradScratch)
+                paddedImages[g].reshape(rows: 1, columns: max(outputTiles.paddedSize, inputTiles.paddedSize))
+                dWeight[g].reshape(rows: 16 * inChannels, columns: outC)
+            }
+        } else {
+            if kept == nil && !directGradient {
+                for g in 0..<Conv2D.groups { cols[g].reshape(rows: kk, columns: most) }
+            }
+            let padded = max(directGradient ? directGradientScratch : 0, paddedPlaneSize)
+            for g in 0..<Conv2D.groups {
+                paddedImages[g].reshape(rows: 1, columns: padded)
+                dWeight[g].reshape(rows: kk, columns: outC)
+            }
+            if needDx {
+                for g in 0..<Conv2D.groups { dcols[g].reshape(rows: kk, columns: most) }
+            }
         }
-        let padded = max(directGradient ? directGradientScratch : 0, paddedPlaneSize)
-        for g in 0..<Conv2D.groups { paddedImages[g].reshape(rows: 1, columns: padded) }
-        if needDx {
-            dx.reshape(batch: batch, channels: inChannels, height: inH, width: inW)
-            for g in 0..<Conv2D.groups { dcols[g].reshape(rows: kk, columns: most) }
-        }
+        if needDx { dx.reshape(batch: batch, channels: inChannels, height: inH, width: inW) }
         let w = weight.value.data, yData = y.data, dyData = dy.data, xData = x.data, dxData = dx.data
-        if needDx {
+        if needDx && winograd {
+            winogradFlipped.reshape(rows: 16, columns: outC * inChannels)
+            Winograd.transformWeights(w, outChannels: outC, inChannels: inChannels, flipped: true,
+                                      into: winogradFlipped.data)
+        } else if needDx {
             // Wᵀ (kk, outC) from W (outC, kk).
             weightT.reshape(rows: kk, columns: outC)
             let t = weightT.data
@@ -300,7 +375,9 @@ public final class Conv2D: Layer {
                 for i in 0..<kk { t[i * outC + o] = w[o * kk + i] }
             }
         }
-        let wT = UnsafePointer(weightT.data)
+        let wT = UnsafePointer(weightT.data), flippedU = UnsafePointer(winogradFlipped.data)
+        let inC = inChannels, inPlane = inH * inW, inH = self.inH, inW = self.inW, padding = self.padding
+        let outTiles = outputTiles, inTiles = inputTiles
         let hasBias = bias != nil
         let pooled = pool?.fusedOutput, pooledHW = (outH / 2) * (outW / 2), outH = self.outH, outW = self.outW
         if pooled != nil {
@@ -333,7 +410,35 @@ public final class Conv2D: Layer {
                 // db (outC) += Σ over this slice's positions of dz, channel by channel.
                 VectorOps.addRowSums(dz, rows: outC, count: n, stride: n, into: dBias[g].data)
             }
-            if directGradient {
+            if winograd {
+                // dUᵀ[ξ] (inC, outC) += V[ξ] (inC, tiles) · dM[ξ]ᵀ (tiles, outC), dM = A dz Aᵀ.
+                let v = cols[g].data, dM = dcols[g].data, padded = paddedImages[g].data
+                let ld = outTiles.ld(count: count), tilesN = count * outTiles.perSample
+                Winograd.transformInputs(xData + first * inC * inPlane, sampleStride: inC * inPlane,
+                                         channelStride: inPlane, channels: inC, height: inH, width: inW,
+                                         padding: padding, tiles: outTiles, count: count, into: v, padded: padded)
+                padded.update(repeating: 0, count: outTiles.paddedSize)
+                for b in 0..<count {
+                    for o in 0..<outC {
+                        Winograd.pad(dz + o * n + b * hw, height: outH, width: outW, rowStride: outW, padding: 0,
+                                     tiles: outTiles, into: padded)
+                        Winograd.transformOutputGradient(padded, tiles: outTiles,
+                                                         into: dM + o * ld + b * outTiles.perSample, ξStride: outC * ld)
+                    }
+                }
+                let dU = dWeight[g].data
+                for ξ in 0..<16 {
+                    GEMM.multiply(transB: true, m: inC, n: outC, k: tilesN, a: v + ξ * inC * ld, lda: ld,
+                                  b: dM + ξ * outC * ld, ldb: ld, beta: 1, c: dU + ξ * inC * outC, ldc: outC)
+                }
+                guard needDx else { return }
+                // dx = dz (padded by 2 − padding) convolved with the kernels turned by 180°.
+                Winograd.convolve(dz, sampleStride: hw, channelStride: n, channels: outC, height: outH, width: outW,
+                                  padding: 2 - padding, u: flippedU, outChannels: inC,
+                                  into: dxData + first * inC * inPlane, outSampleStride: inC * inPlane,
+                                  outChannelStride: inPlane, tiles: inTiles, count: count, v: v, m: dM, padded: padded)
+                return
+            } else if directGradient {
                 // One input channel, stride 1: dWᵀ from the image itself, no patches.
                 directWeightGradient(xData, first: first, count: count, dz: dz, scratch: paddedImages[g].data,
                                      into: dWeight[g].data)
@@ -362,10 +467,16 @@ public final class Conv2D: Layer {
         }
         // The slices' sums, added in order.
         let dW = weight.grad.data
-        for g in 0..<Conv2D.groups {
-            let part = dWeight[g].data
-            for o in 0..<outC {
-                for i in 0..<kk { dW[o * kk + i] += part[i * outC + o] }
+        if winograd {
+            let total = dWeight[0].data, count = dWeight[0].count
+            for g in 1..<Conv2D.groups { VectorOps.add(dWeight[g].data, into: total, count) }
+            Winograd.weightGradient(from: total, outChannels: outC, inChannels: inChannels, into: dW)
+        } else {
+            for g in 0..<Conv2D.groups {
+                let part = dWeight[g].data
+                for o in 0..<outC {
+                    for i in 0..<kk { dW[o * kk + i] += part[i * outC + o] }
+                }
             }
         }
         if let bias {
