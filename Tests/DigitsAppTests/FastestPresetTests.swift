@@ -15,7 +15,8 @@ import Testing
         #expect(convolutions.map(\.outChannels) == [16, 32])
         // Conv-ReLU-pool and Conv-pool each run as one step.
         #expect(model.stepRanges.prefix(2) == [0..<3, 3..<5], "\(model.stepRanges)")
-        #expect(preset.recipe.plan.length == .steps(530, reportEvery: 530))
+        #expect(preset.recipe.plan.length == .steps(469, reportEvery: 469))
+        #expect(preset.recipe.plan.optimizer == .adam(beta1: 0.7, beta2: 0.9, epsilon: 1e-8))
         #expect(try RecipeOverrides().apply(to: preset.recipe, trainCount: 60_000) == preset.recipe)
     }
 
