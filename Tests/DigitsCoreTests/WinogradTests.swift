@@ -8,7 +8,7 @@ import Testing
 @Suite struct WinogradTests {
     @Test("Conv2D with Winograd matches the reference loops, forward and backward",
           arguments: [(2, 5, 7, 9, 1), (3, 4, 10, 10, 0), (4, 8, 14, 14, 1), (2, 3, 6, 11, 2), (5, 6, 3, 3, 1),
-                      (3, 2, 4, 5, 0)])
+                      (3, 2, 4, 5, 0), (2, 3, 5, 37, 1), (3, 2, 18, 20, 0)])
     func matchesReference(shape: (inC: Int, outC: Int, h: Int, w: Int, padding: Int)) {
         var rng = RandomSource(seed: 31)
         let conv = Conv2D(shape.inC, shape.outC, kernelSize: 3, padding: shape.padding,

@@ -193,10 +193,12 @@ enum Winograd {
     }
 
     /// Y = Aᵀ M A for every tile of one output plane (height × width, rows `rowStride` apart),
-    /// from m[ξ · ξStride + t], eight tiles at a time.
+    /// from m[ξ · ξStride + t], eight tiles at a time. Each pair of output rows is written in
+    /// whole vectors into `rows` (2 · `tiles.paddedWidth` values), then copied out: a row's
+    /// last values need no narrower stores.
     static func transformOutput(_ m: UnsafePointer<Float>, ξStride: Int, tiles: Tiles,
-                                into y: UnsafeMutablePointer<Float>, rowStride: Int) {
-        let height = tiles.height, width = tiles.width
+                                into y: UnsafeMutablePointer<Float>, rowStride: Int, rows: UnsafeMutablePointer<Float>) {
+        let height = tiles.height, width = tiles.width, wp = tiles.paddedWidth
         for ty in 0..<tiles.rows {
             var tx = 0
             while tx < tiles.columns {
@@ -212,12 +214,12 @@ enum Winograd {
                 // (Aᵀ M) A: the same on the columns.
                 let top = interleave(s.0 + s.1 + s.2, s.1 - s.2 - s.3)
                 let bottom = interleave(d.0 + d.1 + d.2, d.1 - d.2 - d.3)
-                let x = 2 * tx, n = min(16, width - x)
-                let row0 = y + 2 * ty * rowStride + x
-                store(top, row0, n)
-                if 2 * ty + 1 < height { store(bottom, row0 + rowStride, n) }
+                store16(top, rows + 2 * tx)
+                store16(bottom, rows + wp + 2 * tx)
                 tx += 8
             }
+            VectorOps.copy(rows, y + 2 * ty * rowStride, width)
+            if 2 * ty + 1 < height { VectorOps.copy(rows + wp, y + (2 * ty + 1) * rowStride, width) }
         }
     }
 
@@ -226,7 +228,8 @@ enum Winograd {
     /// out = conv(input, kernels transformed in u (16, outC, inC)) for `count` samples, stride 1:
     /// input plane (s, c) at `input + s·sampleStride + c·channelStride` (height × width, rows
     /// `width` apart), output plane (s, o) likewise (tiles.height × tiles.width). Scratch: `v`
-    /// (16 · inC · ld), `m` (16 · outC · ld), `padded` (tiles.paddedSize).
+    /// (16 · inC · ld), `m` (16 · outC · ld), `padded` (tiles.paddedSize: the padded input
+    /// planes, then the output rows).
     static func convolve(_ input: UnsafePointer<Float>, sampleStride: Int, channelStride: Int, channels inC: Int,
                          height: Int, width: Int, padding: Int, u: UnsafePointer<Float>, outChannels outC: Int,
                          into output: UnsafeMutablePointer<Float>, outSampleStride: Int, outChannelStride: Int,
@@ -244,7 +247,8 @@ enum Winograd {
         for s in 0..<count {
             for o in 0..<outC {
                 transformOutput(m + o * ld + s * perSample, ξStride: outC * ld, tiles: tiles,
-                                into: output + s * outSampleStride + o * outChannelStride, rowStride: tiles.width)
+                                into: output + s * outSampleStride + o * outChannelStride, rowStride: tiles.width,
+                                rows: padded)
             }
         }
     }
@@ -271,14 +275,9 @@ enum Winograd {
         UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
     }
 
-    /// The first n (1-16) values of v at p.
     @inline(__always)
-    static func store(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, _ n: Int) {
-        if n == 16 {
-            UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
-        } else {
-            for i in 0..<n { p[i] = v[i] }
-        }
+    static func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
     }
 
     /// (e0, o0, e1, o1, …, e7, o7).
