@@ -30,9 +30,10 @@
 ///
 /// Layout: a transformed matrix for ξ is `rows` rows of `ld` values, ξ after ξ, 16·rows·ld
 /// values in all; a tile of sample s at tile row ty and column tx is column
-/// s·tilesPerSample + ty·tilesW + tx. `ld` is the columns rounded past a whole vector: the
-/// transforms write eight tiles at a time, and the lanes past a row's last tile land in columns
-/// written again after (or in that slack).
+/// s·tilesPerSample + ty·tilesW + tx. `ld` is the columns the products compute (the tiles'
+/// count rounded up to 16, `Tiles.columnsComputed`) and 8 more: the transforms write eight
+/// tiles at a time, and the lanes past a row's last tile land in columns written again after
+/// (or in that slack).
 enum Winograd {
     /// The tiles of one output plane of `height` × `width`.
     struct Tiles {
