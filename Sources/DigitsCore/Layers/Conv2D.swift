@@ -190,10 +190,16 @@ public final class Conv2D: Layer {
         max(1, chunkValues / max(16 * max(inChannels, outChannels) * max(outputTiles.perSample, inputTiles.perSample), 1))
     }
 
-    /// Values of each slice's transformed inputs and products with Winograd (16 · channels · ld).
-    private var winogradScratch: Int {
+    /// Sizes each slice's scratch for Winograd: its transformed inputs (`cols`) and products
+    /// (`dcols`), 16 · channels · ld values, and a padded plane (`paddedImages`).
+    private func reserveWinogradScratch() {
         let count = min(winogradChunkSamples, batch)
-        return 16 * max(inChannels, outChannels) * max(outputTiles.ld(count: count), inputTiles.ld(count: count))
+        let values = 16 * max(inChannels, outChannels) * max(outputTiles.ld(count: count), inputTiles.ld(count: count))
+        for g in 0..<Conv2D.groups {
+            cols[g].reshape(rows: 1, columns: values)
+            dcols[g].reshape(rows: 1, columns: values)
+            paddedImages[g].reshape(rows: 1, columns: max(outputTiles.paddedSize, inputTiles.paddedSize))
+        }
     }
 
     /// Runs `body(slice, first, count)` for every chunk of the batch, slices in parallel.
@@ -243,12 +249,9 @@ public final class Conv2D: Layer {
         // One input channel, stride 1: the direct kernel, which needs no patches, where it gives
         // the same bits as the multiply (see `directForward`).
         let direct = oneChannel && kk <= SIMDGEMM.kc && GEMM.kernel is SIMDGEMM
+        if winograd { reserveWinogradScratch() }
         for g in 0..<Conv2D.groups {
-            if winograd {
-                cols[g].reshape(rows: 1, columns: winogradScratch)
-                dcols[g].reshape(rows: 1, columns: winogradScratch)
-                paddedImages[g].reshape(rows: 1, columns: max(outputTiles.paddedSize, inputTiles.paddedSize))
-            } else {
+            if !winograd {
                 if !keep { cols[g].reshape(rows: kk, columns: most) }
                 paddedImages[g].reshape(rows: 1, columns: paddedPlaneSize)
             }
@@ -342,12 +345,8 @@ public final class Conv2D: Layer {
         // One input channel, stride 1: the weight gradient without patches (`directWeightGradient`).
         let directGradient = usesDirectKernels && inChannels == 1 && stride == 1
         if winograd {
-            for g in 0..<Conv2D.groups {
-                cols[g].reshape(rows: 1, columns: winogradScratch)
-                dcols[g].reshape(rows: 1, columns: winogradScratch)
-                paddedImages[g].reshape(rows: 1, columns: max(outputTiles.paddedSize, inputTiles.paddedSize))
-                dWeight[g].reshape(rows: 16 * inChannels, columns: outC)
-            }
+            reserveWinogradScratch()
+            for g in 0..<Conv2D.groups { dWeight[g].reshape(rows: 16 * inChannels, columns: outC) }
         } else {
             if kept == nil && !directGradient {
                 for g in 0..<Conv2D.groups { cols[g].reshape(rows: kk, columns: most) }
@@ -411,26 +410,13 @@ public final class Conv2D: Layer {
                 VectorOps.addRowSums(dz, rows: outC, count: n, stride: n, into: dBias[g].data)
             }
             if winograd {
-                // dUᵀ[ξ] (inC, outC) += V[ξ] (inC, tiles) · dM[ξ]ᵀ (tiles, outC), dM = A dz Aᵀ.
+                // This slice's dUᵀ (16, inC, outC) += its share, from the input and dz.
                 let v = cols[g].data, dM = dcols[g].data, padded = paddedImages[g].data
-                let ld = outTiles.ld(count: count), tilesN = count * outTiles.perSample
-                Winograd.transformInputs(xData + first * inC * inPlane, sampleStride: inC * inPlane,
-                                         channelStride: inPlane, channels: inC, height: inH, width: inW,
-                                         padding: padding, tiles: outTiles, count: count, into: v, padded: padded)
-                padded.update(repeating: 0, count: outTiles.paddedSize)
-                for b in 0..<count {
-                    for o in 0..<outC {
-                        Winograd.pad(dz + o * n + b * hw, height: outH, width: outW, rowStride: outW, padding: 0,
-                                     tiles: outTiles, into: padded)
-                        Winograd.transformOutputGradient(padded, tiles: outTiles,
-                                                         into: dM + o * ld + b * outTiles.perSample, ξStride: outC * ld)
-                    }
-                }
-                let dU = dWeight[g].data
-                for ξ in 0..<16 {
-                    GEMM.multiply(transB: true, m: inC, n: outC, k: tilesN, a: v + ξ * inC * ld, lda: ld,
-                                  b: dM + ξ * outC * ld, ldb: ld, beta: 1, c: dU + ξ * inC * outC, ldc: outC)
-                }
+                Winograd.addWeightGradient(xData + first * inC * inPlane, sampleStride: inC * inPlane,
+                                           channelStride: inPlane, channels: inC, height: inH, width: inW,
+                                           padding: padding, dz: dz, dzSampleStride: hw, dzChannelStride: n,
+                                           outChannels: outC, tiles: outTiles, count: count, into: dWeight[g].data,
+                                           v: v, dM: dM, padded: padded)
                 guard needDx else { return }
                 // dx = dz (padded by 2 − padding) convolved with the kernels turned by 180°.
                 Winograd.convolve(dz, sampleStride: hw, channelStride: n, channels: outC, height: outH, width: outW,

@@ -254,6 +254,37 @@ enum Winograd {
         }
     }
 
+    /// dUᵀ (16, inC, outC) += the weight gradient's transformed sums of `count` samples, stride 1:
+    /// dUᵀ[ξ] (inC, outC) += V[ξ] (inC, tiles) · dM[ξ]ᵀ (tiles, outC), with V the input's tiles
+    /// as `convolve` transforms them and dM = A dz Aᵀ of each output tile; dz plane (s, o) at
+    /// `dz + s·dzSampleStride + o·dzChannelStride` (tiles.height × tiles.width). Scratch as
+    /// `convolve`'s (`dM` in place of `m`).
+    static func addWeightGradient(_ input: UnsafePointer<Float>, sampleStride: Int, channelStride: Int,
+                                  channels inC: Int, height: Int, width: Int, padding: Int,
+                                  dz: UnsafePointer<Float>, dzSampleStride: Int, dzChannelStride: Int,
+                                  outChannels outC: Int, tiles: Tiles, count: Int, into dUT: UnsafeMutablePointer<Float>,
+                                  v: UnsafeMutablePointer<Float>, dM: UnsafeMutablePointer<Float>,
+                                  padded: UnsafeMutablePointer<Float>) {
+        let ld = tiles.ld(count: count), perSample = tiles.perSample
+        transformInputs(input, sampleStride: sampleStride, channelStride: channelStride, channels: inC,
+                        height: height, width: width, padding: padding, tiles: tiles, count: count, into: v,
+                        padded: padded)
+        // dz's planes from (0, 0) of a zeroed plane: zeros past them, in the last tiles' halves.
+        padded.update(repeating: 0, count: tiles.paddedSize)
+        for s in 0..<count {
+            for o in 0..<outC {
+                pad(dz + s * dzSampleStride + o * dzChannelStride, height: tiles.height, width: tiles.width,
+                    rowStride: tiles.width, padding: 0, tiles: tiles, into: padded)
+                transformOutputGradient(padded, tiles: tiles, into: dM + o * ld + s * perSample, ξStride: outC * ld)
+            }
+        }
+        // The sums run over the tiles only (not the computed columns past them).
+        for ξ in 0..<16 {
+            GEMM.multiply(transB: true, m: inC, n: outC, k: count * perSample, a: v + ξ * inC * ld, lda: ld,
+                          b: dM + ξ * outC * ld, ldb: ld, beta: 1, c: dUT + ξ * inC * outC, ldc: outC)
+        }
+    }
+
     /// V (16, inC, ld) of `count` samples' input planes, as `convolve` reads them.
     static func transformInputs(_ input: UnsafePointer<Float>, sampleStride: Int, channelStride: Int, channels inC: Int,
                                 height: Int, width: Int, padding: Int, tiles: Tiles, count: Int,
