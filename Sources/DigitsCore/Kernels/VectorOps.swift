@@ -19,6 +19,14 @@ enum VectorOps {
         while i < count { dst[i] = src[i]; i &+= 1 }
     }
 
+    /// `rows` rows of `width` values, `srcStride` apart, to rows `dstStride` apart: a plane into
+    /// (or out of) a wider one, such as a plane inside its zero border.
+    @inline(__always)
+    static func copyRows(_ src: UnsafePointer<Float>, stride srcStride: Int, into dst: UnsafeMutablePointer<Float>,
+                         stride dstStride: Int, rows: Int, width: Int) {
+        for r in 0..<rows { copy(src + r * srcStride, dst + r * dstStride, width) }
+    }
+
     /// dst[0..<count] += src[0..<count].
     @inline(__always)
     static func add(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, _ count: Int) {

@@ -202,9 +202,12 @@ public final class Conv2D: Layer {
         }
     }
 
+    /// Samples per chunk of the way this layer computes: Winograd's or im2col's.
+    private var samplesPerChunk: Int { winograd ? winogradChunkSamples : chunkSamples }
+
     /// Runs `body(slice, first, count)` for every chunk of the batch, slices in parallel.
     private func forEachChunk(_ body: (_ slice: Int, _ first: Int, _ count: Int) -> Void) {
-        let chunk = winograd ? winogradChunkSamples : chunkSamples, batch = self.batch
+        let chunk = samplesPerChunk, batch = self.batch
         Parallel.forEach(Conv2D.groups) { g in
             let samples = Parallel.slice(g, of: Conv2D.groups, count: batch)
             var first = samples.lowerBound
@@ -242,7 +245,7 @@ public final class Conv2D: Layer {
         let pooled = pool?.fusedBuffers(inputShape: [batch, outC, outH, outW])
         if pooled == nil { y.reshape(batch: batch, channels: outC, height: outH, width: outW) }
         let winograd = self.winograd
-        let most = min(winograd ? winogradChunkSamples : chunkSamples, batch) * hw
+        let most = min(samplesPerChunk, batch) * hw
         // A one-channel layer with its direct kernels reads no patches in backward: none kept.
         let oneChannel = usesDirectKernels && inChannels == 1 && stride == 1
         let keep = training && !oneChannel && !winograd && kk * batch * hw <= keptPatchValues
@@ -340,7 +343,7 @@ public final class Conv2D: Layer {
         guard let x else { preconditionFailure("\(summary): backward before forward") }
         let hw = outH * outW, kk = patchSize, outC = outChannels
         let winograd = self.winograd
-        let most = min(winograd ? winogradChunkSamples : chunkSamples, batch) * hw
+        let most = min(samplesPerChunk, batch) * hw
         let needDx = computesInputGradient, kept = colsKept ? batchCols.data : nil
         // One input channel, stride 1: the weight gradient without patches (`directWeightGradient`).
         let directGradient = usesDirectKernels && inChannels == 1 && stride == 1
@@ -651,7 +654,7 @@ public final class Conv2D: Layer {
     /// values that the caller has zeroed: the padded image the direct kernels read.
     @inline(__always)
     private func copyInsideBorder(_ plane: UnsafePointer<Float>, into image: UnsafeMutablePointer<Float>, width: Int) {
-        for r in 0..<inH { VectorOps.copy(plane + r * inW, image + (r + padding) * width + padding, inW) }
+        VectorOps.copyRows(plane, stride: inW, into: image + padding * width + padding, stride: width, rows: inH, width: inW)
     }
 
     // MARK: - The direct weight gradient of a one-channel layer
@@ -938,7 +941,7 @@ public final class Conv2D: Layer {
                         }
                     }
                     if p > 0 {
-                        for r in 0..<inH { VectorOps.copy(scratch + (r + p) * wp + p, plane + r * inW, inW) }
+                        VectorOps.copyRows(scratch + p * wp + p, stride: wp, into: plane, stride: inW, rows: inH, width: inW)
                     }
                 }
             }

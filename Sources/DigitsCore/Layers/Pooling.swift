@@ -245,28 +245,6 @@ public final class MaxPool2D: Layer {
         if h % 2 == 1 { (d + (h - 1) * w).update(repeating: 0, count: w) }
     }
 
-    /// (e0, o0, e1, o1, …, e7, o7): three rounds of splitting into even and odd lanes (each
-    /// rotates the 4 bits of a lane's index right by one; three rotate it left by one).
-    @inline(__always)
-    static func interleave(_ even: SIMD8<Float>, _ odd: SIMD8<Float>) -> SIMD16<Float> {
-        var v = SIMD16<Float>(lowHalf: even, highHalf: odd)
-        for _ in 0..<3 { v = SIMD16(lowHalf: v.evenHalf, highHalf: v.oddHalf) }
-        return v
-    }
-
-    /// (e0, o0, e1, o1, e2, o2, e3, o3), likewise in two rounds.
-    @inline(__always)
-    static func interleave(_ even: SIMD4<Float>, _ odd: SIMD4<Float>) -> SIMD8<Float> {
-        var v = SIMD8<Float>(lowHalf: even, highHalf: odd)
-        for _ in 0..<2 { v = SIMD8(lowHalf: v.evenHalf, highHalf: v.oddHalf) }
-        return v
-    }
-
-    @inline(__always)
-    static func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
-    }
-
     /// Planes are run in parallel in slices of at least 64 (at most 16 slices).
     static let planesPerSlice = 64
 

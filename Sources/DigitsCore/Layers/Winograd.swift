@@ -125,9 +125,8 @@ enum Winograd {
     static func pad(_ plane: UnsafePointer<Float>, height: Int, width: Int, rowStride: Int, padding: Int,
                     tiles: Tiles, into padded: UnsafeMutablePointer<Float>) {
         let wp = tiles.paddedWidth
-        for r in 0..<height {
-            VectorOps.copy(plane + r * rowStride, padded + (r + padding) * wp + padding, width)
-        }
+        VectorOps.copyRows(plane, stride: rowStride, into: padded + padding * wp + padding, stride: wp,
+                           rows: height, width: width)
     }
 
     /// V = Bᵀ d B for every tile of a padded plane: v[ξ · ξStride + t], t = tile row · columns +
@@ -219,8 +218,8 @@ enum Winograd {
                 store16(bottom, rows + wp + 2 * tx)
                 tx += 8
             }
-            VectorOps.copy(rows, y + 2 * ty * rowStride, width)
-            if 2 * ty + 1 < height { VectorOps.copy(rows + wp, y + (2 * ty + 1) * rowStride, width) }
+            VectorOps.copyRows(rows, stride: wp, into: y + 2 * ty * rowStride, stride: rowStride,
+                               rows: min(2, height - 2 * ty), width: width)
         }
     }
 
@@ -300,21 +299,4 @@ enum Winograd {
         }
     }
 
-    // MARK: - Vectors
-
-    @inline(__always)
-    static func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
-        UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
-    }
-
-    @inline(__always)
-    static func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
-    }
-
-    /// (e0, o0, e1, o1, …, e7, o7).
-    @inline(__always)
-    static func interleave(_ even: SIMD8<Float>, _ odd: SIMD8<Float>) -> SIMD16<Float> {
-        MaxPool2D.interleave(even, odd)
-    }
 }
