@@ -108,7 +108,7 @@ PYEOF
             # threads can be many times slower than one. The ratio takes the better median.
             for threads in 2 1; do
                 timeout 300 "$PY" "$PEERS/torch_fastest.py" "$DATA" --threads "$threads" --runs 1 --seed $((seed - 1)) \
-                    | grep '^run' | sed "s/^/torch_fastest.py, $threads thread(s): /" \
+                    | grep '^run' | sed "s/^run 0/torch_fastest.py, $threads thread(s), seed $((seed - 1)):/" \
                     | tee -a "$OUT/torch-fastest-$threads.txt" || true
             done
         fi
@@ -175,7 +175,7 @@ if os.path.exists(seeds_path):
         peer_runs = []
         if os.path.exists(fastest):
             for line in open(fastest):
-                m = re.search(r"run \d+ train ([0-9.]+) s test accuracy ([0-9.]+)%", line)
+                m = re.search(r"seed \d+: train ([0-9.]+) s test accuracy ([0-9.]+)%", line)
                 if m: peer_runs.append((float(m.group(1)), float(m.group(2))))
         if len(peer_runs) == 5:
             median = sorted(t for t, _ in peer_runs)[2]
